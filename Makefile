@@ -1,0 +1,102 @@
+# Patron — plain Makefile. `make` builds libpatron (static + shared) and the `patron` program;
+# `make test` builds the ASan+UBSan variant and the -Werror release build and runs every test;
+# `make demo` runs the product on demo data; `make fuzz` runs the fuzz targets for a bounded time.
+# Dependencies come from pkg-config; a missing one runs scripts/install-deps first.
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+BUILD    ?= build/release
+SAN      ?= 0
+PKGS     := sqlite3 libsodium jansson
+VERSION  := 0.1.0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
+CSTD     := -std=c17 -D_GNU_SOURCE
+OPT      := -O2 -g
+ifeq ($(SAN),1)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+CFLAGS_ALL  := $(CSTD) $(WARN) $(OPT) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(OPT) $(LDFLAGS)
+LIBS_ALL    := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC  := $(wildcard src/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+LIB_A    := $(BUILD)/lib/libpatron.a
+LIB_SO   := $(BUILD)/lib/libpatron.so.0
+BIN      := $(BUILD)/bin/patron
+TEST_BIN := $(BUILD)/bin/patron-tests
+
+.PHONY: all deps lib test check demo fuzz bench install clean asan
+
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+build-all: $(LIB_A) $(LIB_SO) $(BIN)
+
+# Installs missing Debian packages (quiet when everything is there).
+deps:
+	@pkg-config --exists $(PKGS) && command -v clang >/dev/null || scripts/install-deps
+
+$(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) tests/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libpatron.so.0 $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+	ln -sf libpatron.so.0 $(BUILD)/lib/libpatron.so
+
+$(BIN): $(CLI_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(LIBS_ALL)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(LIBS_ALL)
+
+# The test command: release build with -Werror, then every test under ASan+UBSan.
+test check: deps
+	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-all build/asan/bin/patron-tests
+	@scripts/run-tests build/asan
+
+demo: deps
+	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	build/release/bin/patron demo --data $${PATRON_DATA:-patron-data} $(DEMO_ARGS)
+
+FUZZ_TIME ?= 30
+fuzz: deps
+	@scripts/run-fuzz $(FUZZ_TIME)
+
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	bench/run-import
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \
+	           $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpatron.so.0 $(DESTDIR)$(PREFIX)/lib/libpatron.so
+	install -m 644 include/patron/*.h $(DESTDIR)$(PREFIX)/include/patron/
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@REQUIRES@|$(PKGS)|g' patron.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/patron.pc
+
+clean:
+	rm -rf build
