@@ -240,6 +240,8 @@ int  pt_store_merge_moved_list(pt_store *s, int64_t merge_id, pt_row_cb cb, void
 void pt_import_run_rec_init(pt_import_run_rec *r);
 void pt_import_run_rec_free(pt_import_run_rec *r);
 int  pt_store_import_run_insert(pt_store *s, pt_import_run_rec *r);
+/* Rewrites the counts of a run inserted earlier (by id). */
+int  pt_store_import_run_update(pt_store *s, const pt_import_run_rec *r);
 int  pt_store_import_run_scan(pt_store *s, pt_import_run_cb cb, void *ud);
 int  pt_store_conflict_insert(pt_store *s, const pt_conflict_rec *r);
 int  pt_store_conflict_scan(pt_store *s, pt_conflict_cb cb, void *ud);

@@ -1,0 +1,205 @@
+/* store.c — the store's public face: picks a backend from the URL, keeps the transaction depth
+ * (outermost begin is a transaction, inner ones are savepoints) and forwards every record call
+ * to the backend's table. Invariant: depth equals the number of begins not yet committed or
+ * rolled back; a failed begin leaves it unchanged. */
+#include "store_int.h"
+#include "patron/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int pt__store_error(pt_store *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+int pt_store_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)
+{
+    char dummy[8];
+    if (!errmsg) {
+        errmsg = dummy;
+        errmsg_len = sizeof dummy;
+    }
+    *out = NULL;
+    errmsg[0] = 0;
+    if (!url || !*url) {
+        snprintf(errmsg, errmsg_len, "empty store URL");
+        return PT_EINVAL;
+    }
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
+        snprintf(errmsg, errmsg_len, "this build has no PostgreSQL backend (store URL %.*s…)", 24, url);
+        return PT_EINVAL;
+    }
+    const char *path = has_prefix(url, "sqlite:") ? url + strlen("sqlite:") : url;
+    if (has_prefix(path, "//"))
+        path += 2; /* sqlite:///abs/path */
+    if (!*path) {
+        snprintf(errmsg, errmsg_len, "store URL %s names no file", url);
+        return PT_EINVAL;
+    }
+    return pt__store_sqlite_open(out, path, errmsg, errmsg_len);
+}
+
+void pt_store_close(pt_store *s)
+{
+    if (!s)
+        return;
+    if (s->depth)
+        s->ops->tx(s, PT_TX_ROLLBACK, 0); /* never commit what the caller did not */
+    s->ops->close(s);
+}
+
+const char *pt_store_errmsg(const pt_store *s)
+{
+    return s ? s->errmsg : "no store";
+}
+
+const char *pt_store_backend(const pt_store *s)
+{
+    return s->ops->name;
+}
+
+int pt_store_schema_version(pt_store *s, int *version)
+{
+    return s->ops->schema_version(s, version);
+}
+
+int pt_store_begin(pt_store *s)
+{
+    int rc = s->ops->tx(s, PT_TX_BEGIN, s->depth);
+    if (rc == PT_OK)
+        s->depth++;
+    return rc;
+}
+
+int pt_store_commit(pt_store *s)
+{
+    if (s->depth == 0)
+        return pt__store_error(s, PT_ESTATE, "commit without a transaction");
+    int rc = s->ops->tx(s, PT_TX_COMMIT, s->depth - 1);
+    if (rc == PT_OK)
+        s->depth--;
+    return rc;
+}
+
+int pt_store_rollback(pt_store *s)
+{
+    if (s->depth == 0)
+        return pt__store_error(s, PT_ESTATE, "rollback without a transaction");
+    int rc = s->ops->tx(s, PT_TX_ROLLBACK, s->depth - 1);
+    s->depth--; /* a failed rollback still ends this level: the backend has abandoned it */
+    return rc;
+}
+
+int pt_store_in_tx(const pt_store *s)
+{
+    return s->depth > 0;
+}
+
+/* --- records -------------------------------------------------------------------------------- */
+
+void pt_member_rec_init(pt_member_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->key_wrapped, PT_STORE_KEY_MAX);
+    pt_buf_init(&r->pii, PT_STORE_PII_MAX);
+    pt_buf_init(&r->provenance, PT_STORE_PROVENANCE_MAX);
+}
+
+void pt_member_rec_free(pt_member_rec *r)
+{
+    pt_buf_wipe(&r->key_wrapped);
+    pt_buf_free(&r->pii);
+    pt_buf_free(&r->provenance);
+}
+
+void pt_identity_rec_init(pt_identity_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->value, PT_STORE_KEY_MAX);
+}
+
+void pt_identity_rec_free(pt_identity_rec *r)
+{
+    pt_buf_free(&r->value);
+}
+
+void pt_merge_rec_init(pt_merge_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->survivor_before, PT_STORE_PII_MAX);
+}
+
+void pt_merge_rec_free(pt_merge_rec *r)
+{
+    pt_buf_free(&r->survivor_before);
+}
+
+void pt_import_run_rec_init(pt_import_run_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->missing, PT_STORE_PROVENANCE_MAX);
+}
+
+void pt_import_run_rec_free(pt_import_run_rec *r)
+{
+    pt_buf_free(&r->missing);
+}
+
+/* --- forwarding ----------------------------------------------------------------------------- */
+
+#define FWD(ret, name, params, args)                                                           \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->name args;                                                              \
+    }
+
+FWD(int, meta_get, (pt_store *s, const char *key, pt_buf *val), (s, key, val))
+FWD(int, meta_set, (pt_store *s, const char *key, const char *val), (s, key, val))
+FWD(int, member_insert, (pt_store *s, pt_member_rec *r), (s, r))
+FWD(int, member_update, (pt_store *s, const pt_member_rec *r), (s, r))
+FWD(int, member_get, (pt_store *s, int64_t id, pt_member_rec *r), (s, id, r))
+FWD(int, member_get_by_no, (pt_store *s, const char *no, pt_member_rec *r), (s, no, r))
+FWD(int, member_scan, (pt_store *s, pt_member_cb cb, void *ud), (s, cb, ud))
+FWD(int, identity_insert, (pt_store *s, pt_identity_rec *r), (s, r))
+FWD(int, identity_update, (pt_store *s, const pt_identity_rec *r), (s, r))
+FWD(int, identity_find, (pt_store *s, int kind, const uint8_t blind[PT_BLIND_LEN], pt_identity_rec *r),
+    (s, kind, blind, r))
+FWD(int, identity_list, (pt_store *s, int64_t member_id, pt_identity_cb cb, void *ud), (s, member_id, cb, ud))
+FWD(int, identity_delete_member, (pt_store *s, int64_t member_id), (s, member_id))
+FWD(int, identity_scan, (pt_store *s, pt_identity_cb cb, void *ud), (s, cb, ud))
+FWD(int, order_insert, (pt_store *s, pt_order_rec *r), (s, r))
+FWD(int, order_find_by_no, (pt_store *s, const char *no, pt_order_rec *r), (s, no, r))
+FWD(int, order_list, (pt_store *s, int64_t member_id, pt_order_cb cb, void *ud), (s, member_id, cb, ud))
+FWD(int, order_scan, (pt_store *s, pt_order_cb cb, void *ud), (s, cb, ud))
+FWD(int, item_insert, (pt_store *s, const pt_item_rec *r), (s, r))
+FWD(int, item_list, (pt_store *s, int64_t order_id, pt_item_cb cb, void *ud), (s, order_id, cb, ud))
+FWD(int, event_insert, (pt_store *s, pt_event_rec *r), (s, r))
+FWD(int, event_list, (pt_store *s, int64_t member_id, pt_event_cb cb, void *ud), (s, member_id, cb, ud))
+FWD(int, survey_insert, (pt_store *s, pt_survey_rec *r), (s, r))
+FWD(int, survey_list, (pt_store *s, int64_t member_id, pt_survey_cb cb, void *ud), (s, member_id, cb, ud))
+FWD(int, merge_insert, (pt_store *s, pt_merge_rec *r), (s, r))
+FWD(int, merge_get, (pt_store *s, int64_t id, pt_merge_rec *r), (s, id, r))
+FWD(int, merge_mark_undone, (pt_store *s, int64_t id, int64_t at), (s, id, at))
+FWD(int, merge_list, (pt_store *s, int64_t member_id, int (*cb)(void *, const pt_merge_rec *), void *ud),
+    (s, member_id, cb, ud))
+FWD(int, member_move_rows, (pt_store *s, int64_t merge_id, int64_t from, int64_t to), (s, merge_id, from, to))
+FWD(int, member_unmove_rows, (pt_store *s, int64_t merge_id, int64_t to), (s, merge_id, to))
+FWD(int, merge_moved_add, (pt_store *s, int64_t merge_id, int kind, int64_t row_id), (s, merge_id, kind, row_id))
+FWD(int, merge_moved_list, (pt_store *s, int64_t merge_id, pt_row_cb cb, void *ud), (s, merge_id, cb, ud))
+FWD(int, import_run_insert, (pt_store *s, pt_import_run_rec *r), (s, r))
+FWD(int, import_run_update, (pt_store *s, const pt_import_run_rec *r), (s, r))
+FWD(int, import_run_scan, (pt_store *s, pt_import_run_cb cb, void *ud), (s, cb, ud))
+FWD(int, conflict_insert, (pt_store *s, const pt_conflict_rec *r), (s, r))
+FWD(int, conflict_scan, (pt_store *s, pt_conflict_cb cb, void *ud), (s, cb, ud))
+FWD(int, stats_get, (pt_store *s, pt_store_stats *out), (s, out))

@@ -1,0 +1,83 @@
+/* store_int.h — what a store backend implements (after SQLite's VFS: a table of functions).
+ *
+ * store.c owns the public handle's common part (ops table, transaction depth, last message)
+ * and forwards each public call to the backend. A backend allocates a struct that begins with
+ * `struct pt_store` and fills `ops`. Backends map their own failures onto PT_E* codes: a
+ * unique-key violation is always PT_EEXIST, a lock timeout PT_EBUSY.
+ */
+#ifndef PATRON_STORE_INT_H
+#define PATRON_STORE_INT_H
+
+#include "patron/store.h"
+
+enum pt_tx_op { PT_TX_BEGIN, PT_TX_COMMIT, PT_TX_ROLLBACK };
+
+struct pt_store_ops {
+    const char *name;
+    void (*close)(pt_store *s);
+    int (*schema_version)(pt_store *s, int *version);
+    /* depth is the nesting level the operation applies to: 0 for the outermost transaction. */
+    int (*tx)(pt_store *s, enum pt_tx_op op, int depth);
+    int (*meta_get)(pt_store *s, const char *key, pt_buf *val);
+    int (*meta_set)(pt_store *s, const char *key, const char *val);
+
+    int (*member_insert)(pt_store *s, pt_member_rec *r);
+    int (*member_update)(pt_store *s, const pt_member_rec *r);
+    int (*member_get)(pt_store *s, int64_t id, pt_member_rec *r);
+    int (*member_get_by_no)(pt_store *s, const char *member_no, pt_member_rec *r);
+    int (*member_scan)(pt_store *s, pt_member_cb cb, void *ud);
+
+    int (*identity_insert)(pt_store *s, pt_identity_rec *r);
+    int (*identity_update)(pt_store *s, const pt_identity_rec *r);
+    int (*identity_find)(pt_store *s, int kind, const uint8_t blind[PT_BLIND_LEN], pt_identity_rec *r);
+    int (*identity_list)(pt_store *s, int64_t member_id, pt_identity_cb cb, void *ud);
+    int (*identity_delete_member)(pt_store *s, int64_t member_id);
+    int (*identity_scan)(pt_store *s, pt_identity_cb cb, void *ud);
+
+    int (*order_insert)(pt_store *s, pt_order_rec *r);
+    int (*order_find_by_no)(pt_store *s, const char *order_no, pt_order_rec *r);
+    int (*order_list)(pt_store *s, int64_t member_id, pt_order_cb cb, void *ud);
+    int (*order_scan)(pt_store *s, pt_order_cb cb, void *ud);
+    int (*item_insert)(pt_store *s, const pt_item_rec *r);
+    int (*item_list)(pt_store *s, int64_t order_id, pt_item_cb cb, void *ud);
+    int (*event_insert)(pt_store *s, pt_event_rec *r);
+    int (*event_list)(pt_store *s, int64_t member_id, pt_event_cb cb, void *ud);
+    int (*survey_insert)(pt_store *s, pt_survey_rec *r);
+    int (*survey_list)(pt_store *s, int64_t member_id, pt_survey_cb cb, void *ud);
+
+    int (*merge_insert)(pt_store *s, pt_merge_rec *r);
+    int (*merge_get)(pt_store *s, int64_t id, pt_merge_rec *r);
+    int (*merge_mark_undone)(pt_store *s, int64_t id, int64_t at);
+    int (*merge_list)(pt_store *s, int64_t member_id, int (*cb)(void *, const pt_merge_rec *), void *ud);
+    int (*member_move_rows)(pt_store *s, int64_t merge_id, int64_t from, int64_t to);
+    int (*member_unmove_rows)(pt_store *s, int64_t merge_id, int64_t to);
+    int (*merge_moved_add)(pt_store *s, int64_t merge_id, int kind, int64_t row_id);
+    int (*merge_moved_list)(pt_store *s, int64_t merge_id, pt_row_cb cb, void *ud);
+
+    int (*import_run_insert)(pt_store *s, pt_import_run_rec *r);
+    int (*import_run_update)(pt_store *s, const pt_import_run_rec *r);
+    int (*import_run_scan)(pt_store *s, pt_import_run_cb cb, void *ud);
+    int (*conflict_insert)(pt_store *s, const pt_conflict_rec *r);
+    int (*conflict_scan)(pt_store *s, pt_conflict_cb cb, void *ud);
+
+    int (*stats_get)(pt_store *s, pt_store_stats *out);
+};
+
+struct pt_store {
+    const struct pt_store_ops *ops;
+    int  depth;          /* open transactions: 0 = none, 1 = outermost, >1 = savepoints */
+    char errmsg[512];    /* last failure's detail; never holds personal data */
+};
+
+/* Records the detail of a failure and returns rc, so backends can `return pt__store_error(…)`. */
+int pt__store_error(pt_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The SQLite backend: path is a file name (created if missing). */
+int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);
+
+/* Buffer limits every backend applies to the variable-length columns it reads back. */
+#define PT_STORE_KEY_MAX        4096
+#define PT_STORE_PII_MAX        ((size_t)1 << 20)
+#define PT_STORE_PROVENANCE_MAX ((size_t)64 << 10)
+
+#endif
