@@ -29,6 +29,7 @@
 #ifndef PATRON_DEMO_H
 #define PATRON_DEMO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct pt_demo_opts {
