@@ -1,0 +1,90 @@
+/* main.c — the `patron` program: global options and the command table (after git's
+ * builtin table). Each command lives in cli/cmd_*.c and only parses flags, calls libpatron and
+ * prints. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PATRON_VERSION "0.1.0"
+
+static const struct cli_cmd commands[] = {
+    {"init", cmd_init, "create a data directory (store, master key, config)"},
+    {"import", cmd_import, "import members, orders, items, events or surveys from CSV / JSON lines"},
+    {"member", cmd_member, "show, export, erase, merge and unmerge members"},
+    {"quality", cmd_quality, "data-quality report over all imports"},
+    {"overview", cmd_overview, "counts of members, orders, revenue and activity"},
+    {"demo-data", cmd_demo_data, "write realistic, messy multi-channel demo files"},
+    {"demo", cmd_demo, "generate demo data, import it and print the overview"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: patron [--data DIR] COMMAND [ARGS]\n"
+            "\n"
+            "Patron keeps one record per member from every channel and analyses them.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Global options:\n"
+            "  --data DIR   data directory (default $PATRON_DATA or ./patron-data); every command\n"
+            "               also accepts it after the command name\n"
+            "  --help       this help; `patron COMMAND --help` for a command\n"
+            "  --version    print the version\n"
+            "\n"
+            "Environment: PATRON_DATA, PATRON_STORE (store URL), PATRON_KEY_FILE (master key path).\n"
+            "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 invalid input, 5 store/key/disk.\n");
+}
+
+/* Takes --data DIR / --data=DIR from anywhere in argv (removing it), so that it works both
+ * before and after the command name. */
+static int take_data_option(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        int skip = 0;
+        if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "-d") == 0) {
+            if (i + 1 >= *argc) {
+                cli_error("--data needs a directory");
+                return -1;
+            }
+            cli_data_dir = argv[i + 1];
+            skip = 2;
+        } else if (strncmp(argv[i], "--data=", 7) == 0) {
+            cli_data_dir = argv[i] + 7;
+            skip = 1;
+        } else if (strcmp(argv[i], "--") == 0) {
+            break;
+        }
+        if (skip) {
+            memmove(&argv[i], &argv[i + skip], (size_t)(*argc - i - skip + 1) * sizeof *argv);
+            *argc -= skip;
+            i--;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env = getenv("PATRON_DATA");
+    cli_data_dir = env && *env ? env : "patron-data";
+    if (take_data_option(&argc, argv))
+        return EXIT_USAGE;
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return cli_finish(argc < 2 ? EXIT_USAGE : EXIT_OK);
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("patron %s\n", PATRON_VERSION);
+        return cli_finish(EXIT_OK);
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return cli_finish(commands[i].run(argc - 1, argv + 1));
+    cli_error("'%s' is not a patron command; see `patron --help`", argv[1]);
+    return EXIT_USAGE;
+}
