@@ -7,14 +7,14 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 BUILD    ?= build/release
 SAN      ?= 0
-PKGS     := sqlite3 libsodium jansson
+PKGS     := sqlite3 libsodium jansson libpq
 VERSION  := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
-            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
+            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CSTD     := -std=c17 -D_GNU_SOURCE
 OPT      := -O2 -g
 ifeq ($(SAN),1)

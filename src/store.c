@@ -37,8 +37,7 @@ int pt_store_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_l
         return PT_EINVAL;
     }
     if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
-        snprintf(errmsg, errmsg_len, "this build has no PostgreSQL backend (store URL %.*s…)", 24, url);
-        return PT_EINVAL;
+        return pt__store_pg_open(out, url, errmsg, errmsg_len);
     }
     const char *path = has_prefix(url, "sqlite:") ? url + strlen("sqlite:") : url;
     if (has_prefix(path, "//"))

@@ -75,6 +75,9 @@ int pt__store_error(pt_store *s, int rc, const char *fmt, ...) __attribute__((fo
 /* The SQLite backend: path is a file name (created if missing). */
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);
 
+/* The PostgreSQL backend: url is a postgres:// or postgresql:// URL, handed to libpq as is. */
+int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len);
+
 /* Buffer limits every backend applies to the variable-length columns it reads back. */
 #define PT_STORE_KEY_MAX        4096
 #define PT_STORE_PII_MAX        ((size_t)1 << 20)
