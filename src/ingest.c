@@ -7,6 +7,7 @@
  * max_record.
  */
 #include "ingest_int.h"
+#include "idmap.h"
 #include "db_int.h"
 #include "patron/csv.h"
 #include "patron/error.h"

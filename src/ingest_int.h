@@ -69,6 +69,7 @@ struct import {
     pt_import_result  *res;
     FILE              *rejects;
     struct idmap      *ids;         /* built lazily for orders, items, events, surveys */
+    int64_t            lookups;     /* identifier look-ups so far (the map is built after a few) */
     int                tz;          /* zone-less local times: seconds east of UTC */
     int64_t            missing[COL__COUNT];
     int                present[COL__COUNT]; /* the file has a column for the target */
@@ -84,8 +85,5 @@ enum { ROW_OK = 0, ROW_DUPLICATE = 1, ROW_REJECTED = 2 };
 int pt__ingest_row(struct import *im, const struct row *r, const char **field, char *why, size_t whylen);
 const char *pt__ingest_col_name(int col);
 
-struct idmap *pt__idmap_build(pt_store *s, int *rc);
-void          pt__idmap_free(struct idmap *m);
-int64_t       pt__idmap_get(const struct idmap *m, int kind, const uint8_t blind[PT_BLIND_LEN]);
 
 #endif

@@ -2,11 +2,12 @@
  * member it refers to, and write it through the store. A row handler either writes the whole
  * row or nothing and says which field was wrong and why (never the value).
  *
- * References to members (orders, events, surveys) resolve through an in-memory map of
- * (identifier kind, blind index) → member id built once per import, so bulk imports make no
- * per-row identity query.
+ * References to members (orders, events, surveys) resolve by the identifier's blind index:
+ * through the store for the first few, then through an in-memory map (idmap.c) loaded once, so
+ * bulk imports make no per-row identity query.
  */
 #include "ingest_int.h"
+#include "idmap.h"
 #include "db_int.h"
 #include "patron/crypt.h"
 #include "patron/error.h"
@@ -16,91 +17,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* --- identifier map ---------------------------------------------------------------------- */
+/* --- member references -------------------------------------------------------------------- */
 
-struct idslot {
-    uint8_t blind[PT_BLIND_LEN];
-    int64_t member_id; /* 0 = empty slot */
-    int     kind;
-};
+/* Small imports ask the store per reference; past IDMAP_AFTER look-ups the whole identifier
+ * map is loaded once, which is much cheaper per row for bulk files. */
+#define IDMAP_AFTER 2048
 
-struct idmap {
-    struct idslot *slots;
-    size_t         mask; /* capacity - 1 (capacity is a power of two) */
-    size_t         n;
-};
-
-static size_t slot_of(const struct idmap *m, int kind, const uint8_t *blind)
+static int member_of_identifier(struct import *im, int kind, const uint8_t blind[PT_BLIND_LEN], int64_t *member_id)
 {
-    uint64_t h;
-    memcpy(&h, blind, sizeof h); /* a keyed hash already: its bytes are uniform */
-    return (size_t)(h ^ (uint64_t)kind * 0x9E3779B97F4A7C15ull) & m->mask;
-}
-
-static int idmap_put(struct idmap *m, int kind, const uint8_t *blind, int64_t member_id)
-{
-    if ((m->n + 1) * 2 > m->mask + 1) {
-        struct idmap big = {calloc((m->mask + 1) * 2, sizeof *big.slots), (m->mask + 1) * 2 - 1, 0};
-        if (!big.slots)
-            return PT_ENOMEM;
-        for (size_t i = 0; i <= m->mask; i++)
-            if (m->slots[i].member_id)
-                idmap_put(&big, m->slots[i].kind, m->slots[i].blind, m->slots[i].member_id);
-        free(m->slots);
-        *m = big;
+    int rc = PT_OK;
+    if (!im->ids && ++im->lookups > IDMAP_AFTER)
+        im->ids = pt__idmap_build(im->store, &rc);
+    if (rc)
+        return rc;
+    if (im->ids) {
+        *member_id = pt__idmap_get(im->ids, kind, blind);
+        return PT_OK;
     }
-    size_t i = slot_of(m, kind, blind);
-    while (m->slots[i].member_id &&
-           !(m->slots[i].kind == kind && memcmp(m->slots[i].blind, blind, PT_BLIND_LEN) == 0))
-        i = (i + 1) & m->mask;
-    if (!m->slots[i].member_id)
-        m->n++;
-    memcpy(m->slots[i].blind, blind, PT_BLIND_LEN);
-    m->slots[i].kind = kind;
-    m->slots[i].member_id = member_id;
-    return PT_OK;
-}
-
-int64_t pt__idmap_get(const struct idmap *m, int kind, const uint8_t blind[PT_BLIND_LEN])
-{
-    size_t i = slot_of(m, kind, blind);
-    while (m->slots[i].member_id) {
-        if (m->slots[i].kind == kind && memcmp(m->slots[i].blind, blind, PT_BLIND_LEN) == 0)
-            return m->slots[i].member_id;
-        i = (i + 1) & m->mask;
-    }
-    return 0;
-}
-
-static int idmap_add_rec(void *ud, const pt_identity_rec *r)
-{
-    return idmap_put(ud, r->kind, r->blind, r->member_id);
-}
-
-struct idmap *pt__idmap_build(pt_store *s, int *rc)
-{
-    struct idmap *m = calloc(1, sizeof *m);
-    if (m)
-        m->slots = calloc(1024, sizeof *m->slots);
-    if (!m || !m->slots) {
-        pt__idmap_free(m);
-        *rc = PT_ENOMEM;
-        return NULL;
-    }
-    m->mask = 1023;
-    *rc = pt_store_identity_scan(s, idmap_add_rec, m);
-    if (*rc) {
-        pt__idmap_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-void pt__idmap_free(struct idmap *m)
-{
-    if (m)
-        free(m->slots);
-    free(m);
+    pt_identity_rec r;
+    pt_identity_rec_init(&r);
+    rc = pt_store_identity_find(im->store, kind, blind, &r);
+    *member_id = rc == PT_OK ? r.member_id : 0;
+    pt_identity_rec_free(&r);
+    return rc == PT_ENOTFOUND ? PT_OK : rc;
 }
 
 /* --- value helpers ----------------------------------------------------------------------- */
@@ -146,16 +85,12 @@ static int row_member(struct import *im, const struct row *r, int64_t *member_id
         char norm[PT_VALUE_MAX], bad[PT_WHY_MAX] = "";
         if (pt_identifier_normalise(im->db, k, r->v[k], norm, sizeof norm, bad))
             REJECT(k, "%s", bad[0] ? bad : "invalid identifier");
-        if (!im->ids) {
-            int rc = PT_OK;
-            im->ids = pt__idmap_build(im->store, &rc);
-            if (rc)
-                return pt__db_store_error(im->db, rc, "loading identifiers");
-        }
         uint8_t blind[PT_BLIND_LEN];
         pt_crypt_blind(pt_db_crypt(im->db), k, norm, strlen(norm), blind);
         sodium_memzero(norm, sizeof norm);
-        *member_id = pt__idmap_get(im->ids, k, blind);
+        int rc = member_of_identifier(im, k, blind, member_id);
+        if (rc)
+            return pt__db_store_error(im->db, rc, "looking up identifier");
         if (*member_id)
             return ROW_OK;
         tried = k;

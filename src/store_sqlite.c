@@ -1221,7 +1221,8 @@ static int configure(sq_store *q)
         "PRAGMA foreign_keys = ON;"
         "PRAGMA secure_delete = ON;"
         "PRAGMA temp_store = MEMORY;"
-        "PRAGMA cache_size = -65536;";
+        "PRAGMA cache_size = -16384;"       /* 16 MiB: reads go through the mapping below */
+        "PRAGMA mmap_size = 4294967296;";   /* map up to 4 GiB: no copy per page read */
     sqlite3_busy_timeout(q->db, 10000);
     sqlite3_extended_result_codes(q->db, 1);
     return sq_exec(q, pragmas, "configuring");
