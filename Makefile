@@ -43,9 +43,9 @@ all: deps
 
 build-all: $(LIB_A) $(LIB_SO) $(BIN)
 
-# Installs missing Debian packages (quiet when everything is there).
+# Installs missing Debian packages (checks with dpkg; quiet when everything is there).
 deps:
-	@pkg-config --exists $(PKGS) && command -v clang >/dev/null || scripts/install-deps
+	@scripts/install-deps
 
 $(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) tests/test.h
 	@mkdir -p $(dir $@)

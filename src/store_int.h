@@ -78,6 +78,28 @@ int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t
 /* The PostgreSQL backend: url is a postgres:// or postgresql:// URL, handed to libpq as is. */
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len);
 
+/* Typed record callbacks reached from a backend's generic row loop (which passes const void *)
+ * without casting function pointers: struct <name>_cb {cb, ud} and call_<name>(ctx, rec). */
+#define PT_STORE_TRAMPOLINE(name, type)                                                        \
+    struct name##_cb {                                                                         \
+        int (*cb)(void *, const type *);                                                       \
+        void *ud;                                                                              \
+    };                                                                                         \
+    static inline int call_##name(void *ctx, const void *rec)                                  \
+    {                                                                                          \
+        const struct name##_cb *c = ctx;                                                       \
+        return c->cb(c->ud, rec);                                                              \
+    }
+PT_STORE_TRAMPOLINE(member, pt_member_rec)
+PT_STORE_TRAMPOLINE(identity, pt_identity_rec)
+PT_STORE_TRAMPOLINE(order, pt_order_rec)
+PT_STORE_TRAMPOLINE(item, pt_item_rec)
+PT_STORE_TRAMPOLINE(event, pt_event_rec)
+PT_STORE_TRAMPOLINE(survey, pt_survey_rec)
+PT_STORE_TRAMPOLINE(merge, pt_merge_rec)
+PT_STORE_TRAMPOLINE(run, pt_import_run_rec)
+PT_STORE_TRAMPOLINE(conflict, pt_conflict_rec)
+
 /* Buffer limits every backend applies to the variable-length columns it reads back. */
 #define PT_STORE_KEY_MAX        4096
 #define PT_STORE_PII_MAX        ((size_t)1 << 20)

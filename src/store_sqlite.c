@@ -350,26 +350,6 @@ static int query_each(sq_store *q, enum stmt_id id, sqlite3_stmt *st, int (*read
     return rc;
 }
 
-/* Typed callbacks reached from query_each without casting function pointers. */
-#define TRAMPOLINE(name, type)                                                                 \
-    struct name##_cb {                                                                         \
-        int (*cb)(void *, const type *);                                                       \
-        void *ud;                                                                              \
-    };                                                                                         \
-    static int call_##name(void *ctx, const void *rec)                                         \
-    {                                                                                          \
-        const struct name##_cb *c = ctx;                                                       \
-        return c->cb(c->ud, rec);                                                              \
-    }
-TRAMPOLINE(member, pt_member_rec)
-TRAMPOLINE(identity, pt_identity_rec)
-TRAMPOLINE(order, pt_order_rec)
-TRAMPOLINE(item, pt_item_rec)
-TRAMPOLINE(event, pt_event_rec)
-TRAMPOLINE(survey, pt_survey_rec)
-TRAMPOLINE(merge, pt_merge_rec)
-TRAMPOLINE(run, pt_import_run_rec)
-TRAMPOLINE(conflict, pt_conflict_rec)
 
 /* --- open, close, transactions, meta ------------------------------------------------------ */
 

@@ -169,13 +169,14 @@ typedef int (*pt_conflict_cb)(void *ud, const pt_conflict_rec *r);
 typedef int (*pt_row_cb)(void *ud, int kind, int64_t row_id);
 
 /* --- opening -------------------------------------------------------------------------------
- * url: "sqlite:PATH" or a plain path (SQLite). Opening applies pending schema migrations in one
+ * url: "sqlite:PATH" or a plain path (SQLite), or "postgres://…" / "postgresql://…" (a libpq
+ * connection URL; PostgreSQL). Text values are UTF-8 on every backend. Opening applies pending schema migrations in one
  * transaction; a store written by a newer schema fails with PT_ESCHEMA. On failure *out is NULL
  * and, when errmsg is not NULL, the reason is copied there. */
 int  pt_store_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len);
 void pt_store_close(pt_store *s);
 const char *pt_store_errmsg(const pt_store *s);
-const char *pt_store_backend(const pt_store *s); /* "sqlite" */
+const char *pt_store_backend(const pt_store *s); /* "sqlite" or "postgres" */
 int  pt_store_schema_version(pt_store *s, int *version);
 
 int pt_store_begin(pt_store *s);
