@@ -8,6 +8,7 @@
 #include "patron/identity.h"
 #include "patron/error.h"
 #include "db_int.h"
+#include "member_int.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -307,15 +308,10 @@ int pt_member_merge(pt_db *db, int64_t survivor_id, int64_t loser_id, const char
 
 static int restore_fields(pt_member *s, const pt_member *l, uint32_t taken, const pt_buf *before)
 {
-    pt_buf clear;
-    pt_buf_init(&clear, 0);
-    int rc = pt_crypt_unseal(&s->key, s->id, before, &clear);
-    json_t *o = rc ? NULL : json_loadb((const char *)clear.data, clear.len, 0, NULL);
-    pt_buf_wipe(&clear);
+    json_t *o;
+    int rc = pt__member_unseal_json(s, before, &o);
     if (rc)
         return rc;
-    if (!o)
-        return PT_ECORRUPT;
     json_t *fields = json_object_get(o, "fields"), *src = json_object_get(o, "src");
     for (int f = 0; f < PT_F__COUNT; f++) {
         size_t cap;

@@ -9,6 +9,7 @@
 #include "patron/member.h"
 #include "patron/error.h"
 #include "db_int.h"
+#include "member_int.h"
 #include "patron/identity.h"
 
 #include <jansson.h>
@@ -119,19 +120,26 @@ static int pii_seal(const pt_member *m, pt_buf *out)
     return rc;
 }
 
+int pt__member_unseal_json(const pt_member *m, const pt_buf *sealed, json_t **out)
+{
+    pt_buf clear;
+    pt_buf_init(&clear, 0);
+    int rc = pt_crypt_unseal(&m->key, m->id, sealed, &clear);
+    *out = rc ? NULL : json_loadb((const char *)clear.data, clear.len, 0, NULL);
+    pt_buf_wipe(&clear);
+    if (rc)
+        return rc;
+    return *out ? PT_OK : PT_ECORRUPT;
+}
+
 static int pii_unseal(pt_member *m, const pt_buf *sealed)
 {
     if (!sealed->len)
         return PT_OK;
-    pt_buf clear;
-    pt_buf_init(&clear, 0);
-    int rc = pt_crypt_unseal(&m->key, m->id, sealed, &clear);
-    json_t *o = rc ? NULL : json_loadb((const char *)clear.data, clear.len, 0, NULL);
-    pt_buf_wipe(&clear);
+    json_t *o;
+    int rc = pt__member_unseal_json(m, sealed, &o);
     if (rc)
         return rc;
-    if (!o)
-        return PT_ECORRUPT;
     for (int f = 0; f < PT_F__PERSONAL_COUNT; f++) {
         size_t cap;
         char *dst = pt_member_field(m, f, &cap);
