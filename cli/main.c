@@ -21,7 +21,7 @@ static const struct cli_cmd commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: patron [--data DIR] COMMAND [ARGS]\n"
+            "usage: patron [--data DIR] [--store URL] COMMAND [ARGS]\n"
             "\n"
             "Patron keeps one record per member from every channel and analyses them.\n"
             "\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out)
             "Global options:\n"
             "  --data DIR   data directory (default $PATRON_DATA or ./patron-data); every command\n"
             "               also accepts it after the command name\n"
+            "  --store URL  where the records live: sqlite:PATH (default DIR/patron.db) or a\n"
+            "               PostgreSQL URL postgresql://USER@HOST/DB (same as $PATRON_STORE)\n"
             "  --help       this help; `patron COMMAND --help` for a command\n"
             "  --version    print the version\n"
             "\n"
@@ -40,29 +42,38 @@ static void usage(FILE *out)
             "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 invalid input, 5 store/key/disk.\n");
 }
 
-/* Takes --data DIR / --data=DIR from anywhere in argv (removing it), so that it works both
- * before and after the command name. */
-static int take_data_option(int *argc, char **argv)
+/* Takes the global options --data DIR and --store URL (also as --opt=VALUE) from anywhere in
+ * argv, removing them, so that they work both before and after the command name. --store is
+ * passed on as PATRON_STORE, which the library reads when it opens the data directory. */
+static int take_global_options(int *argc, char **argv)
 {
-    for (int i = 1; i < *argc; i++) {
-        int skip = 0;
-        if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "-d") == 0) {
-            if (i + 1 >= *argc) {
-                cli_error("--data needs a directory");
-                return -1;
+    static const struct { const char *name, *what; } opts[] = {{"--data", "a directory"}, {"--store", "a store URL"}};
+    for (int i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        for (size_t o = 0; o < sizeof opts / sizeof *opts; o++) {
+            size_t n = strlen(opts[o].name);
+            const char *val = NULL;
+            int skip = 0;
+            if (strcmp(argv[i], opts[o].name) == 0 || (o == 0 && strcmp(argv[i], "-d") == 0)) {
+                if (i + 1 >= *argc) {
+                    cli_error("%s needs %s", opts[o].name, opts[o].what);
+                    return -1;
+                }
+                val = argv[i + 1];
+                skip = 2;
+            } else if (strncmp(argv[i], opts[o].name, n) == 0 && argv[i][n] == '=') {
+                val = argv[i] + n + 1;
+                skip = 1;
             }
-            cli_data_dir = argv[i + 1];
-            skip = 2;
-        } else if (strncmp(argv[i], "--data=", 7) == 0) {
-            cli_data_dir = argv[i] + 7;
-            skip = 1;
-        } else if (strcmp(argv[i], "--") == 0) {
-            break;
-        }
-        if (skip) {
+            if (!skip)
+                continue;
+            if (o == 0)
+                cli_data_dir = val;
+            else
+                setenv("PATRON_STORE", val, 1);
             memmove(&argv[i], &argv[i + skip], (size_t)(*argc - i - skip + 1) * sizeof *argv);
             *argc -= skip;
             i--;
+            break;
         }
     }
     return 0;
@@ -72,7 +83,7 @@ int main(int argc, char **argv)
 {
     const char *env = getenv("PATRON_DATA");
     cli_data_dir = env && *env ? env : "patron-data";
-    if (take_data_option(&argc, argv))
+    if (take_global_options(&argc, argv))
         return EXIT_USAGE;
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -211,4 +212,67 @@ TEST(cli_every_command_has_help)
         free(out);
     }
     ASSERT_EQ(pt_test_run(NULL, "'%s' no-such-command 2>/dev/null", BIN), 2);
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Creates a fresh schema on the test PostgreSQL server and writes a store URL selecting it. */
+static int pg_fresh_store_url(const char *schema, char *url, size_t cap)
+{
+    const char *base = getenv("PATRON_TEST_PG");
+    PGconn *c = PQconnectdb(base);
+    PQsetNoticeProcessor(c, quiet, NULL);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "    %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(url, cap, "%s%soptions=-csearch_path%%3D%s", base, strchr(base, '?') ? "&" : "?", schema);
+    return ok;
+}
+
+TEST(cli_store_option_keeps_members_in_postgresql_and_finds_them_by_phone)
+{
+    if (!getenv("PATRON_TEST_PG") || !*getenv("PATRON_TEST_PG"))
+        SKIP("PATRON_TEST_PG is not set (scripts/run-tests starts a PostgreSQL server for it)");
+    char url[4400], data[4200], *out = NULL;
+    ASSERT(pg_fresh_store_url("cli_store_option", url, sizeof url));
+    snprintf(data, sizeof data, "%s/pgdata", pt_test_tmpdir());
+    ASSERT_EQ(pt_test_run(NULL, "'%s' init --store '%s' --data '%s' >/dev/null 2>&1", BIN, url, data), 0);
+    const char *csv = pt_test_write_file(pt_test_tmpdir(), "m.csv",
+                                         "phone,email,name\n"
+                                         "+86 138 0013 8000,Li.Wei@Example.com,李伟\n"
+                                         "139-0013-9000,,王芳\n"
+                                         "13800138000,,\n");
+    ASSERT_EQ(pt_test_run(NULL, "'%s' import members '%s' --source pos --store '%s' --data '%s' >/dev/null 2>&1",
+                          BIN, csv, url, data), 0);
+    json_t *ov = NULL;
+    int st = pt_test_run(&out, "'%s' overview --json --data '%s' --store='%s'", BIN, data, url);
+    ov = st == 0 && out ? json_loads(out, 0, NULL) : NULL;
+    free(out);
+    ASSERT(ov);
+    ASSERT_STR_EQ(json_string_value(json_object_get(ov, "store")), "postgres");
+    ASSERT_EQ(json_integer_value(json_object_get(ov, "members")), 2);
+    json_decref(ov);
+    st = pt_test_run(&out, "'%s' member show --phone '0086 13800138000' --json --store '%s' --data '%s'", BIN, url, data);
+    json_t *m = st == 0 && out ? json_loads(out, 0, NULL) : NULL;
+    free(out);
+    ASSERT(m);
+    ASSERT_EQ(strlen(json_string_value(json_object_get(m, "member_no"))), 10);
+    json_decref(m);
+    /* without --store the same data directory opens its own SQLite store, which is empty */
+    st = pt_test_run(&out, "'%s' overview --json --data '%s'", BIN, data);
+    ov = st == 0 && out ? json_loads(out, 0, NULL) : NULL;
+    free(out);
+    ASSERT(ov);
+    ASSERT_STR_EQ(json_string_value(json_object_get(ov, "store")), "sqlite");
+    ASSERT_EQ(json_integer_value(json_object_get(ov, "members")), 0);
+    json_decref(ov);
 }
