@@ -63,18 +63,11 @@ int64_t test_add_member(pt_db *db, const char *source, const char *phone, const 
 
 int test_file_contains_any(const char *path, const char *const *needles, int n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)len, f) : 0;
-    fclose(f);
+    size_t len;
+    char *buf = pt_test_slurp(path, &len);
     int found = 0;
     for (int i = 0; buf && i < n && !found; i++)
-        found = memmem(buf, got, needles[i], strlen(needles[i])) != NULL;
+        found = memmem(buf, len, needles[i], strlen(needles[i])) != NULL;
     free(buf);
     return found;
 }

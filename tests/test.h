@@ -26,6 +26,9 @@ const char *pt_test_shared(const char *rel);
 const char *pt_test_patron_bin(void);
 /* Runs a shell command, captures stdout into out (malloc'd, caller frees), returns exit status. */
 int pt_test_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whole file in a malloc'd NUL-terminated buffer (caller frees), its length in *len when len
+ * is not NULL; NULL if the file cannot be read. */
+char *pt_test_slurp(const char *path, size_t *len);
 /* Writes text to dir/name and returns the path (static buffer per call ring). */
 const char *pt_test_write_file(const char *dir, const char *name, const char *text);
 

@@ -48,39 +48,10 @@ static const char *file_in(const char *dir, const char *name)
     return p;
 }
 
-/* Whole file in a malloc'd NUL-terminated buffer; NULL if unreadable. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *b = malloc(cap);
-    while (b && (got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (b)
-        b[n] = 0;
-    if (len)
-        *len = n;
-    return b;
-}
-
 static int64_t count_lines(const char *path)
 {
     size_t n = 0;
-    char *b = slurp(path, &n);
+    char *b = pt_test_slurp(path, &n);
     if (!b)
         return -1;
     int64_t lines = 0;
@@ -129,7 +100,7 @@ typedef int (*line_cb)(void *ud, char *line);
 
 static int each_line(const char *path, int skip_header, line_cb cb, void *ud)
 {
-    char *b = slurp(path, NULL);
+    char *b = pt_test_slurp(path, NULL);
     if (!b)
         return -1;
     char *s = b, *nl;
@@ -422,14 +393,14 @@ TEST(demo_writes_every_file_with_its_header)
     pt_demo_truth t;
     ASSERT_OK(gen(dir, 300, 3, 0, 0, &t));
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
-        char *b = slurp(file_in(dir, headers[i][0]), NULL);
+        char *b = pt_test_slurp(file_in(dir, headers[i][0]), NULL);
         ASSERT(b != NULL);
         int ok = strncmp(b, headers[i][1], strlen(headers[i][1])) == 0;
         free(b);
         if (!ok)
             PT__FAIL("%s does not start with %s", headers[i][0], headers[i][1]);
     }
-    char *truth = slurp(file_in(dir, "demo-truth.json"), NULL);
+    char *truth = pt_test_slurp(file_in(dir, "demo-truth.json"), NULL);
     ASSERT(truth != NULL);
     json_t *j = json_loads(truth, 0, NULL);
     free(truth);
@@ -461,9 +432,9 @@ TEST(demo_same_seed_gives_identical_files)
     int differ = 0;
     for (int i = 0; PT_DEMO_FILES[i].kind; i++) {
         size_t na = 0, nb = 0, nc = 0;
-        char *x = slurp(file_in(a, PT_DEMO_FILES[i].file), &na);
-        char *y = slurp(file_in(b, PT_DEMO_FILES[i].file), &nb);
-        char *z = slurp(file_in(c, PT_DEMO_FILES[i].file), &nc);
+        char *x = pt_test_slurp(file_in(a, PT_DEMO_FILES[i].file), &na);
+        char *y = pt_test_slurp(file_in(b, PT_DEMO_FILES[i].file), &nb);
+        char *z = pt_test_slurp(file_in(c, PT_DEMO_FILES[i].file), &nc);
         int same = x && y && na == nb && memcmp(x, y, na) == 0;
         differ += z && x && (na != nc || memcmp(x, z, na) != 0);
         free(x);
@@ -473,7 +444,7 @@ TEST(demo_same_seed_gives_identical_files)
             PT__FAIL("%s differs between two runs with the same seed", PT_DEMO_FILES[i].file);
     }
     size_t na = 0, nb = 0;
-    char *x = slurp(file_in(a, "demo-truth.json"), &na), *y = slurp(file_in(b, "demo-truth.json"), &nb);
+    char *x = pt_test_slurp(file_in(a, "demo-truth.json"), &na), *y = pt_test_slurp(file_in(b, "demo-truth.json"), &nb);
     int same = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);

@@ -19,13 +19,6 @@ static int import_text(pt_db *db, int kind, const char *name, const char *text, 
     return pt_import_file(db, kind, path, &o, res);
 }
 
-static char *slurp(const char *path)
-{
-    char *out = NULL;
-    pt_test_run(&out, "cat '%s' 2>/dev/null", path);
-    return out;
-}
-
 static const char *members_store_csv =
     "\xEF\xBB\xBF会员卡号,姓名,手机号,性别,生日,地区,注册时间,注册门店\r\n"
     "C001,\"李, 伟\",138-0013-8000,男,19900501,上海,2024/03/05 12:00:00,上海徐汇店\r\n"
@@ -53,7 +46,7 @@ TEST(import_members_csv_with_bom_crlf_quotes_and_chinese_headers)
     ASSERT_OK(pt_member_find(db, PT_ID_STORE_CARD, "C002", &m));
     ASSERT_STR_EQ(m.name, "王\"芳\"");
     pt_member_wipe(&m);
-    char *rej = slurp(res.reject_path);
+    char *rej = pt_test_slurp(res.reject_path, NULL);
     ASSERT_STR_CONTAINS(rej, "members_store.csv,4,phone,");
     ASSERT(strstr(rej, "12345,男") || strstr(rej, "12345"));
     free(rej);
@@ -122,7 +115,7 @@ TEST(bad_order_rows_are_rejected_with_line_field_and_reason_and_good_rows_kept)
                           "eshop", &res));
     ASSERT_EQ(res.run.rows_accepted, 1);
     ASSERT_EQ(res.run.rows_rejected, 5);
-    char *rej = slurp(res.reject_path);
+    char *rej = pt_test_slurp(res.reject_path, NULL);
     ASSERT_STR_CONTAINS(rej, "o.csv,2,amount,");
     ASSERT_STR_CONTAINS(rej, "o.csv,3,at,");
     ASSERT_STR_CONTAINS(rej, "o.csv,4,eshop_account,no member");
@@ -239,7 +232,7 @@ TEST(invalid_utf8_row_is_rejected)
     ASSERT_OK(import_text(db, PT_IMPORT_MEMBERS, "m.csv", "phone,name\n13800138000,\xC3\x28\n13900139000,ok\n", "x", &res));
     ASSERT_EQ(res.run.rows_rejected, 1);
     ASSERT_EQ(res.run.rows_accepted, 1);
-    char *rej = slurp(res.reject_path);
+    char *rej = pt_test_slurp(res.reject_path, NULL);
     ASSERT_STR_CONTAINS(rej, "UTF-8");
     free(rej);
     pt_import_result_free(&res);
