@@ -74,6 +74,7 @@ struct import {
     int64_t            missing[COL__COUNT];
     int                present[COL__COUNT]; /* the file has a column for the target */
     char               last_order_no[PT_ORDER_NO_MAX]; /* items without a line column */
+    pt_order_rec       item_order;  /* the order the previous item belonged to (id 0: none) */
     int                next_line_no;
 };
 

@@ -133,6 +133,14 @@ static int row_label(const struct row *r, int col, char *dst, size_t cap, const 
     return ROW_OK;
 }
 
+/* The outcome of writing a row: a unique-key clash means the row was stored before. */
+static int row_stored(struct import *im, int rc, const char *doing)
+{
+    if (rc == PT_EEXIST)
+        return ROW_DUPLICATE;
+    return rc ? pt__db_store_error(im->db, rc, doing) : ROW_OK;
+}
+
 /* --- members ----------------------------------------------------------------------------- */
 
 static const int profile_cols[] = {COL_NAME, COL_PHONE, COL_EMAIL, COL_GENDER, COL_BIRTHDAY, COL_REGION, COL_ADDRESS};
@@ -284,23 +292,26 @@ static int row_orders(struct import *im, const struct row *r, const char **field
     if (rc != ROW_OK)
         return rc;
     snprintf(o.source, sizeof o.source, "%s", im->opts->source);
-    rc = pt_store_order_insert(im->store, &o);
-    if (rc == PT_EEXIST)
-        return ROW_DUPLICATE;
-    return rc ? pt__db_store_error(im->db, rc, "writing order") : ROW_OK;
+    return row_stored(im, pt_store_order_insert(im->store, &o), "writing order");
 }
 
+/* Finds the order an item belongs to. Item files list an order's lines together, so the last
+ * order found is kept and a line of the same order costs no query. */
 static int item_order(struct import *im, const char *order_no, pt_item_rec *it,
                       const char **field, char *why, size_t whylen)
 {
-    pt_order_rec o;
-    int rc = pt_store_order_find_by_no(im->store, order_no, &o);
-    if (rc == PT_ENOTFOUND)
-        REJECT(COL_ORDER_NO, "no order with this order_no (import orders first)");
-    if (rc)
-        return pt__db_store_error(im->db, rc, "looking up order");
-    it->order_id = o.id;
-    it->member_id = o.member_id;
+    pt_order_rec *o = &im->item_order;
+    if (!o->id || strcmp(o->order_no, order_no) != 0) {
+        int rc = pt_store_order_find_by_no(im->store, order_no, o);
+        if (rc)
+            o->id = 0;
+        if (rc == PT_ENOTFOUND)
+            REJECT(COL_ORDER_NO, "no order with this order_no (import orders first)");
+        if (rc)
+            return pt__db_store_error(im->db, rc, "looking up order");
+    }
+    it->order_id = o->id;
+    it->member_id = o->member_id;
     return ROW_OK;
 }
 
@@ -353,10 +364,7 @@ static int row_items(struct import *im, const struct row *r, const char **field,
         rc = item_numbers(im, r, &it, field, why, whylen);
     if (rc != ROW_OK)
         return rc;
-    rc = pt_store_item_insert(im->store, &it);
-    if (rc == PT_EEXIST)
-        return ROW_DUPLICATE;
-    return rc ? pt__db_store_error(im->db, rc, "writing order item") : ROW_OK;
+    return row_stored(im, pt_store_item_insert(im->store, &it), "writing order item");
 }
 
 static int valid_event_kind(const char *s)
@@ -385,10 +393,7 @@ static int row_events(struct import *im, const struct row *r, const char **field
     if (rc != ROW_OK)
         return rc;
     snprintf(e.source, sizeof e.source, "%s", im->opts->source);
-    rc = pt_store_event_insert(im->store, &e);
-    if (rc == PT_EEXIST)
-        return ROW_DUPLICATE;
-    return rc ? pt__db_store_error(im->db, rc, "writing event") : ROW_OK;
+    return row_stored(im, pt_store_event_insert(im->store, &e), "writing event");
 }
 
 static int row_surveys(struct import *im, const struct row *r, const char **field, char *why, size_t whylen)
@@ -409,10 +414,7 @@ static int row_surveys(struct import *im, const struct row *r, const char **fiel
     if (rc != ROW_OK)
         return rc;
     snprintf(sv.source, sizeof sv.source, "%s", im->opts->source);
-    rc = pt_store_survey_insert(im->store, &sv);
-    if (rc == PT_EEXIST)
-        return ROW_DUPLICATE;
-    return rc ? pt__db_store_error(im->db, rc, "writing survey answer") : ROW_OK;
+    return row_stored(im, pt_store_survey_insert(im->store, &sv), "writing survey answer");
 }
 
 int pt__ingest_row(struct import *im, const struct row *r, const char **field, char *why, size_t whylen)

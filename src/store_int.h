@@ -100,6 +100,22 @@ PT_STORE_TRAMPOLINE(merge, pt_merge_rec)
 PT_STORE_TRAMPOLINE(run, pt_import_run_rec)
 PT_STORE_TRAMPOLINE(conflict, pt_conflict_rec)
 
+/* A row a merge moved (merge_moved table), and the callback bridge for pt_row_cb. */
+struct moved_row {
+    int     kind;
+    int64_t row_id;
+};
+struct moved_cb {
+    pt_row_cb cb;
+    void     *ud;
+};
+static inline int call_moved(void *ud, const void *rec)
+{
+    const struct moved_cb *c = ud;
+    const struct moved_row *m = rec;
+    return c->cb(c->ud, m->kind, m->row_id);
+}
+
 /* Buffer limits every backend applies to the variable-length columns it reads back. */
 #define PT_STORE_KEY_MAX        4096
 #define PT_STORE_PII_MAX        ((size_t)1 << 20)

@@ -1427,29 +1427,12 @@ static int pg_merge_moved_add(pt_store *s, int64_t merge_id, int kind, int64_t r
                           "merge_moved.merge_id, merge_moved.kind, merge_moved.row_id", NULL);
 }
 
-struct moved_row {
-    int     kind;
-    int64_t row_id;
-};
-
 static int read_moved(const PGresult *res, int row, void *p)
 {
     struct moved_row *m = p;
     m->kind = g_int(res, row, 0);
     m->row_id = g_i64(res, row, 1);
     return PT_OK;
-}
-
-struct moved_cb {
-    pt_row_cb cb;
-    void     *ud;
-};
-
-static int call_moved(void *ud, const void *rec)
-{
-    const struct moved_cb *c = ud;
-    const struct moved_row *m = rec;
-    return c->cb(c->ud, m->kind, m->row_id);
 }
 
 static int pg_merge_moved_list(pt_store *s, int64_t merge_id, pt_row_cb cb, void *ud)

@@ -978,29 +978,12 @@ static int sq_merge_moved_add(pt_store *s, int64_t merge_id, int kind, int64_t r
     return stmt_run(SQ(s), ST_MOVED_ADD, st, "noting moved row");
 }
 
-struct moved_row {
-    int     kind;
-    int64_t row_id;
-};
-
 static int read_moved(sqlite3_stmt *st, void *p)
 {
     struct moved_row *m = p;
     m->kind = col_int(st, 0);
     m->row_id = col_i64(st, 1);
     return PT_OK;
-}
-
-struct moved_cb {
-    pt_row_cb cb;
-    void     *ud;
-};
-
-static int call_moved(void *ud, const void *rec)
-{
-    const struct moved_cb *c = ud;
-    const struct moved_row *m = rec;
-    return c->cb(c->ud, m->kind, m->row_id);
 }
 
 static int sq_merge_moved_list(pt_store *s, int64_t merge_id, pt_row_cb cb, void *ud)
