@@ -7,7 +7,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 BUILD    ?= build/release
 SAN      ?= 0
-PKGS     := sqlite3 libsodium jansson libpq
+PKGS     := sqlite3 libsodium jansson libpq icu-i18n icu-uc
 VERSION  := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,13 +35,14 @@ LIB_A    := $(BUILD)/lib/libpatron.a
 LIB_SO   := $(BUILD)/lib/libpatron.so.0
 BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
+BENCH_BIN := $(BUILD)/bin/ledger_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 
 all: deps
 	@$(MAKE) --no-print-directory build-all
 
-build-all: $(LIB_A) $(LIB_SO) $(BIN)
+build-all: $(LIB_A) $(LIB_SO) $(BIN) $(BENCH_BIN)
 
 # Installs missing Debian packages (checks with dpkg; quiet when everything is there).
 deps:
@@ -65,6 +66,10 @@ $(BIN): $(CLI_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(LIBS_ALL)
 
+$(BENCH_BIN): $(BUILD)/bench/ledger_bench.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
+
 $(TEST_BIN): $(TEST_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(LIBS_ALL)
@@ -86,6 +91,7 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
 	bench/run-import
+	bench/run-ledger
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \

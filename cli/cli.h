@@ -54,6 +54,11 @@ int cmd_member(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
 int cmd_overview(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_points(int argc, char **argv);
+int cmd_tier(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
+int cmd_programme(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 #endif

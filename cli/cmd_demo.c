@@ -5,6 +5,8 @@
 #include "patron/demo.h"
 #include "patron/error.h"
 #include "patron/ingest.h"
+#include "patron/ledger.h"
+#include "patron/tier.h"
 #include "patron/quality.h"
 
 #include <errno.h>
@@ -19,13 +21,15 @@ struct demo_args {
     int64_t     members;
     uint64_t    seed;
     const char *out;
+    const char *programme;    /* NULL: none */
 };
 
 static int parse_demo_args(int argc, char **argv, struct demo_args *a, const char *help)
 {
     static const struct option opts[] = {
         {"members", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
-        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"out", required_argument, 0, 'o'}, {"programme", required_argument, 0, 'p'},
+        {"no-programme", no_argument, 0, 'P'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     char *end;
     optind = 1;
@@ -46,6 +50,8 @@ static int parse_demo_args(int argc, char **argv, struct demo_args *a, const cha
             }
             break;
         case 'o': a->out = optarg; break;
+        case 'p': a->programme = optarg; break;
+        case 'P': a->programme = NULL; break;
         case 'h': fputs(help, stdout); return -1;
         default: return EXIT_USAGE;
         }
@@ -184,6 +190,50 @@ static int print_reports(pt_db *db, const pt_demo_truth *t)
     return PT_OK;
 }
 
+static void replay_progress(void *ud, int64_t done, int64_t total)
+{
+    cli_progress(ud, (uint64_t)done, (uint64_t)total, done);
+}
+
+/* Loads the programme, replays every order through it, then runs the due job and the tier
+ * reviews as of now: members get realistic balances, lots, expiries and tiers. */
+static int run_programme(pt_db *db, const char *file)
+{
+    pt_programme *p = malloc(sizeof *p);
+    pt_programme_report *rep = malloc(sizeof *rep);
+    pt_ledger *l = NULL;
+    int rc = p && rep ? pt_programme_load_file(file, p, rep) : PT_ENOMEM;
+    if (rc) {
+        cli_error("%s: %s", file, rep && rep->nissues ? rep->issues[0].reason : pt_strerror(rc));
+    } else if ((rc = pt_ledger_open(&l, db, p))) {
+        cli_error("loading the programme: %s", pt_store_errmsg(pt_db_store(db)));
+    } else {
+        printf("\nProgramme %s (%s): replaying every order through it\n", p->name, file);
+        pt_ledger_replay_stats st;
+        pt_ledger_job_stats due;
+        pt_tier_review_stats rev;
+        rc = pt_ledger_replay_orders(l, &st, replay_progress, (void *)"orders");
+        cli_progress_done();
+        if (rc == PT_OK)
+            rc = pt_ledger_run_due(l, pt_db_now(db), &due, NULL, NULL);
+        if (rc == PT_OK)
+            rc = pt_tier_run_reviews(l, pt_db_now(db), &rev);
+        if (rc)
+            cli_error("%s", pt_ledger_errmsg(l));
+        else
+            printf("  orders earned      %s (%s points; %s refused: member not active)\n"
+                   "  due today          %s points released, %s points expired\n"
+                   "  tier reviews       %s kept, %s down, %s up\n",
+                   cli_num(st.orders_earned), cli_num(st.points), cli_num(st.orders_refused),
+                   cli_num(due.released_points), cli_num(due.expired_points), cli_num(rev.kept),
+                   cli_num(rev.downgraded), cli_num(rev.upgraded));
+    }
+    pt_ledger_close(l);
+    free(p);
+    free(rep);
+    return rc;
+}
+
 static int copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -203,11 +253,17 @@ static int copy_file(const char *from, const char *to)
 int cmd_demo(int argc, char **argv)
 {
     struct demo_args a = {.members = 50000, .seed = 42};
+    if (access("examples/programme.json", R_OK) == 0)
+        a.programme = "examples/programme.json"; /* run from the source tree, as `make demo` does */
     int code = parse_demo_args(argc, argv, &a,
-                               "usage: patron demo [--members N] [--seed S] [--data DIR]\n\n"
+                               "usage: patron demo [--members N] [--seed S] [--data DIR] [--programme FILE |\n"
+                               "                   --no-programme]\n\n"
                                "Generates demo data (default 50,000 people) into DIR/demo-input, initialises DIR\n"
                                "afresh (only if it is empty or an earlier demo), imports every file, writes\n"
-                               "DIR/demo-truth.json and prints the overview and the data-quality report.\n");
+                               "DIR/demo-truth.json and prints the overview and the data-quality report. Then\n"
+                               "loads the loyalty programme (default examples/programme.json when run from the\n"
+                               "source tree) and replays every order through it, so members have balances,\n"
+                               "lots, expiries, tiers and history.\n");
     if (code)
         return code < 0 ? EXIT_OK : code;
     char in_dir[4200], from[4300], to[4300];
@@ -231,6 +287,8 @@ int cmd_demo(int argc, char **argv)
     rc = import_all(db, in_dir);
     if (rc == PT_OK)
         rc = print_reports(db, &t);
+    if (rc == PT_OK && a.programme)
+        rc = run_programme(db, a.programme);
     pt_db_close(db);
     if (rc == PT_OK)
         printf("\nTry: patron member show --phone <a phone from %s/members_store.csv> --data %s\n", in_dir, cli_data_dir);

@@ -13,9 +13,14 @@ static const struct cli_cmd commands[] = {
     {"import", cmd_import, "import members, orders, items, events or surveys from CSV / JSON lines"},
     {"member", cmd_member, "show, export, erase, merge and unmerge members"},
     {"quality", cmd_quality, "data-quality report over all imports"},
+    {"points", cmd_points, "earn, redeem, refund, adjust, balance, history, expire and verify points"},
+    {"tier", cmd_tier, "a member's tier, what it takes to rise or keep it, and tier reviews"},
+    {"audit", cmd_audit, "verify the hash-chained audit log, or list a member's audit records"},
     {"overview", cmd_overview, "counts of members, orders, revenue and activity"},
+    {"programme", cmd_programme, "check or show a loyalty programme file (tiers, earn rules, rewards)"},
     {"demo-data", cmd_demo_data, "write realistic, messy multi-channel demo files"},
     {"demo", cmd_demo, "generate demo data, import it and print the overview"},
+    {"store", cmd_store, "copy a whole store to another backend (verified); store info"},
 };
 
 static void usage(FILE *out)

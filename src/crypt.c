@@ -18,12 +18,13 @@
 #define TAG_LEN   crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define KDF_CTX   "patronk1"
 
-enum { SUBKEY_WRAP = 1, SUBKEY_BLIND = 2, SUBKEY_CHECK = 3 };
+enum { SUBKEY_WRAP = 1, SUBKEY_BLIND = 2, SUBKEY_CHECK = 3, SUBKEY_AUDIT = 4 };
 
 struct pt_crypt {
     uint8_t wrap[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     uint8_t blind[crypto_generichash_KEYBYTES];
     uint8_t check[crypto_kdf_BYTES_MIN]; /* only the first 8 bytes are shown as the key check */
+    uint8_t audit[crypto_generichash_KEYBYTES];
 };
 
 static int crypt_ready(void)
@@ -87,7 +88,8 @@ int pt_crypt_open(pt_crypt **out, const char *path, char *errmsg, size_t errmsg_
     if (rc == PT_OK) {
         if (crypto_kdf_derive_from_key(c->wrap, sizeof c->wrap, SUBKEY_WRAP, KDF_CTX, master) ||
             crypto_kdf_derive_from_key(c->blind, sizeof c->blind, SUBKEY_BLIND, KDF_CTX, master) ||
-            crypto_kdf_derive_from_key(c->check, sizeof c->check, SUBKEY_CHECK, KDF_CTX, master)) {
+            crypto_kdf_derive_from_key(c->check, sizeof c->check, SUBKEY_CHECK, KDF_CTX, master) ||
+            crypto_kdf_derive_from_key(c->audit, sizeof c->audit, SUBKEY_AUDIT, KDF_CTX, master)) {
             snprintf(errmsg, errmsg_len, "cannot derive keys from %s", path);
             rc = PT_ECRYPTO;
         } else {
@@ -119,6 +121,11 @@ void pt_crypt_blind(const pt_crypt *c, int kind, const char *value, size_t len,
     crypto_generichash_update(&st, &k, 1);
     crypto_generichash_update(&st, (const uint8_t *)value, len);
     crypto_generichash_final(&st, out, PT_BLIND_LEN);
+}
+
+void pt_crypt_audit_mac(const pt_crypt *c, const void *msg, size_t len, uint8_t out[32])
+{
+    crypto_generichash(out, 32, msg, len, c->audit, sizeof c->audit);
 }
 
 static void member_ad(int64_t member_id, uint8_t ad[8])

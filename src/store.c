@@ -81,6 +81,14 @@ int pt_store_begin(pt_store *s)
     return rc;
 }
 
+int pt_store_begin_locking(pt_store *s)
+{
+    int rc = s->ops->tx(s, s->depth == 0 ? PT_TX_BEGIN_LOCKING : PT_TX_BEGIN, s->depth);
+    if (rc == PT_OK)
+        s->depth++;
+    return rc;
+}
+
 int pt_store_commit(pt_store *s)
 {
     if (s->depth == 0)
@@ -155,6 +163,28 @@ void pt_import_run_rec_free(pt_import_run_rec *r)
     pt_buf_free(&r->missing);
 }
 
+void pt_idem_rec_init(pt_idem_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->result, PT_STORE_PROVENANCE_MAX);
+}
+
+void pt_idem_rec_free(pt_idem_rec *r)
+{
+    pt_buf_free(&r->result);
+}
+
+void pt_audit_rec_init(pt_audit_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    pt_buf_init(&r->detail, PT_STORE_PROVENANCE_MAX);
+}
+
+void pt_audit_rec_free(pt_audit_rec *r)
+{
+    pt_buf_free(&r->detail);
+}
+
 /* --- forwarding ----------------------------------------------------------------------------- */
 
 #define FWD(ret, name, params, args)                                                           \
@@ -202,3 +232,46 @@ FWD(int, import_run_scan, (pt_store *s, pt_import_run_cb cb, void *ud), (s, cb, 
 FWD(int, conflict_insert, (pt_store *s, const pt_conflict_rec *r), (s, r))
 FWD(int, conflict_scan, (pt_store *s, pt_conflict_cb cb, void *ud), (s, cb, ud))
 FWD(int, stats_get, (pt_store *s, pt_store_stats *out), (s, out))
+
+/* store_ledger.h */
+#define LFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->ledger->name args;                                                      \
+    }
+LFWD(int, account_get, (pt_store *s, int64_t member_id, int lock, pt_account_rec *r), (s, member_id, lock, r))
+LFWD(int, account_insert, (pt_store *s, const pt_account_rec *r), (s, r))
+LFWD(int, account_update, (pt_store *s, const pt_account_rec *r), (s, r))
+LFWD(int, account_scan_review, (pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud), (s, as_of, cb, ud))
+LFWD(int, entry_insert, (pt_store *s, pt_entry_rec *r), (s, r))
+LFWD(int, entry_get, (pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r), (s, member_id, id, r))
+LFWD(int, entry_list, (pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud), (s, member_id, cb, ud))
+LFWD(int, entry_growth_since, (pt_store *s, int64_t member_id, int64_t since, int64_t *growth),
+    (s, member_id, since, growth))
+LFWD(int, lot_insert, (pt_store *s, pt_lot_rec *r), (s, r))
+LFWD(int, lot_update, (pt_store *s, const pt_lot_rec *r), (s, r))
+LFWD(int, lot_get, (pt_store *s, int64_t member_id, int64_t id, pt_lot_rec *r), (s, member_id, id, r))
+LFWD(int, lot_list, (pt_store *s, int64_t member_id, int open_only, pt_lot_cb cb, void *ud),
+    (s, member_id, open_only, cb, ud))
+LFWD(int, lot_due_members, (pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud), (s, as_of, cb, ud))
+LFWD(int, lot_use_insert, (pt_store *s, const pt_lot_use_rec *r), (s, r))
+LFWD(int, lot_use_list, (pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud),
+    (s, member_id, entry_id, cb, ud))
+LFWD(int, line_earn_insert, (pt_store *s, const pt_line_earn_rec *r), (s, r))
+LFWD(int, line_earn_update, (pt_store *s, const pt_line_earn_rec *r), (s, r))
+LFWD(int, line_earn_list, (pt_store *s, int64_t member_id, int64_t order_id, pt_line_earn_cb cb, void *ud),
+    (s, member_id, order_id, cb, ud))
+LFWD(int, idem_get, (pt_store *s, int64_t member_id, const char *key, pt_idem_rec *r), (s, member_id, key, r))
+LFWD(int, idem_insert, (pt_store *s, const pt_idem_rec *r), (s, r))
+LFWD(int, tier_change_insert, (pt_store *s, pt_tier_change_rec *r), (s, r))
+LFWD(int, tier_change_list, (pt_store *s, int64_t member_id, pt_tier_change_cb cb, void *ud), (s, member_id, cb, ud))
+LFWD(int, programme_insert, (pt_store *s, const char *version, const char *canonical, int64_t loaded_at),
+    (s, version, canonical, loaded_at))
+LFWD(int, programme_get, (pt_store *s, const char *version, pt_buf *canonical), (s, version, canonical))
+LFWD(int, audit_insert, (pt_store *s, const pt_audit_rec *r), (s, r))
+LFWD(int, audit_head_get, (pt_store *s, int64_t member_id, int lock, pt_audit_head_rec *r), (s, member_id, lock, r))
+LFWD(int, audit_head_put, (pt_store *s, const pt_audit_head_rec *r), (s, r))
+LFWD(int, audit_list, (pt_store *s, int64_t member_id, pt_audit_cb cb, void *ud), (s, member_id, cb, ud))
+LFWD(int, audit_scan, (pt_store *s, pt_audit_cb cb, void *ud), (s, cb, ud))
+LFWD(int, audit_head_scan, (pt_store *s, pt_audit_head_cb cb, void *ud), (s, cb, ud))
+LFWD(int, ledger_check_scan, (pt_store *s, pt_ledger_check_cb cb, void *ud), (s, cb, ud))

@@ -9,8 +9,47 @@
 #define PATRON_STORE_INT_H
 
 #include "patron/store.h"
+#include "patron/store_ledger.h"
 
-enum pt_tx_op { PT_TX_BEGIN, PT_TX_COMMIT, PT_TX_ROLLBACK };
+/* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
+ * takes (store_ledger.h); at depth > 0 it is a plain savepoint. */
+enum pt_tx_op { PT_TX_BEGIN, PT_TX_COMMIT, PT_TX_ROLLBACK, PT_TX_BEGIN_LOCKING };
+
+/* The programme's records (store_ledger.h), kept in a table of their own so that each backend
+ * implements them in a file of their own. */
+struct pt_store_ledger_ops {
+    int (*account_get)(pt_store *s, int64_t member_id, int lock, pt_account_rec *r);
+    int (*account_insert)(pt_store *s, const pt_account_rec *r);
+    int (*account_update)(pt_store *s, const pt_account_rec *r);
+    int (*account_scan_review)(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud);
+    int (*entry_insert)(pt_store *s, pt_entry_rec *r);
+    int (*entry_get)(pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r);
+    int (*entry_list)(pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud);
+    int (*entry_growth_since)(pt_store *s, int64_t member_id, int64_t since, int64_t *growth);
+    int (*lot_insert)(pt_store *s, pt_lot_rec *r);
+    int (*lot_update)(pt_store *s, const pt_lot_rec *r);
+    int (*lot_get)(pt_store *s, int64_t member_id, int64_t id, pt_lot_rec *r);
+    int (*lot_list)(pt_store *s, int64_t member_id, int open_only, pt_lot_cb cb, void *ud);
+    int (*lot_due_members)(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud);
+    int (*lot_use_insert)(pt_store *s, const pt_lot_use_rec *r);
+    int (*lot_use_list)(pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud);
+    int (*line_earn_insert)(pt_store *s, const pt_line_earn_rec *r);
+    int (*line_earn_update)(pt_store *s, const pt_line_earn_rec *r);
+    int (*line_earn_list)(pt_store *s, int64_t member_id, int64_t order_id, pt_line_earn_cb cb, void *ud);
+    int (*idem_get)(pt_store *s, int64_t member_id, const char *key, pt_idem_rec *r);
+    int (*idem_insert)(pt_store *s, const pt_idem_rec *r);
+    int (*tier_change_insert)(pt_store *s, pt_tier_change_rec *r);
+    int (*tier_change_list)(pt_store *s, int64_t member_id, pt_tier_change_cb cb, void *ud);
+    int (*programme_insert)(pt_store *s, const char *version, const char *canonical, int64_t loaded_at);
+    int (*programme_get)(pt_store *s, const char *version, pt_buf *canonical);
+    int (*audit_insert)(pt_store *s, const pt_audit_rec *r);
+    int (*audit_head_get)(pt_store *s, int64_t member_id, int lock, pt_audit_head_rec *r);
+    int (*audit_head_put)(pt_store *s, const pt_audit_head_rec *r);
+    int (*audit_list)(pt_store *s, int64_t member_id, pt_audit_cb cb, void *ud);
+    int (*audit_scan)(pt_store *s, pt_audit_cb cb, void *ud);
+    int (*audit_head_scan)(pt_store *s, pt_audit_head_cb cb, void *ud);
+    int (*ledger_check_scan)(pt_store *s, pt_ledger_check_cb cb, void *ud);
+};
 
 struct pt_store_ops {
     const char *name;
@@ -61,6 +100,8 @@ struct pt_store_ops {
     int (*conflict_scan)(pt_store *s, pt_conflict_cb cb, void *ud);
 
     int (*stats_get)(pt_store *s, pt_store_stats *out);
+
+    const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
 };
 
 struct pt_store {
@@ -77,6 +118,13 @@ int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t
 
 /* The PostgreSQL backend: url is a postgres:// or postgresql:// URL, handed to libpq as is. */
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len);
+
+/* Raw handles, for code that works on whole tables rather than records (store_copy.c): the
+ * SQLite connection, or NULL when s is another backend; likewise the libpq connection. */
+struct sqlite3;
+struct pg_conn;
+struct sqlite3 *pt__store_sqlite_handle(pt_store *s);
+struct pg_conn *pt__store_pg_conn(pt_store *s);
 
 /* Typed record callbacks reached from a backend's generic row loop (which passes const void *)
  * without casting function pointers: struct <name>_cb {cb, ud} and call_<name>(ctx, rec). */
@@ -99,6 +147,25 @@ PT_STORE_TRAMPOLINE(survey, pt_survey_rec)
 PT_STORE_TRAMPOLINE(merge, pt_merge_rec)
 PT_STORE_TRAMPOLINE(run, pt_import_run_rec)
 PT_STORE_TRAMPOLINE(conflict, pt_conflict_rec)
+PT_STORE_TRAMPOLINE(entry, pt_entry_rec)
+PT_STORE_TRAMPOLINE(lot, pt_lot_rec)
+PT_STORE_TRAMPOLINE(lot_use, pt_lot_use_rec)
+PT_STORE_TRAMPOLINE(line_earn, pt_line_earn_rec)
+PT_STORE_TRAMPOLINE(tier_change, pt_tier_change_rec)
+PT_STORE_TRAMPOLINE(audit, pt_audit_rec)
+PT_STORE_TRAMPOLINE(audit_head, pt_audit_head_rec)
+PT_STORE_TRAMPOLINE(ledger_check, pt_ledger_check_rec)
+
+/* A member id passed to a pt_member_id_cb from a generic row loop. */
+struct member_id_cb {
+    pt_member_id_cb cb;
+    void           *ud;
+};
+static inline int call_member_id(void *ctx, const void *rec)
+{
+    const struct member_id_cb *c = ctx;
+    return c->cb(c->ud, *(const int64_t *)rec);
+}
 
 /* A row a merge moved (merge_moved table), and the callback bridge for pt_row_cb. */
 struct moved_row {

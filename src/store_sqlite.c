@@ -7,7 +7,7 @@
  * one-off one. The schema is a list of migrations; PRAGMA user_version counts those applied.
  * This file is the only one that writes SQL for SQLite.
  */
-#include "store_int.h"
+#include "store_sqlite_int.h"
 #include "patron/error.h"
 
 #include <sqlite3.h>
@@ -72,6 +72,55 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, import_run INTEGER NOT NULL, member_id INTEGER NOT NULL,"
     " field INTEGER NOT NULL, rule TEXT NOT NULL, kept_source TEXT NOT NULL,"
     " other_source TEXT NOT NULL);",
+    /* 2: the loyalty programme — accounts, ledger, lots, tiers, programme versions, audit.
+     * Member-scoped tables lead their keys with member_id, as on PostgreSQL. */
+    "CREATE TABLE accounts ("
+    " member_id INTEGER PRIMARY KEY REFERENCES members(id), balance INTEGER NOT NULL,"
+    " pending INTEGER NOT NULL, overdraft INTEGER NOT NULL, debt INTEGER NOT NULL,"
+    " growth INTEGER NOT NULL, tier TEXT NOT NULL, tier_since INTEGER NOT NULL,"
+    " review_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX accounts_review ON accounts(review_at) WHERE review_at > 0;"
+    "CREATE TABLE ledger_entries ("
+    " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id),"
+    " kind INTEGER NOT NULL, bucket INTEGER NOT NULL, points INTEGER NOT NULL,"
+    " growth INTEGER NOT NULL, at INTEGER NOT NULL, order_id INTEGER NOT NULL,"
+    " lot_id INTEGER NOT NULL, ref TEXT NOT NULL, note TEXT NOT NULL, actor TEXT NOT NULL,"
+    " idem_key TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX ledger_entries_member ON ledger_entries(member_id, id);"
+    "CREATE TABLE lots ("
+    " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id),"
+    " entry_id INTEGER NOT NULL, order_id INTEGER NOT NULL, earned_at INTEGER NOT NULL,"
+    " available_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, points INTEGER NOT NULL,"
+    " remaining INTEGER NOT NULL, state INTEGER NOT NULL);"
+    "CREATE INDEX lots_member ON lots(member_id, id);"
+    "CREATE INDEX lots_release ON lots(available_at, member_id) WHERE state = 1;"
+    "CREATE INDEX lots_expire ON lots(expires_at, member_id)"
+    " WHERE state = 2 AND remaining > 0 AND expires_at > 0;"
+    "CREATE TABLE lot_uses ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), entry_id INTEGER NOT NULL,"
+    " lot_id INTEGER NOT NULL, points INTEGER NOT NULL, PRIMARY KEY (member_id, entry_id, lot_id)) WITHOUT ROWID;"
+    "CREATE INDEX lot_uses_lot ON lot_uses(member_id, lot_id);"
+    "CREATE TABLE line_earns ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), order_id INTEGER NOT NULL,"
+    " line_no INTEGER NOT NULL, lot_id INTEGER NOT NULL, points INTEGER NOT NULL, growth INTEGER NOT NULL, rule TEXT NOT NULL,"
+    " reversed_points INTEGER NOT NULL, reversed_growth INTEGER NOT NULL,"
+    " PRIMARY KEY (member_id, order_id, line_no)) WITHOUT ROWID;"
+    "CREATE TABLE idempotency_keys ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), key TEXT NOT NULL, op TEXT NOT NULL,"
+    " request_hash BLOB NOT NULL,"
+    " result TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (member_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE tier_changes ("
+    " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id), at INTEGER NOT NULL,"
+    " from_tier TEXT NOT NULL, to_tier TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL);"
+    "CREATE INDEX tier_changes_member ON tier_changes(member_id, id);"
+    "CREATE TABLE programmes ("
+    " version TEXT PRIMARY KEY, canonical TEXT NOT NULL, loaded_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE audit_log ("
+    " member_id INTEGER NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL,"
+    " PRIMARY KEY (member_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE audit_heads ("
+    " member_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -178,6 +227,7 @@ enum stmt_id {
 #undef STMT_ENUM
     ST__COUNT
 };
+_Static_assert(ST__COUNT <= SQ_LEDGER_FIRST, "core statements overflow into the ledger's slots");
 
 static const char *const stmt_sql[ST__COUNT] = {
 #define STMT_SQL(id, sql) [ST_##id] = sql,
@@ -185,19 +235,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 #undef STMT_SQL
 };
 
-typedef struct sq_store {
-    pt_store      base;
-    sqlite3      *db;
-    sqlite3_stmt *stmt[ST__COUNT];
-} sq_store;
-
-static sq_store *SQ(pt_store *s)
-{
-    return (sq_store *)s;
-}
-
 /* Maps an SQLite result code onto a PT_E* code and records the message. */
-static int sq_fail(sq_store *q, int src, const char *doing)
+int pt__sq_fail(sq_store *q, int src, const char *doing)
 {
     int rc;
     switch (src & 0xff) {
@@ -219,31 +258,34 @@ static int sq_fail(sq_store *q, int src, const char *doing)
     return pt__store_error(&q->base, rc, "sqlite: %s: %s", doing, q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(src));
 }
 
-static int sq_exec(sq_store *q, const char *sql, const char *doing)
+int pt__sq_exec(sq_store *q, const char *sql, const char *doing)
 {
     int src = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
-    return src == SQLITE_OK ? PT_OK : sq_fail(q, src, doing);
+    return src == SQLITE_OK ? PT_OK : pt__sq_fail(q, src, doing);
 }
 
-/* A statement ready to bind: the cached one, or a one-off when the cached one is in use by an
- * iteration further up the stack. Release it with stmt_done. */
-static int stmt_get(sq_store *q, enum stmt_id id, sqlite3_stmt **st)
+int pt__sq_prepare(sq_store *q, int slot, const char *sql, sqlite3_stmt **st)
 {
-    sqlite3_stmt *c = q->stmt[id];
+    sqlite3_stmt *c = q->stmt[slot];
     if (c && !sqlite3_stmt_busy(c)) {
         *st = c;
         return PT_OK;
     }
     unsigned flags = c ? 0 : SQLITE_PREPARE_PERSISTENT;
-    int src = sqlite3_prepare_v3(q->db, stmt_sql[id], -1, flags, st, NULL);
+    int src = sqlite3_prepare_v3(q->db, sql, -1, flags, st, NULL);
     if (src != SQLITE_OK)
-        return sq_fail(q, src, "preparing statement");
+        return pt__sq_fail(q, src, "preparing statement");
     if (!c)
-        q->stmt[id] = *st;
+        q->stmt[slot] = *st;
     return PT_OK;
 }
 
-static void stmt_done(sq_store *q, enum stmt_id id, sqlite3_stmt *st)
+static int stmt_get(sq_store *q, enum stmt_id id, sqlite3_stmt **st)
+{
+    return pt__sq_prepare(q, (int)id, stmt_sql[id], st);
+}
+
+void pt__sq_done(sq_store *q, int id, sqlite3_stmt *st)
 {
     if (st == q->stmt[id]) {
         sqlite3_reset(st);
@@ -254,72 +296,16 @@ static void stmt_done(sq_store *q, enum stmt_id id, sqlite3_stmt *st)
 }
 
 /* Steps a statement that returns no rows. */
-static int stmt_run(sq_store *q, enum stmt_id id, sqlite3_stmt *st, const char *doing)
+int pt__sq_run(sq_store *q, int id, sqlite3_stmt *st, const char *doing)
 {
     int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? PT_OK : sq_fail(q, src, doing);
-    stmt_done(q, id, st);
+    int rc = src == SQLITE_DONE ? PT_OK : pt__sq_fail(q, src, doing);
+    pt__sq_done(q, id, st);
     return rc;
 }
 
-/* --- binding and reading ------------------------------------------------------------------ */
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-/* Empty text is stored as NULL (for optional unique columns such as member_no). */
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        bind_text(st, i, s);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_buf(sqlite3_stmt *st, int i, const pt_buf *b)
-{
-    if (b->len)
-        sqlite3_bind_blob(st, i, b->data, (int)b->len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_buf_text(sqlite3_stmt *st, int i, const pt_buf *b)
-{
-    sqlite3_bind_text(st, i, b->len ? (const char *)b->data : "", (int)b->len, SQLITE_STATIC);
-}
-
-static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(dst, cap, "%s", t ? (const char *)t : "");
-}
-
-static int col_buf(sqlite3_stmt *st, int i, pt_buf *b)
-{
-    const void *p = sqlite3_column_blob(st, i);
-    int n = sqlite3_column_bytes(st, i);
-    if (!p || n <= 0) {
-        pt_buf_reset(b);
-        return PT_OK;
-    }
-    return pt_buf_set(b, p, (size_t)n);
-}
-
-static int64_t col_i64(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_int64(st, i);
-}
-
-static int col_int(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_int(st, i);
-}
-
 /* Runs a query expected to yield at most one row into `read`; PT_ENOTFOUND when none. */
-static int query_one(sq_store *q, enum stmt_id id, sqlite3_stmt *st, int (*read)(sqlite3_stmt *, void *),
+int pt__sq_query_one(sq_store *q, int id, sqlite3_stmt *st, int (*read)(sqlite3_stmt *, void *),
                      void *rec, const char *doing)
 {
     int src = sqlite3_step(st);
@@ -329,13 +315,13 @@ static int query_one(sq_store *q, enum stmt_id id, sqlite3_stmt *st, int (*read)
     else if (src == SQLITE_DONE)
         rc = pt__store_error(&q->base, PT_ENOTFOUND, "%s: not found", doing);
     else
-        rc = sq_fail(q, sqlite3_extended_errcode(q->db), doing);
-    stmt_done(q, id, st);
+        rc = pt__sq_fail(q, sqlite3_extended_errcode(q->db), doing);
+    pt__sq_done(q, id, st);
     return rc;
 }
 
 /* Runs a query and calls cb(ud, rec) per row after read(st, rec) fills rec. */
-static int query_each(sq_store *q, enum stmt_id id, sqlite3_stmt *st, int (*read)(sqlite3_stmt *, void *),
+int pt__sq_query_each(sq_store *q, int id, sqlite3_stmt *st, int (*read)(sqlite3_stmt *, void *),
                       void *rec, int (*cb)(void *, const void *), void *ud, const char *doing)
 {
     int rc = PT_OK, src;
@@ -345,8 +331,8 @@ static int query_each(sq_store *q, enum stmt_id id, sqlite3_stmt *st, int (*read
             rc = cb(ud, rec);
     }
     if (rc == PT_OK && src != SQLITE_DONE)
-        rc = sq_fail(q, sqlite3_extended_errcode(q->db), doing);
-    stmt_done(q, id, st);
+        rc = pt__sq_fail(q, sqlite3_extended_errcode(q->db), doing);
+    pt__sq_done(q, id, st);
     return rc;
 }
 
@@ -358,27 +344,28 @@ static int sq_schema_version(pt_store *s, int *version)
     sqlite3_stmt *st;
     int src = sqlite3_prepare_v2(SQ(s)->db, "PRAGMA user_version", -1, &st, NULL);
     if (src != SQLITE_OK)
-        return sq_fail(SQ(s), src, "reading schema version");
+        return pt__sq_fail(SQ(s), src, "reading schema version");
     src = sqlite3_step(st);
     *version = src == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
-    return src == SQLITE_ROW ? PT_OK : sq_fail(SQ(s), src, "reading schema version");
+    return src == SQLITE_ROW ? PT_OK : pt__sq_fail(SQ(s), src, "reading schema version");
 }
 
 static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
 {
     char sql[96];
     if (depth == 0) {
-        static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
-        return sq_exec(SQ(s), outer[op], outer[op]);
+        /* one writer at a time: a locking transaction needs nothing more */
+        static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "BEGIN IMMEDIATE"};
+        return pt__sq_exec(SQ(s), outer[op], outer[op]);
     }
-    if (op == PT_TX_BEGIN)
+    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING)
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", depth);
     else if (op == PT_TX_COMMIT)
         snprintf(sql, sizeof sql, "RELEASE sp%d", depth);
     else
         snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", depth, depth);
-    return sq_exec(SQ(s), sql, "savepoint");
+    return pt__sq_exec(SQ(s), sql, "savepoint");
 }
 
 static int migrate(sq_store *q)
@@ -392,17 +379,17 @@ static int migrate(sq_store *q)
                                version, SCHEMA_VERSION);
     if (version == SCHEMA_VERSION)
         return PT_OK;
-    if ((rc = sq_exec(q, "BEGIN IMMEDIATE", "starting migration")))
+    if ((rc = pt__sq_exec(q, "BEGIN IMMEDIATE", "starting migration")))
         return rc;
     for (int v = version; rc == PT_OK && v < SCHEMA_VERSION; v++)
-        rc = sq_exec(q, migrations[v], "migrating schema");
+        rc = pt__sq_exec(q, migrations[v], "migrating schema");
     if (rc == PT_OK) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
-        rc = sq_exec(q, sql, "recording schema version");
+        rc = pt__sq_exec(q, sql, "recording schema version");
     }
     if (rc == PT_OK)
-        rc = sq_exec(q, "COMMIT", "committing migration");
+        rc = pt__sq_exec(q, "COMMIT", "committing migration");
     if (rc)
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
@@ -411,7 +398,7 @@ static int migrate(sq_store *q)
 static void sq_close(pt_store *s)
 {
     sq_store *q = SQ(s);
-    for (int i = 0; i < ST__COUNT; i++)
+    for (int i = 0; i < SQ_STMT_SLOTS; i++)
         sqlite3_finalize(q->stmt[i]);
     sqlite3_close_v2(q->db);
     free(q);
@@ -431,9 +418,9 @@ static int sq_meta_get(pt_store *s, const char *key, pt_buf *val)
         rc = pt_buf_set(val, t ? t : (const unsigned char *)"", (size_t)sqlite3_column_bytes(st, 0));
     } else {
         rc = src == SQLITE_DONE ? pt__store_error(s, PT_ENOTFOUND, "no setting %s", key)
-                                : sq_fail(q, sqlite3_extended_errcode(q->db), "reading setting");
+                                : pt__sq_fail(q, sqlite3_extended_errcode(q->db), "reading setting");
     }
-    stmt_done(q, ST_META_GET, st);
+    pt__sq_done(q, ST_META_GET, st);
     return rc;
 }
 
@@ -445,7 +432,7 @@ static int sq_meta_set(pt_store *s, const char *key, const char *val)
         return rc;
     bind_text(st, 1, key);
     bind_text(st, 2, val);
-    return stmt_run(SQ(s), ST_META_SET, st, "writing setting");
+    return pt__sq_run(SQ(s), ST_META_SET, st, "writing setting");
 }
 
 /* --- members ------------------------------------------------------------------------------ */
@@ -510,13 +497,13 @@ static int sq_member_insert(pt_store *s, pt_member_rec *r)
         return rc;
     bind_member(st, r);
     sqlite3_bind_null(st, 1);
-    rc = stmt_run(SQ(s), ST_MEMBER_INSERT, st, "inserting member");
+    rc = pt__sq_run(SQ(s), ST_MEMBER_INSERT, st, "inserting member");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
 }
 
-static int changed_one(sq_store *q, int rc, const char *what)
+int pt__sq_changed_one(sq_store *q, int rc, const char *what)
 {
     if (rc == PT_OK && sqlite3_changes(q->db) == 0)
         return pt__store_error(&q->base, PT_ENOTFOUND, "%s: no such row", what);
@@ -530,7 +517,7 @@ static int sq_member_update(pt_store *s, const pt_member_rec *r)
     if (rc)
         return rc;
     bind_member(st, r);
-    return changed_one(SQ(s), stmt_run(SQ(s), ST_MEMBER_UPDATE, st, "updating member"), "updating member");
+    return pt__sq_changed_one(SQ(s), pt__sq_run(SQ(s), ST_MEMBER_UPDATE, st, "updating member"), "updating member");
 }
 
 static int sq_member_get(pt_store *s, int64_t id, pt_member_rec *r)
@@ -540,7 +527,7 @@ static int sq_member_get(pt_store *s, int64_t id, pt_member_rec *r)
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    return query_one(SQ(s), ST_MEMBER_GET, st, read_member, r, "reading member");
+    return pt__sq_query_one(SQ(s), ST_MEMBER_GET, st, read_member, r, "reading member");
 }
 
 static int sq_member_get_by_no(pt_store *s, const char *member_no, pt_member_rec *r)
@@ -550,7 +537,7 @@ static int sq_member_get_by_no(pt_store *s, const char *member_no, pt_member_rec
     if (rc)
         return rc;
     bind_text(st, 1, member_no);
-    return query_one(SQ(s), ST_MEMBER_GET_BY_NO, st, read_member, r, "reading member by number");
+    return pt__sq_query_one(SQ(s), ST_MEMBER_GET_BY_NO, st, read_member, r, "reading member by number");
 }
 
 static int sq_member_scan(pt_store *s, pt_member_cb cb, void *ud)
@@ -562,7 +549,7 @@ static int sq_member_scan(pt_store *s, pt_member_cb cb, void *ud)
     pt_member_rec r;
     struct member_cb c = {cb, ud};
     pt_member_rec_init(&r);
-    rc = query_each(SQ(s), ST_MEMBER_SCAN, st, read_member, &r, call_member, &c,
+    rc = pt__sq_query_each(SQ(s), ST_MEMBER_SCAN, st, read_member, &r, call_member, &c,
                     "scanning members");
     pt_member_rec_free(&r);
     return rc;
@@ -598,7 +585,7 @@ static int sq_identity_insert(pt_store *s, pt_identity_rec *r)
     bind_buf(st, 4, &r->value);
     bind_text(st, 5, r->source);
     sqlite3_bind_int64(st, 6, r->added_at);
-    rc = stmt_run(SQ(s), ST_IDENTITY_INSERT, st, "inserting identifier");
+    rc = pt__sq_run(SQ(s), ST_IDENTITY_INSERT, st, "inserting identifier");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -614,7 +601,7 @@ static int sq_identity_update(pt_store *s, const pt_identity_rec *r)
     sqlite3_bind_int64(st, 2, r->member_id);
     bind_buf(st, 3, &r->value);
     bind_text(st, 4, r->source);
-    return changed_one(SQ(s), stmt_run(SQ(s), ST_IDENTITY_UPDATE, st, "updating identifier"), "updating identifier");
+    return pt__sq_changed_one(SQ(s), pt__sq_run(SQ(s), ST_IDENTITY_UPDATE, st, "updating identifier"), "updating identifier");
 }
 
 static int sq_identity_find(pt_store *s, int kind, const uint8_t blind[PT_BLIND_LEN], pt_identity_rec *r)
@@ -625,7 +612,7 @@ static int sq_identity_find(pt_store *s, int kind, const uint8_t blind[PT_BLIND_
         return rc;
     sqlite3_bind_int(st, 1, kind);
     sqlite3_bind_blob(st, 2, blind, PT_BLIND_LEN, SQLITE_STATIC);
-    return query_one(SQ(s), ST_IDENTITY_FIND, st, read_identity, r, "finding identifier");
+    return pt__sq_query_one(SQ(s), ST_IDENTITY_FIND, st, read_identity, r, "finding identifier");
 }
 
 static int identity_iter(pt_store *s, enum stmt_id id, int64_t member_id, pt_identity_cb cb, void *ud)
@@ -639,7 +626,7 @@ static int identity_iter(pt_store *s, enum stmt_id id, int64_t member_id, pt_ide
     pt_identity_rec r;
     struct identity_cb c = {cb, ud};
     pt_identity_rec_init(&r);
-    rc = query_each(SQ(s), id, st, read_identity, &r, call_identity, &c, "listing identifiers");
+    rc = pt__sq_query_each(SQ(s), id, st, read_identity, &r, call_identity, &c, "listing identifiers");
     pt_identity_rec_free(&r);
     return rc;
 }
@@ -661,7 +648,7 @@ static int sq_identity_delete_member(pt_store *s, int64_t member_id)
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, member_id);
-    return stmt_run(SQ(s), ST_IDENTITY_DELETE_MEMBER, st, "deleting identifiers");
+    return pt__sq_run(SQ(s), ST_IDENTITY_DELETE_MEMBER, st, "deleting identifiers");
 }
 
 /* --- orders, items, events, surveys ------------------------------------------------------- */
@@ -697,7 +684,7 @@ static int sq_order_insert(pt_store *s, pt_order_rec *r)
     sqlite3_bind_int64(st, 7, r->amount_cents);
     sqlite3_bind_int(st, 8, r->status);
     sqlite3_bind_int64(st, 9, r->import_run);
-    rc = stmt_run(SQ(s), ST_ORDER_INSERT, st, "inserting order");
+    rc = pt__sq_run(SQ(s), ST_ORDER_INSERT, st, "inserting order");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -710,7 +697,7 @@ static int sq_order_find_by_no(pt_store *s, const char *order_no, pt_order_rec *
     if (rc)
         return rc;
     bind_text(st, 1, order_no);
-    return query_one(SQ(s), ST_ORDER_FIND_BY_NO, st, read_order, r, "finding order");
+    return pt__sq_query_one(SQ(s), ST_ORDER_FIND_BY_NO, st, read_order, r, "finding order");
 }
 
 static int order_iter(pt_store *s, enum stmt_id id, int64_t member_id, pt_order_cb cb, void *ud)
@@ -723,7 +710,7 @@ static int order_iter(pt_store *s, enum stmt_id id, int64_t member_id, pt_order_
         sqlite3_bind_int64(st, 1, member_id);
     pt_order_rec r;
     struct order_cb c = {cb, ud};
-    return query_each(SQ(s), id, st, read_order, &r, call_order, &c, "listing orders");
+    return pt__sq_query_each(SQ(s), id, st, read_order, &r, call_order, &c, "listing orders");
 }
 
 static int sq_order_list(pt_store *s, int64_t member_id, pt_order_cb cb, void *ud)
@@ -750,7 +737,7 @@ static int sq_item_insert(pt_store *s, const pt_item_rec *r)
     sqlite3_bind_int64(st, 6, r->qty);
     sqlite3_bind_int64(st, 7, r->unit_cents);
     sqlite3_bind_int64(st, 8, r->amount_cents);
-    return stmt_run(SQ(s), ST_ITEM_INSERT, st, "inserting order item");
+    return pt__sq_run(SQ(s), ST_ITEM_INSERT, st, "inserting order item");
 }
 
 static int read_item(sqlite3_stmt *st, void *p)
@@ -776,7 +763,7 @@ static int sq_item_list(pt_store *s, int64_t order_id, pt_item_cb cb, void *ud)
     sqlite3_bind_int64(st, 1, order_id);
     pt_item_rec r;
     struct item_cb c = {cb, ud};
-    return query_each(SQ(s), ST_ITEM_LIST, st, read_item, &r, call_item, &c, "listing items");
+    return pt__sq_query_each(SQ(s), ST_ITEM_LIST, st, read_item, &r, call_item, &c, "listing items");
 }
 
 static int sq_event_insert(pt_store *s, pt_event_rec *r)
@@ -790,7 +777,7 @@ static int sq_event_insert(pt_store *s, pt_event_rec *r)
     sqlite3_bind_int64(st, 3, r->at);
     bind_text(st, 4, r->source);
     sqlite3_bind_int64(st, 5, r->value);
-    rc = stmt_run(SQ(s), ST_EVENT_INSERT, st, "inserting event");
+    rc = pt__sq_run(SQ(s), ST_EVENT_INSERT, st, "inserting event");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -817,7 +804,7 @@ static int sq_event_list(pt_store *s, int64_t member_id, pt_event_cb cb, void *u
     sqlite3_bind_int64(st, 1, member_id);
     pt_event_rec r;
     struct event_cb c = {cb, ud};
-    return query_each(SQ(s), ST_EVENT_LIST, st, read_event, &r, call_event, &c, "listing events");
+    return pt__sq_query_each(SQ(s), ST_EVENT_LIST, st, read_event, &r, call_event, &c, "listing events");
 }
 
 static int sq_survey_insert(pt_store *s, pt_survey_rec *r)
@@ -831,7 +818,7 @@ static int sq_survey_insert(pt_store *s, pt_survey_rec *r)
     sqlite3_bind_int64(st, 3, r->at);
     sqlite3_bind_int(st, 4, r->score);
     bind_text(st, 5, r->source);
-    rc = stmt_run(SQ(s), ST_SURVEY_INSERT, st, "inserting survey answer");
+    rc = pt__sq_run(SQ(s), ST_SURVEY_INSERT, st, "inserting survey answer");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -858,7 +845,7 @@ static int sq_survey_list(pt_store *s, int64_t member_id, pt_survey_cb cb, void 
     sqlite3_bind_int64(st, 1, member_id);
     pt_survey_rec r;
     struct survey_cb c = {cb, ud};
-    return query_each(SQ(s), ST_SURVEY_LIST, st, read_survey, &r, call_survey, &c,
+    return pt__sq_query_each(SQ(s), ST_SURVEY_LIST, st, read_survey, &r, call_survey, &c,
                       "listing survey answers");
 }
 
@@ -890,7 +877,7 @@ static int sq_merge_insert(pt_store *s, pt_merge_rec *r)
     bind_text(st, 5, r->reason);
     sqlite3_bind_int64(st, 6, r->fields_taken);
     bind_buf(st, 7, &r->survivor_before);
-    rc = stmt_run(SQ(s), ST_MERGE_INSERT, st, "recording merge");
+    rc = pt__sq_run(SQ(s), ST_MERGE_INSERT, st, "recording merge");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -903,7 +890,7 @@ static int sq_merge_get(pt_store *s, int64_t id, pt_merge_rec *r)
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    return query_one(SQ(s), ST_MERGE_GET, st, read_merge, r, "reading merge");
+    return pt__sq_query_one(SQ(s), ST_MERGE_GET, st, read_merge, r, "reading merge");
 }
 
 static int sq_merge_mark_undone(pt_store *s, int64_t id, int64_t at)
@@ -914,7 +901,7 @@ static int sq_merge_mark_undone(pt_store *s, int64_t id, int64_t at)
         return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, at);
-    return changed_one(SQ(s), stmt_run(SQ(s), ST_MERGE_UNDONE, st, "undoing merge"), "merge in force");
+    return pt__sq_changed_one(SQ(s), pt__sq_run(SQ(s), ST_MERGE_UNDONE, st, "undoing merge"), "merge in force");
 }
 
 static int sq_merge_list(pt_store *s, int64_t member_id, int (*cb)(void *, const pt_merge_rec *), void *ud)
@@ -927,7 +914,7 @@ static int sq_merge_list(pt_store *s, int64_t member_id, int (*cb)(void *, const
     pt_merge_rec r;
     struct merge_cb c = {cb, ud};
     pt_merge_rec_init(&r);
-    rc = query_each(SQ(s), ST_MERGE_LIST, st, read_merge, &r, call_merge, &c, "listing merges");
+    rc = pt__sq_query_each(SQ(s), ST_MERGE_LIST, st, read_merge, &r, call_merge, &c, "listing merges");
     pt_merge_rec_free(&r);
     return rc;
 }
@@ -943,7 +930,7 @@ static int run_move(sq_store *q, enum stmt_id id, int64_t merge_id, int64_t a, i
     sqlite3_bind_int64(st, 2, a);
     if (sqlite3_bind_parameter_count(st) >= 3)
         sqlite3_bind_int64(st, 3, b);
-    return stmt_run(q, id, st, "moving rows between members");
+    return pt__sq_run(q, id, st, "moving rows between members");
 }
 
 /* Rows are noted first, then moved by the note, so undo moves exactly the same rows back. An
@@ -975,7 +962,7 @@ static int sq_merge_moved_add(pt_store *s, int64_t merge_id, int kind, int64_t r
     sqlite3_bind_int64(st, 1, merge_id);
     sqlite3_bind_int(st, 2, kind);
     sqlite3_bind_int64(st, 3, row_id);
-    return stmt_run(SQ(s), ST_MOVED_ADD, st, "noting moved row");
+    return pt__sq_run(SQ(s), ST_MOVED_ADD, st, "noting moved row");
 }
 
 static int read_moved(sqlite3_stmt *st, void *p)
@@ -995,7 +982,7 @@ static int sq_merge_moved_list(pt_store *s, int64_t merge_id, pt_row_cb cb, void
     sqlite3_bind_int64(st, 1, merge_id);
     struct moved_row m;
     struct moved_cb c = {cb, ud};
-    return query_each(SQ(s), ST_MOVED_LIST, st, read_moved, &m, call_moved, &c, "listing moved rows");
+    return pt__sq_query_each(SQ(s), ST_MOVED_LIST, st, read_moved, &m, call_moved, &c, "listing moved rows");
 }
 
 /* --- import runs and conflicts ------------------------------------------------------------ */
@@ -1041,7 +1028,7 @@ static int sq_import_run_insert(pt_store *s, pt_import_run_rec *r)
         return rc;
     bind_run(st, r);
     sqlite3_bind_null(st, 1);
-    rc = stmt_run(SQ(s), ST_RUN_INSERT, st, "recording import run");
+    rc = pt__sq_run(SQ(s), ST_RUN_INSERT, st, "recording import run");
     if (rc == PT_OK)
         r->id = sqlite3_last_insert_rowid(SQ(s)->db);
     return rc;
@@ -1054,7 +1041,7 @@ static int sq_import_run_update(pt_store *s, const pt_import_run_rec *r)
     if (rc)
         return rc;
     bind_run(st, r);
-    return changed_one(SQ(s), stmt_run(SQ(s), ST_RUN_UPDATE, st, "updating import run"), "updating import run");
+    return pt__sq_changed_one(SQ(s), pt__sq_run(SQ(s), ST_RUN_UPDATE, st, "updating import run"), "updating import run");
 }
 
 static int sq_import_run_scan(pt_store *s, pt_import_run_cb cb, void *ud)
@@ -1066,7 +1053,7 @@ static int sq_import_run_scan(pt_store *s, pt_import_run_cb cb, void *ud)
     pt_import_run_rec r;
     struct run_cb c = {cb, ud};
     pt_import_run_rec_init(&r);
-    rc = query_each(SQ(s), ST_RUN_SCAN, st, read_run, &r, call_run, &c, "listing imports");
+    rc = pt__sq_query_each(SQ(s), ST_RUN_SCAN, st, read_run, &r, call_run, &c, "listing imports");
     pt_import_run_rec_free(&r);
     return rc;
 }
@@ -1083,7 +1070,7 @@ static int sq_conflict_insert(pt_store *s, const pt_conflict_rec *r)
     bind_text(st, 4, r->rule);
     bind_text(st, 5, r->kept_source);
     bind_text(st, 6, r->other_source);
-    return stmt_run(SQ(s), ST_CONFLICT_INSERT, st, "recording conflict");
+    return pt__sq_run(SQ(s), ST_CONFLICT_INSERT, st, "recording conflict");
 }
 
 static int read_conflict(sqlite3_stmt *st, void *p)
@@ -1106,7 +1093,7 @@ static int sq_conflict_scan(pt_store *s, pt_conflict_cb cb, void *ud)
         return rc;
     pt_conflict_rec r;
     struct conflict_cb c = {cb, ud};
-    return query_each(SQ(s), ST_CONFLICT_SCAN, st, read_conflict, &r, call_conflict, &c,
+    return pt__sq_query_each(SQ(s), ST_CONFLICT_SCAN, st, read_conflict, &r, call_conflict, &c,
                       "listing conflicts");
 }
 
@@ -1127,10 +1114,17 @@ static int sq_stats_get(pt_store *s, pt_store_stats *out)
     int rc = stmt_get(SQ(s), ST_STATS, &st);
     if (rc)
         return rc;
-    return query_one(SQ(s), ST_STATS, st, read_stats, out, "counting");
+    return pt__sq_query_one(SQ(s), ST_STATS, st, read_stats, out, "counting");
 }
 
 /* --- the table ---------------------------------------------------------------------------- */
+
+static const struct pt_store_ops sqlite_ops;
+
+struct sqlite3 *pt__store_sqlite_handle(pt_store *s)
+{
+    return s && s->ops == &sqlite_ops ? SQ(s)->db : NULL;
+}
 
 static const struct pt_store_ops sqlite_ops = {
     .name = "sqlite",
@@ -1174,6 +1168,7 @@ static const struct pt_store_ops sqlite_ops = {
     .conflict_insert = sq_conflict_insert,
     .conflict_scan = sq_conflict_scan,
     .stats_get = sq_stats_get,
+    .ledger = &pt__sq_ledger_ops,
 };
 
 static int configure(sq_store *q)
@@ -1188,7 +1183,7 @@ static int configure(sq_store *q)
         "PRAGMA mmap_size = 4294967296;";   /* map up to 4 GiB: no copy per page read */
     sqlite3_busy_timeout(q->db, 10000);
     sqlite3_extended_result_codes(q->db, 1);
-    return sq_exec(q, pragmas, "configuring");
+    return pt__sq_exec(q, pragmas, "configuring");
 }
 
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len)
@@ -1201,7 +1196,7 @@ int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t
     q->base.ops = &sqlite_ops;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int src = sqlite3_open_v2(path, &q->db, flags, NULL);
-    int rc = src == SQLITE_OK ? PT_OK : sq_fail(q, src, "opening");
+    int rc = src == SQLITE_OK ? PT_OK : pt__sq_fail(q, src, "opening");
     if (rc == PT_OK)
         rc = configure(q);
     if (rc == PT_OK)

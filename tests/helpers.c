@@ -3,6 +3,9 @@
 #include "test.h"
 #include "patron/error.h"
 
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,4 +73,87 @@ int test_file_contains_any(const char *path, const char *const *needles, int n)
         found = memmem(buf, len, needles[i], strlen(needles[i])) != NULL;
     free(buf);
     return found;
+}
+
+/* --- stores on both backends ------------------------------------------------------------- */
+
+const char *test_pg_base(void)
+{
+    const char *u = getenv("PATRON_TEST_PG");
+    return u && *u ? u : NULL;
+}
+
+void test_pg_schema(const char *name, char *out, size_t cap)
+{
+    const char *t = pt_test_tmpdir();
+    const char *b = strrchr(t, '-');
+    size_t n = (size_t)snprintf(out, cap, "t_");
+    for (b = b ? b + 1 : t; *b && n + 3 < cap; b++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", (unsigned char)*b);
+    snprintf(out + n, cap - n, "_%s", name);
+}
+
+static void no_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+long long test_pg_sql(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    if (!test_pg_base())
+        return -1;
+    PGconn *c = PQconnectdb(test_pg_base());
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "    maintenance connection: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, no_notice, NULL);
+    PGresult *r = PQexec(c, sql);
+    long long v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        v = PQntuples(r) && PQnfields(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    else if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        v = 0;
+    else
+        fprintf(stderr, "    %s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+const char *test_store_url(enum test_backend be, const char *name, const char *options)
+{
+    static char url[4200];
+    if (be == TEST_SQLITE) {
+        snprintf(url, sizeof url, "sqlite:%s/%s.db", pt_test_tmpdir(), name);
+        return url;
+    }
+    char schema[128];
+    test_pg_schema(name, schema, sizeof schema);
+    if (test_pg_sql("CREATE SCHEMA IF NOT EXISTS %s", schema) < 0)
+        return NULL;
+    const char *base = test_pg_base();
+    snprintf(url, sizeof url, "%s%soptions=-csearch_path%%3D%s%s", base, strchr(base, '?') ? "&" : "?", schema,
+             options ? options : "");
+    return url;
+}
+
+pt_store *test_store_open(enum test_backend be, const char *name, const char *options)
+{
+    char err[512] = "";
+    const char *url = test_store_url(be, name, options);
+    pt_store *s = NULL;
+    if (!url)
+        return NULL;
+    int rc = pt_store_open(&s, url, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "    open %s: %s (%s)\n", name, err, pt_errname(rc));
+    return s;
 }

@@ -1,11 +1,15 @@
 /* helpers.h — fixtures shared by the library tests: a fresh data directory with a pinned
- * clock, members built from plain values, and a scan of files for clear-text needles. */
+ * clock, members built from plain values, a scan of files for clear-text needles, and stores on
+ * either backend (a PostgreSQL store lives in a fresh schema of PATRON_TEST_PG per test). */
 #ifndef PATRON_TEST_HELPERS_H
 #define PATRON_TEST_HELPERS_H
 
 #include "patron/db.h"
 #include "patron/identity.h"
 #include "patron/member.h"
+#include "patron/store.h"
+
+#include <stddef.h>
 
 #define TEST_NOW 1750000000 /* 2025-06-15T15:06:40Z */
 
@@ -16,5 +20,21 @@ int64_t test_add_member(pt_db *db, const char *source, const char *phone, const 
                         const char *name, const char *birthday, int64_t at, pt_resolve_out *out);
 /* 1 if any of the needles occurs in the file (0 if the file is missing). */
 int test_file_contains_any(const char *path, const char *const *needles, int n);
+
+/* --- stores on both backends ------------------------------------------------------------- */
+enum test_backend { TEST_SQLITE, TEST_POSTGRES };
+
+/* PATRON_TEST_PG (a server the tests may create schemas on), or NULL when unset. */
+const char *test_pg_base(void);
+/* The PostgreSQL schema of test store `name`: unique per test (from its temp dir) and name. */
+void test_pg_schema(const char *name, char *out, size_t cap);
+/* Runs SQL on a fresh maintenance connection to PATRON_TEST_PG; returns the first column of the
+ * first row as a number (0 when none) or -1 on failure (printed). */
+long long test_pg_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The URL of test store `name` (static buffer); `options` adds PostgreSQL server settings
+ * (URL-encoded, each starting with "%20-c"). Creates the PostgreSQL schema on first use. */
+const char *test_store_url(enum test_backend be, const char *name, const char *options);
+/* Opens test store `name`; NULL (with the reason printed) on failure. */
+pt_store *test_store_open(enum test_backend be, const char *name, const char *options);
 
 #endif

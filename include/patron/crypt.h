@@ -1,9 +1,10 @@
 /* crypt.h — personal data at rest.
  *
  * Key hierarchy: a 32-byte master key lives in a file (mode 0600) created by `patron init`.
- * From it two subkeys are derived (libsodium KDF): the wrap key, which seals each member's
+ * From it subkeys are derived (libsodium KDF): the wrap key, which seals each member's
  * random data key, and the blind-index key, which turns a normalised identifier into a keyed
- * hash (BLAKE2b) so that look-ups by phone or email never need the clear value. Each member's
+ * hash (BLAKE2b) so that look-ups by phone or email never need the clear value, and the audit
+ * key, which links the audit log's hash chain. Each member's
  * personal fields are sealed (XChaCha20-Poly1305) under that member's own data key, so
  * destroying the wrapped key (erasure) makes the member's ciphertext unreadable.
  *
@@ -43,6 +44,10 @@ void pt_crypt_key_check(const pt_crypt *c, char out[17]);
 /* Keyed blind index of a normalised identifier of `kind`. */
 void pt_crypt_blind(const pt_crypt *c, int kind, const char *value, size_t len,
                     uint8_t out[PT_BLIND_LEN]);
+
+/* Keyed BLAKE2b-256 of msg under the audit subkey: links of the audit hash chain, which
+ * nobody without the master key can recompute after changing a record. */
+void pt_crypt_audit_mac(const pt_crypt *c, const void *msg, size_t len, uint8_t out[32]);
 
 /* A fresh random data key for member_id, and that key sealed by the wrap key into wrapped. */
 int  pt_crypt_new_data_key(const pt_crypt *c, int64_t member_id, pt_data_key *key, pt_buf *wrapped);

@@ -23,7 +23,10 @@
     X(EPARSE,    -12, "cannot parse input")                                      \
     X(ESCHEMA,   -13, "store schema is newer than this program")                 \
     X(ESTATE,    -14, "not allowed in the current state")                        \
-    X(ERETRY,    -15, "transient conflict, retry")
+    X(ERETRY,    -15, "transient conflict, retry")                               \
+    X(EFUNDS,    -16, "not enough points")                                       \
+    X(ESOLDOUT,  -17, "out of stock")                                            \
+    X(ELIMIT,    -18, "limit reached")
 
 enum pt_errno {
     PT_OK = 0,

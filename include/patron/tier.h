@@ -1,0 +1,39 @@
+/* tier.h — tiers and growth value: upgrade at once, downgrade only at review.
+ *
+ * Qualification counts the growth value (成长值) of the current period: entries' growth with
+ * business time in [review_at − review_months, now). A write that raises it to a higher tier's
+ * threshold upgrades the member at once; the new tier then holds for a full period (review_at
+ * moves to the upgrade time + review_months). At a review (pt_tier_run_reviews), a member whose
+ * period growth reached the current tier's retention threshold keeps the tier (or rises, if it
+ * reached a higher threshold); otherwise drops to the highest tier whose retention the growth
+ * meets, but at most downgrade_steps tiers. Every change is a tier_changes row with its reason
+ * and an audit record.
+ */
+#ifndef PATRON_TIER_H
+#define PATRON_TIER_H
+
+#include "patron/ledger.h"
+
+typedef struct pt_tier_status {
+    int64_t member_id;
+    int     tier;                /* index into the programme's tiers */
+    int64_t tier_since;
+    int64_t review_at;           /* 0: no reviews */
+    int64_t period_start;
+    int64_t period_growth;
+    int     next_tier;           /* -1 at the top */
+    int64_t growth_to_next;      /* growth still needed for next_tier */
+    int64_t growth_to_retain;    /* growth still needed to keep the tier at review (0: safe) */
+    int     tier_at_review;      /* what a review now would give */
+} pt_tier_status;
+
+int pt_tier_status_of(pt_ledger *l, int64_t member_id, int64_t as_of, pt_tier_status *out);
+
+typedef struct pt_tier_review_stats {
+    int64_t reviewed, kept, upgraded, downgraded;
+} pt_tier_review_stats;
+
+/* Reviews every member whose review date is ≤ as_of (repeatedly, if several periods passed). */
+int pt_tier_run_reviews(pt_ledger *l, int64_t as_of, pt_tier_review_stats *st);
+
+#endif
