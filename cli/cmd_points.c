@@ -139,11 +139,12 @@ static int parse_when(const pt_programme *p, const char *s, int64_t *t)
 static void print_result(const struct points_args *a, const pt_ledger_result *r)
 {
     if (a->json) {
-        json_t *j = json_pack("{sI sI sI sI sI sI sI sI ss sb}", "member_id", (json_int_t)r->member_id, "entry_id",
+        /* a replay prints exactly what the first call printed (a retry cannot tell them apart) */
+        json_t *j = json_pack("{sI sI sI sI sI sI sI sI ss}", "member_id", (json_int_t)r->member_id, "entry_id",
                               (json_int_t)r->entry_id, "points", (json_int_t)r->points, "balance",
                               (json_int_t)r->balance, "pending", (json_int_t)r->pending, "debt", (json_int_t)r->debt,
                               "overdraft", (json_int_t)r->overdraft, "growth", (json_int_t)r->growth, "tier",
-                              r->tier, "replayed", r->replayed);
+                              r->tier);
         if (r->lot_id)
             json_object_set_new(j, "lot", json_pack("{sI sI sI}", "id", (json_int_t)r->lot_id, "expires_at",
                                                     (json_int_t)r->expires_at, "available_at",

@@ -106,7 +106,7 @@ TEST(cli_demo_of_50000_members_finds_exactly_the_planted_merges_and_duplicate_or
 {
     const char *dir = pt_test_tmpdir();
     char *out = NULL;
-    int st = pt_test_run(&out, "'%s' demo --members 50000 --seed 7 --data '%s/data' 2>&1", BIN, dir);
+    int st = pt_test_run(&out, "'%s' demo --members 50000 --seed 7 --no-programme --data '%s/data' 2>&1", BIN, dir);
     if (st != 0)
         fprintf(stderr, "%s\n", out ? out : "");
     free(out);
