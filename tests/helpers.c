@@ -157,3 +157,23 @@ pt_store *test_store_open(enum test_backend be, const char *name, const char *op
         fprintf(stderr, "    open %s: %s (%s)\n", name, err, pt_errname(rc));
     return s;
 }
+
+pt_db *test_db_on(enum test_backend be, const char *name)
+{
+    if (be == TEST_SQLITE)
+        return test_db(name);
+    char dir[4200], url[4200], err[1024] = "";
+    snprintf(dir, sizeof dir, "%s/%s", pt_test_tmpdir(), name);
+    const char *u = test_store_url(be, name, NULL);
+    if (!u)
+        return NULL;
+    snprintf(url, sizeof url, "%s", u);
+    pt_db_opts o = {.store_url = url};
+    pt_db *db = NULL;
+    if (pt_db_init(dir, &o, err, sizeof err) || pt_db_open(&db, dir, &o, err, sizeof err)) {
+        fprintf(stderr, "    test_db_on: %s\n", err);
+        return NULL;
+    }
+    pt_db_set_clock(db, TEST_NOW);
+    return db;
+}

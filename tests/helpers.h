@@ -34,6 +34,26 @@ long long test_pg_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* The URL of test store `name` (static buffer); `options` adds PostgreSQL server settings
  * (URL-encoded, each starting with "%20-c"). Creates the PostgreSQL schema on first use. */
 const char *test_store_url(enum test_backend be, const char *name, const char *options);
+/* A data directory `name` in the test's temp dir whose store is on backend `be` (pinned clock,
+ * as test_db). NULL (with the reason printed) on failure. */
+pt_db *test_db_on(enum test_backend be, const char *name);
+
+/* BOTH_TEST(name) { … uses `be` … } registers name_on_sqlite and name_on_postgres; the
+ * PostgreSQL variant skips when PATRON_TEST_PG is unset. */
+#define BOTH_TEST(name)                                                                        \
+    static void both_##name(enum test_backend be);                                             \
+    TEST(name##_on_sqlite)                                                                     \
+    {                                                                                          \
+        both_##name(TEST_SQLITE);                                                              \
+    }                                                                                          \
+    TEST(name##_on_postgres)                                                                   \
+    {                                                                                          \
+        if (!test_pg_base())                                                                   \
+            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
+        both_##name(TEST_POSTGRES);                                                            \
+    }                                                                                          \
+    static void both_##name(enum test_backend be)
+
 /* Opens test store `name`; NULL (with the reason printed) on failure. */
 pt_store *test_store_open(enum test_backend be, const char *name, const char *options);
 

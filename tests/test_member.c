@@ -98,9 +98,9 @@ TEST(member_numbers_are_ten_digits_with_a_valid_luhn_check_digit)
     }
 }
 
-TEST(member_personal_fields_round_trip_through_encryption)
+BOTH_TEST(member_personal_fields_round_trip_through_encryption)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t id = test_add_member(db, "store", "138-0013-8000", " Li.Wei@Example.COM ", "李伟", "1990-05-01", TEST_NOW - 86400, NULL);
     ASSERT_GT(id, 0);
@@ -116,9 +116,9 @@ TEST(member_personal_fields_round_trip_through_encryption)
     pt_db_close(db);
 }
 
-TEST(member_found_by_phone_in_any_common_form)
+BOTH_TEST(member_found_by_phone_in_any_common_form)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t id = test_add_member(db, "store", "13800138000", NULL, NULL, NULL, TEST_NOW, NULL);
     const char *forms[] = {"+86 138 0013 8000", "138-0013-8000", "0086 13800138000", "+8613800138000"};
@@ -134,9 +134,9 @@ TEST(member_found_by_phone_in_any_common_form)
     pt_db_close(db);
 }
 
-TEST(record_with_known_phone_attaches_instead_of_creating)
+BOTH_TEST(record_with_known_phone_attaches_instead_of_creating)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_resolve_out a, b;
     int64_t id1 = test_add_member(db, "store", "13800138000", NULL, NULL, NULL, TEST_NOW, &a);
@@ -166,9 +166,9 @@ static int64_t add_order(pt_db *db, int64_t member, const char *no, int64_t cent
     return pt_store_order_insert(pt_db_store(db), &o) ? -1 : o.id;
 }
 
-TEST(record_linking_two_members_merges_them_into_the_oldest_and_old_number_finds_survivor)
+BOTH_TEST(record_linking_two_members_merges_them_into_the_oldest_and_old_number_finds_survivor)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t a = test_add_member(db, "store", "13800138000", NULL, "张三", NULL, TEST_NOW - 100, NULL);
     int64_t b = test_add_member(db, "eshop", NULL, "zs@example.com", NULL, "1985-02-03", TEST_NOW - 50, NULL);
@@ -194,9 +194,9 @@ TEST(record_linking_two_members_merges_them_into_the_oldest_and_old_number_finds
     pt_db_close(db);
 }
 
-TEST(unmerge_gives_back_identifiers_orders_and_fields)
+BOTH_TEST(unmerge_gives_back_identifiers_orders_and_fields)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t a = test_add_member(db, "store", "13800138000", NULL, NULL, NULL, TEST_NOW - 100, NULL);
     int64_t b = test_add_member(db, "eshop", NULL, "zs@example.com", NULL, "1985-02-03", TEST_NOW - 50, NULL);
@@ -230,9 +230,9 @@ static int count_conflicts(void *ud, const pt_conflict_rec *r)
     return 0;
 }
 
-TEST(conflicting_birthdays_keep_the_most_trusted_source_and_are_recorded)
+BOTH_TEST(conflicting_birthdays_keep_the_most_trusted_source_and_are_recorded)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_profile_in in;
     int64_t a = test_add_member(db, "store", "13800138000", NULL, NULL, "1990-01-01", TEST_NOW - 100, NULL);
@@ -266,9 +266,9 @@ TEST(conflicting_birthdays_keep_the_most_trusted_source_and_are_recorded)
     pt_db_close(db);
 }
 
-TEST(erasure_destroys_personal_data_and_identifiers_but_keeps_order_totals)
+BOTH_TEST(erasure_destroys_personal_data_and_identifiers_but_keeps_order_totals)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t a = test_add_member(db, "store", "13800138000", "e@x.cn", "王五", "1980-01-01", TEST_NOW, NULL);
     ASSERT_GT(add_order(db, a, "S1", 12345), 0);
@@ -289,9 +289,9 @@ TEST(erasure_destroys_personal_data_and_identifiers_but_keeps_order_totals)
     pt_db_close(db);
 }
 
-TEST(export_holds_profile_identifiers_and_orders_in_clear)
+BOTH_TEST(export_holds_profile_identifiers_and_orders_in_clear)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     int64_t a = test_add_member(db, "store", "13800138000", "e@x.cn", "王五", NULL, TEST_NOW, NULL);
     ASSERT_GT(add_order(db, a, "S1", 12345), 0);
