@@ -25,9 +25,9 @@ static const char *members_store_csv =
     "C002,\"王\"\"芳\"\"\",+86 139 0013 9000,女,,北京,2024/03/06 09:30:00,北京朝阳店\r\n"
     "C003,赵六,12345,男,,广东,2024/03/07 10:00:00,广州天河店\r\n";
 
-TEST(import_members_csv_with_bom_crlf_quotes_and_chinese_headers)
+BOTH_TEST(import_members_csv_with_bom_crlf_quotes_and_chinese_headers)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_result res;
     ASSERT_OK(import_text(db, PT_IMPORT_MEMBERS, "members_store.csv", members_store_csv, "store", &res));
@@ -65,9 +65,9 @@ static void load_two_members(pt_db *db)
     pt_import_result_free(&res);
 }
 
-TEST(same_order_from_two_sources_and_repeated_rows_are_stored_once)
+BOTH_TEST(same_order_from_two_sources_and_repeated_rows_are_stored_once)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     load_two_members(db);
     pt_import_result res;
@@ -98,9 +98,9 @@ TEST(same_order_from_two_sources_and_repeated_rows_are_stored_once)
     pt_db_close(db);
 }
 
-TEST(bad_order_rows_are_rejected_with_line_field_and_reason_and_good_rows_kept)
+BOTH_TEST(bad_order_rows_are_rejected_with_line_field_and_reason_and_good_rows_kept)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     load_two_members(db);
     pt_import_result res;
@@ -126,9 +126,9 @@ TEST(bad_order_rows_are_rejected_with_line_field_and_reason_and_good_rows_kept)
     pt_db_close(db);
 }
 
-TEST(unknown_column_fails_clearly_and_imports_nothing)
+BOTH_TEST(unknown_column_fails_clearly_and_imports_nothing)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_result res;
     ASSERT_EQ(import_text(db, PT_IMPORT_MEMBERS, "m.csv", "phone,favourite_colour\n13800138000,blue\n", "eshop", &res),
@@ -150,9 +150,9 @@ TEST(unknown_column_fails_clearly_and_imports_nothing)
     pt_db_close(db);
 }
 
-TEST(stop_on_error_rolls_back_the_whole_file)
+BOTH_TEST(stop_on_error_rolls_back_the_whole_file)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_opts o = {.source = "eshop", .stop_on_error = 1};
     pt_import_result res;
@@ -168,9 +168,9 @@ TEST(stop_on_error_rolls_back_the_whole_file)
     pt_db_close(db);
 }
 
-TEST(truncated_csv_rejects_the_cut_record_and_keeps_the_rest)
+BOTH_TEST(truncated_csv_rejects_the_cut_record_and_keeps_the_rest)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_result res;
     ASSERT_OK(import_text(db, PT_IMPORT_MEMBERS, "m.csv", "phone,name\n13800138000,a\n13900139000,\"unfinished", "x", &res));
@@ -180,9 +180,9 @@ TEST(truncated_csv_rejects_the_cut_record_and_keeps_the_rest)
     pt_db_close(db);
 }
 
-TEST(binary_file_fails_with_a_clear_error)
+BOTH_TEST(binary_file_fails_with_a_clear_error)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     char path[4200];
     snprintf(path, sizeof path, "%s/bin.csv", pt_test_tmpdir());
@@ -199,9 +199,9 @@ TEST(binary_file_fails_with_a_clear_error)
     pt_db_close(db);
 }
 
-TEST(ten_megabyte_line_is_rejected_and_the_next_row_imported)
+BOTH_TEST(ten_megabyte_line_is_rejected_and_the_next_row_imported)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     for (int fmt = 0; fmt < 2; fmt++) {
         char path[4200];
@@ -224,9 +224,9 @@ TEST(ten_megabyte_line_is_rejected_and_the_next_row_imported)
     pt_db_close(db);
 }
 
-TEST(invalid_utf8_row_is_rejected)
+BOTH_TEST(invalid_utf8_row_is_rejected)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_result res;
     ASSERT_OK(import_text(db, PT_IMPORT_MEMBERS, "m.csv", "phone,name\n13800138000,\xC3\x28\n13900139000,ok\n", "x", &res));
@@ -239,9 +239,9 @@ TEST(invalid_utf8_row_is_rejected)
     pt_db_close(db);
 }
 
-TEST(items_events_and_surveys_attach_to_orders_and_members)
+BOTH_TEST(items_events_and_surveys_attach_to_orders_and_members)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     load_two_members(db);
     pt_import_result res;
@@ -274,9 +274,9 @@ TEST(items_events_and_surveys_attach_to_orders_and_members)
     pt_db_close(db);
 }
 
-TEST(quality_report_counts_missing_values_per_field)
+BOTH_TEST(quality_report_counts_missing_values_per_field)
 {
-    pt_db *db = test_db("d");
+    pt_db *db = test_db_on(be, "d");
     ASSERT(db);
     pt_import_result res;
     ASSERT_OK(import_text(db, PT_IMPORT_MEMBERS, "m.csv", "phone,email,name\n13800138000,,a\n13900139000,b@x.cn,\n13700137000,,\n", "eshop", &res));
