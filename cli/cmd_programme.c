@@ -4,6 +4,7 @@
  * file: no data directory is needed. The library does the parsing and the ordering; this file
  * only prints. */
 #include "cli.h"
+#include "patron/ledger.h"
 #include "patron/error.h"
 #include "patron/programme.h"
 #include "patron/rules.h"
@@ -17,13 +18,16 @@
 static const char programme_help[] =
     "usage: patron programme check FILE [--json]\n"
     "       patron programme show FILE [--json]\n"
+    "       patron programme load FILE\n"
     "\n"
     "  check   validates a programme file (docs/programme.md): one line per problem,\n"
     "          FILE: PATH: error|warning: REASON (value: VALUE). Exit 0 when there is no error\n"
     "          (warnings are allowed: rules that can never fire or that conflict), 4 otherwise.\n"
     "  show    a summary for people: points policy, tiers, the rules in the order they are\n"
     "          evaluated, rewards and referral rewards; --json prints the canonical programme,\n"
-    "          its version and the evaluation order.\n";
+    "          its version and the evaluation order.\n"
+    "  load    checks FILE and makes it the store's current programme (kept as a version in\n"
+    "          the store, with an audit record); `patron points …` then run under it.\n";
 
 struct prog_args {
     const char *file;
@@ -142,6 +146,37 @@ static int programme_check(int argc, char **argv)
     free(p);
     free(rep);
     return cli_exit_for(rc);
+}
+
+/* --- load ------------------------------------------------------------------------------- */
+
+static int programme_load(int argc, char **argv)
+{
+    struct prog_args a = {0};
+    int code = parse_prog_args(argc, argv, &a);
+    if (code)
+        return code < 0 ? EXIT_OK : code;
+    pt_programme *p;
+    pt_programme_report *rep;
+    char version[33];
+    int rc = load(a.file, &p, &rep, version);
+    if (rc == PT_ENOMEM)
+        cli_error("out of memory");
+    else if (rc)
+        print_report_text(stderr, a.file, rep, NULL);
+    pt_db *db = rc ? NULL : cli_open();
+    pt_ledger *l = NULL;
+    if (!rc && !db)
+        rc = PT_EIO;
+    else if (!rc && (rc = pt_ledger_open(&l, db, p)))
+        cli_error("%s", pt_store_errmsg(pt_db_store(db)));
+    else if (!rc)
+        printf("programme %s (%s) is now current\n", version, p->name);
+    pt_ledger_close(l);
+    pt_db_close(db);
+    free(p);
+    free(rep);
+    return db || rc != PT_EIO ? cli_exit_for(rc) : EXIT_STORE;
 }
 
 /* --- show --------------------------------------------------------------------------------- */
@@ -405,6 +440,8 @@ int cmd_programme(int argc, char **argv)
         return programme_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0)
         return programme_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "load") == 0)
+        return programme_load(argc - 1, argv + 1);
     cli_error("'%s' is not a programme subcommand; see `patron programme --help`", argv[1]);
     return EXIT_USAGE;
 }

@@ -232,6 +232,16 @@ FWD(int, import_run_scan, (pt_store *s, pt_import_run_cb cb, void *ud), (s, cb, 
 FWD(int, conflict_insert, (pt_store *s, const pt_conflict_rec *r), (s, r))
 FWD(int, conflict_scan, (pt_store *s, pt_conflict_cb cb, void *ud), (s, cb, ud))
 FWD(int, stats_get, (pt_store *s, pt_store_stats *out), (s, out))
+FWD(int, order_columns, (pt_store *s, pt_order_columns_cb cb, void *ud), (s, cb, ud))
+
+int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_order_columns c = {b->n, b->member_id, b->ordered_at, b->amount_cents, b->status};
+    b->n = 0;
+    return cb(ud, &c);
+}
 
 /* store_ledger.h */
 #define LFWD(ret, name, params, args)                                                          \
@@ -275,3 +285,29 @@ LFWD(int, audit_list, (pt_store *s, int64_t member_id, pt_audit_cb cb, void *ud)
 LFWD(int, audit_scan, (pt_store *s, pt_audit_cb cb, void *ud), (s, cb, ud))
 LFWD(int, audit_head_scan, (pt_store *s, pt_audit_head_cb cb, void *ud), (s, cb, ud))
 LFWD(int, ledger_check_scan, (pt_store *s, pt_ledger_check_cb cb, void *ud), (s, cb, ud))
+
+/* store_reward.h */
+#define RFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->reward->name args;                                                      \
+    }
+RFWD(int, reward_stock_seed, (pt_store *s, const char *code, int64_t stock, int64_t at), (s, code, stock, at))
+RFWD(int, reward_stock_get, (pt_store *s, const char *code, pt_reward_stock_rec *r), (s, code, r))
+RFWD(int, reward_stock_list, (pt_store *s, pt_reward_stock_cb cb, void *ud), (s, cb, ud))
+RFWD(int, reward_stock_take, (pt_store *s, const char *code, int64_t at, pt_reward_stock_rec *r), (s, code, at, r))
+RFWD(int, redemption_insert, (pt_store *s, pt_redemption_rec *r), (s, r))
+RFWD(int, redemption_count, (pt_store *s, int64_t member_id, const char *reward, int64_t *n),
+     (s, member_id, reward, n))
+RFWD(int, redemption_list, (pt_store *s, int64_t member_id, pt_redemption_cb cb, void *ud), (s, member_id, cb, ud))
+RFWD(int, coupon_insert, (pt_store *s, const pt_coupon_rec *r), (s, r))
+RFWD(int, coupon_get, (pt_store *s, const char *code, pt_coupon_rec *r), (s, code, r))
+RFWD(int, coupon_use, (pt_store *s, int64_t member_id, const char *code, int64_t at, const char *ref),
+     (s, member_id, code, at, ref))
+RFWD(int, coupon_list, (pt_store *s, int64_t member_id, pt_coupon_cb cb, void *ud), (s, member_id, cb, ud))
+RFWD(int, invite_insert, (pt_store *s, int64_t member_id, const char *code, int64_t at), (s, member_id, code, at))
+RFWD(int, invite_find, (pt_store *s, const char *code, int64_t *member_id), (s, code, member_id))
+RFWD(int, invite_of, (pt_store *s, int64_t member_id, char code[PT_COUPON_CODE_MAX]), (s, member_id, code))
+RFWD(int, referral_insert, (pt_store *s, const pt_referral_rec *r), (s, r))
+RFWD(int, referral_get, (pt_store *s, int64_t invitee, int lock, pt_referral_rec *r), (s, invitee, lock, r))
+RFWD(int, referral_update, (pt_store *s, const pt_referral_rec *r), (s, r))

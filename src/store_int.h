@@ -10,6 +10,7 @@
 
 #include "patron/store.h"
 #include "patron/store_ledger.h"
+#include "patron/store_reward.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
  * takes (store_ledger.h); at depth > 0 it is a plain savepoint. */
@@ -49,6 +50,27 @@ struct pt_store_ledger_ops {
     int (*audit_scan)(pt_store *s, pt_audit_cb cb, void *ud);
     int (*audit_head_scan)(pt_store *s, pt_audit_head_cb cb, void *ud);
     int (*ledger_check_scan)(pt_store *s, pt_ledger_check_cb cb, void *ud);
+};
+
+/* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */
+struct pt_store_reward_ops {
+    int (*reward_stock_seed)(pt_store *s, const char *code, int64_t stock, int64_t at);
+    int (*reward_stock_get)(pt_store *s, const char *code, pt_reward_stock_rec *r);
+    int (*reward_stock_list)(pt_store *s, pt_reward_stock_cb cb, void *ud);
+    int (*reward_stock_take)(pt_store *s, const char *code, int64_t at, pt_reward_stock_rec *r);
+    int (*redemption_insert)(pt_store *s, pt_redemption_rec *r);
+    int (*redemption_count)(pt_store *s, int64_t member_id, const char *reward, int64_t *n);
+    int (*redemption_list)(pt_store *s, int64_t member_id, pt_redemption_cb cb, void *ud);
+    int (*coupon_insert)(pt_store *s, const pt_coupon_rec *r);
+    int (*coupon_get)(pt_store *s, const char *code, pt_coupon_rec *r);
+    int (*coupon_use)(pt_store *s, int64_t member_id, const char *code, int64_t at, const char *ref);
+    int (*coupon_list)(pt_store *s, int64_t member_id, pt_coupon_cb cb, void *ud);
+    int (*invite_insert)(pt_store *s, int64_t member_id, const char *code, int64_t at);
+    int (*invite_find)(pt_store *s, const char *code, int64_t *member_id);
+    int (*invite_of)(pt_store *s, int64_t member_id, char code[PT_COUPON_CODE_MAX]);
+    int (*referral_insert)(pt_store *s, const pt_referral_rec *r);
+    int (*referral_get)(pt_store *s, int64_t invitee, int lock, pt_referral_rec *r);
+    int (*referral_update)(pt_store *s, const pt_referral_rec *r);
 };
 
 struct pt_store_ops {
@@ -100,8 +122,10 @@ struct pt_store_ops {
     int (*conflict_scan)(pt_store *s, pt_conflict_cb cb, void *ud);
 
     int (*stats_get)(pt_store *s, pt_store_stats *out);
+    int (*order_columns)(pt_store *s, pt_order_columns_cb cb, void *ud);
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
+    const struct pt_store_reward_ops *reward; /* store_reward.h */
 };
 
 struct pt_store {
@@ -112,6 +136,19 @@ struct pt_store {
 
 /* Records the detail of a failure and returns rc, so backends can `return pt__store_error(…)`. */
 int pt__store_error(pt_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Column batches for pt_store_order_columns, filled by a backend's stream. */
+struct pt_columns_buf {
+    int64_t member_id[PT_COLUMNS_BATCH];
+    int64_t ordered_at[PT_COLUMNS_BATCH];
+    int64_t amount_cents[PT_COLUMNS_BATCH];
+    int32_t status[PT_COLUMNS_BATCH];
+    size_t  n;
+};
+/* Hands the filled batch to cb and empties it. */
+int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud);
+int pt__sq_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
+int pt__pg_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
 
 /* The SQLite backend: path is a file name (created if missing). */
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);
@@ -155,6 +192,9 @@ PT_STORE_TRAMPOLINE(tier_change, pt_tier_change_rec)
 PT_STORE_TRAMPOLINE(audit, pt_audit_rec)
 PT_STORE_TRAMPOLINE(audit_head, pt_audit_head_rec)
 PT_STORE_TRAMPOLINE(ledger_check, pt_ledger_check_rec)
+PT_STORE_TRAMPOLINE(reward_stock, pt_reward_stock_rec)
+PT_STORE_TRAMPOLINE(redemption, pt_redemption_rec)
+PT_STORE_TRAMPOLINE(coupon, pt_coupon_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */
 struct member_id_cb {

@@ -121,6 +121,31 @@ static const char *const migrations[] = {
     " PRIMARY KEY (member_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE audit_heads ("
     " member_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL);",
+    /* 3: rewards, coupons, referrals (store_reward.h; store_sqlite_reward.c). reward_stock is
+     * one row per reward; coupon_codes and invite_codes are the look-ups by code. */
+    "CREATE TABLE reward_stock ("
+    " code TEXT PRIMARY KEY, stock INTEGER NOT NULL CHECK (stock >= -1), issued INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE reward_redemptions ("
+    " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id), reward TEXT NOT NULL,"
+    " entry_id INTEGER NOT NULL, points INTEGER NOT NULL, coupon_code TEXT NOT NULL, at INTEGER NOT NULL,"
+    " idem_key TEXT NOT NULL);"
+    "CREATE INDEX reward_redemptions_member ON reward_redemptions(member_id, reward);"
+    "CREATE TABLE coupon_codes ("
+    " code TEXT PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id)) WITHOUT ROWID;"
+    "CREATE TABLE coupons ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), code TEXT NOT NULL, kind INTEGER NOT NULL,"
+    " value_cents INTEGER NOT NULL, min_spend_cents INTEGER NOT NULL, issued_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, used_at INTEGER NOT NULL, used_ref TEXT NOT NULL, source TEXT NOT NULL,"
+    " PRIMARY KEY (member_id, code)) WITHOUT ROWID;"
+    "CREATE TABLE invite_codes ("
+    " code TEXT PRIMARY KEY, member_id INTEGER NOT NULL UNIQUE REFERENCES members(id),"
+    " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE referrals ("
+    " member_id INTEGER PRIMARY KEY REFERENCES members(id), referrer_id INTEGER NOT NULL REFERENCES members(id),"
+    " code TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " rewarded_at INTEGER NOT NULL);"
+    "CREATE INDEX referrals_referrer ON referrals(referrer_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -1167,8 +1192,10 @@ static const struct pt_store_ops sqlite_ops = {
     .import_run_scan = sq_import_run_scan,
     .conflict_insert = sq_conflict_insert,
     .conflict_scan = sq_conflict_scan,
+    .order_columns = pt__sq_order_columns,
     .stats_get = sq_stats_get,
     .ledger = &pt__sq_ledger_ops,
+    .reward = &pt__sq_reward_ops,
 };
 
 static int configure(sq_store *q)

@@ -110,3 +110,21 @@ TEST(cli_points_verify_and_audit_verify_pass_on_the_replayed_demo_and_fail_after
     ASSERT(out && strstr(out, "deleted"));
     free(out);
 }
+
+TEST(cli_programme_load_makes_a_programme_current_and_refuses_a_bad_file)
+{
+    char data[4200], *out = NULL;
+    snprintf(data, sizeof data, "%s/d", pt_test_tmpdir());
+    ASSERT_EQ(pt_test_run(NULL, "'%s' init --data '%s' >/dev/null", BIN, data), 0);
+    /* before any load the points commands say what to do */
+    ASSERT_NE(pt_test_run(&out, "'%s' points verify --data '%s' 2>&1", BIN, data), 0);
+    ASSERT(out && strstr(out, "programme load"));
+    free(out);
+    out = NULL;
+    ASSERT_EQ(pt_test_run(&out, "'%s' programme load examples/programme.json --data '%s'", BIN, data), 0);
+    ASSERT(out && strstr(out, "is now current"));
+    free(out);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null", BIN, data), 0);
+    const char *bad = pt_test_write_file(pt_test_tmpdir(), "bad.json", "{\"name\": \"x\", \"currency\": \"CNY\"}");
+    ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' 2>/dev/null", BIN, bad, data), 4);
+}

@@ -249,4 +249,20 @@ int  pt_store_conflict_scan(pt_store *s, pt_conflict_cb cb, void *ud);
 
 int  pt_store_stats_get(pt_store *s, pt_store_stats *out);
 
+/* --- bulk reads for analytics ------------------------------------------------------------- *
+ * Every order's analytic columns, in (member_id, ordered_at, id) order, streamed in batches of
+ * up to PT_COLUMNS_BATCH rows — never record by record. SQLite: one prepared scan; PostgreSQL:
+ * one COPY (SELECT …) TO STDOUT in binary format, which is one consistent snapshot of the
+ * table. The callback must not call the store; a non-zero return stops the stream. */
+#define PT_COLUMNS_BATCH 65536
+typedef struct pt_order_columns {
+    size_t         n;
+    const int64_t *member_id;
+    const int64_t *ordered_at;
+    const int64_t *amount_cents;
+    const int32_t *status;
+} pt_order_columns;
+typedef int (*pt_order_columns_cb)(void *ud, const pt_order_columns *batch);
+int  pt_store_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
+
 #endif
