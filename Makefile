@@ -35,7 +35,7 @@ LIB_A    := $(BUILD)/lib/libpatron.a
 LIB_SO   := $(BUILD)/lib/libpatron.so.0
 BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
-BENCH_BIN := $(BUILD)/bin/ledger_bench
+BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 
@@ -66,7 +66,7 @@ $(BIN): $(CLI_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(LIBS_ALL)
 
-$(BENCH_BIN): $(BUILD)/bench/ledger_bench.o $(LIB_A)
+$(BUILD)/bin/%_bench: $(BUILD)/bench/%_bench.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
 
@@ -92,6 +92,7 @@ bench: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
 	bench/run-import
 	bench/run-ledger
+	bench/run-snapshot
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \
