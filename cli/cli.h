@@ -60,5 +60,9 @@ int cmd_audit(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
 int cmd_programme(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_reward(int argc, char **argv);
+int cmd_coupon(int argc, char **argv);
+int cmd_referral(int argc, char **argv);
+int cmd_checkin(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "patron/error.h"
 #include "patron/ingest.h"
 #include "patron/ledger.h"
+#include "patron/reward.h"
 #include "patron/tier.h"
 #include "patron/quality.h"
 
@@ -212,7 +213,9 @@ static int run_programme(pt_db *db, const char *file)
         pt_ledger_replay_stats st;
         pt_ledger_job_stats due;
         pt_tier_review_stats rev;
-        rc = pt_ledger_replay_orders(l, &st, replay_progress, (void *)"orders");
+        rc = pt_reward_sync_stock(l);
+        if (rc == PT_OK)
+            rc = pt_ledger_replay_orders(l, &st, replay_progress, (void *)"orders");
         cli_progress_done();
         if (rc == PT_OK)
             rc = pt_ledger_run_due(l, pt_db_now(db), &due, NULL, NULL);

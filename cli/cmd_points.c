@@ -8,6 +8,7 @@
 #include "patron/error.h"
 #include "patron/ledger.h"
 #include "patron/member.h"
+#include "patron/reward.h"
 #include "patron/store_ledger.h"
 #include "patron/tz.h"
 
@@ -217,7 +218,12 @@ static int points_earn_order(pt_db *db, pt_ledger *l, const struct points_args *
         return code;
     req.ref = NULL;
     pt_ledger_result r;
-    return write_done(l, a, pt_ledger_earn_order(l, a->ref, &req, &r, NULL), &r);
+    int rc = pt_ledger_earn_order(l, a->ref, &req, &r, NULL);
+    if (rc == PT_OK && !r.replayed && (rc = pt_referral_on_first_purchase(l, r.member_id, NULL)) != PT_OK) {
+        cli_error("the order earned its points, but the referral reward failed: %s", pt_ledger_errmsg(l));
+        return cli_exit_for(rc);
+    }
+    return write_done(l, a, rc, &r);
 }
 
 static int points_redeem(pt_db *db, pt_ledger *l, const struct points_args *a)

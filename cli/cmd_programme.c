@@ -5,6 +5,7 @@
  * only prints. */
 #include "cli.h"
 #include "patron/ledger.h"
+#include "patron/reward.h"
 #include "patron/error.h"
 #include "patron/programme.h"
 #include "patron/rules.h"
@@ -170,6 +171,8 @@ static int programme_load(int argc, char **argv)
         rc = PT_EIO;
     else if (!rc && (rc = pt_ledger_open(&l, db, p)))
         cli_error("%s", pt_store_errmsg(pt_db_store(db)));
+    else if (!rc && (rc = pt_reward_sync_stock(l)))
+        cli_error("seeding reward stock: %s", pt_ledger_errmsg(l));
     else if (!rc)
         printf("programme %s (%s) is now current\n", version, p->name);
     pt_ledger_close(l);

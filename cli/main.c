@@ -21,6 +21,10 @@ static const struct cli_cmd commands[] = {
     {"demo-data", cmd_demo_data, "write realistic, messy multi-channel demo files"},
     {"demo", cmd_demo, "generate demo data, import it and print the overview"},
     {"store", cmd_store, "copy a whole store to another backend (verified); store info"},
+    {"reward", cmd_reward, "the rewards catalogue with its stock; redeem a reward for points"},
+    {"coupon", cmd_coupon, "issue, use and list coupons"},
+    {"referral", cmd_referral, "invite codes, referral links and their review"},
+    {"checkin", cmd_checkin, "points and growth for a daily check-in, a review or a share"},
 };
 
 static void usage(FILE *out)

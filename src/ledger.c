@@ -1060,3 +1060,36 @@ int pt_ledger_open_current(pt_ledger **out, pt_db *db, char *errmsg, size_t errm
     pt_buf_free(&canon);
     return rc;
 }
+
+/* --- credits with growth value (activities: reward.h) --------------------------------------- */
+
+/* An activity's credit: a lot for the points (none when 0) and the growth on the entry. An
+ * entry is written even when both are 0, so the activity itself is on record (check-in days). */
+static int credit_body(struct op *o, void *arg, pt_ledger_result *res)
+{
+    const struct earn_arg *a = arg;
+    if (a->points > 0)
+        return earn_body(o, arg, res);
+    pt_entry_rec e = {.kind = PT_ENTRY_EARN, .bucket = PT_BUCKET_AVAILABLE, .growth = a->growth};
+    snprintf(e.ref, sizeof e.ref, "%s", a->ref ? a->ref : "");
+    snprintf(e.note, sizeof e.note, "%s", a->note ? a->note : "");
+    int rc = pt__ledger_entry(o, &e);
+    res->entry_id = e.id;
+    res->points = 0;
+    return rc;
+}
+
+int pt_ledger_credit(pt_ledger *l, int64_t member_id, int64_t points, int64_t growth, const pt_ledger_req *req,
+                     pt_ledger_result *res)
+{
+    if (points < 0 || growth < 0)
+        return pt__ledger_error(l, PT_EINVAL, "a credit's points and growth cannot be negative");
+    if (!req || !req->idem_key)
+        return pt__ledger_error(l, PT_EINVAL, "a credit needs an idempotency key");
+    char text[320];
+    snprintf(text, sizeof text, "%lld|%lld|%lld|%s|%s|%lld", (long long)member_id, (long long)points,
+             (long long)growth, req->ref ? req->ref : "", req->note ? req->note : "", (long long)req->at);
+    struct earn_arg a = {.points = points, .growth = growth, .ref = req->ref, .note = req->note};
+    struct op_spec sp = {"points.credit", member_id, text, credit_body, &a};
+    return run_op(l, &sp, req, res);
+}

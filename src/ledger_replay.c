@@ -9,6 +9,7 @@
  */
 #include "ledger_int.h"
 #include "patron/error.h"
+#include "patron/reward.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@ static int replay_batch(pt_ledger *l, struct order_nos *v, size_t from, size_t t
         if (r == PT_OK && !res.replayed) {
             st->orders_earned++;
             st->points += res.points;
+            /* a first purchase completes a pending referral (a no-op otherwise) */
+            if ((r = pt_referral_on_first_purchase(l, res.member_id, NULL)) != PT_OK)
+                rc = r;
         } else if (r == PT_OK || r == PT_EEXIST) {
             st->orders_skipped++;
         } else if (r == PT_ESTATE || r == PT_ENOTFOUND) {

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define PG_LEDGER_FIRST   100   /* first statement id of store_pg_ledger.c */
+#define PG_REWARD_FIRST   200   /* first statement id of store_pg_reward.c */
 #define FETCH_ROWS        10000 /* rows per FETCH of a cursor scan */
 #define FETCH_ROWS_MEMBER 2000  /* member rows carry sealed blobs */
 #define AUX_MAX           4     /* scans outside a transaction nested in each other's callbacks */
@@ -244,5 +245,12 @@ extern const struct pt_store_ledger_ops pt__pg_ledger_ops;
 /* Its prepared statements, named pt_<PG_LEDGER_FIRST + i>. */
 extern const char *const pt__pg_ledger_sql[];
 extern const int         pt__pg_ledger_nsql;
+
+/* --- rewards, coupons, referrals (store_pg_reward.c) -------------------------------------- */
+
+extern const struct pt_store_reward_ops pt__pg_reward_ops;
+/* Its prepared statements, named pt_<PG_REWARD_FIRST + i>. */
+extern const char *const pt__pg_reward_sql[];
+extern const int         pt__pg_reward_nsql;
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define SQ_LEDGER_FIRST 96
+#define SQ_REWARD_FIRST 160 /* store_sqlite_reward.c: [SQ_REWARD_FIRST, SQ_STMT_SLOTS) */
 #define SQ_STMT_SLOTS   192
 
 typedef struct sq_store {
@@ -113,5 +114,7 @@ static inline int col_int(sqlite3_stmt *st, int i)
 
 /* The ledger half of the backend table (store_sqlite_ledger.c). */
 extern const struct pt_store_ledger_ops pt__sq_ledger_ops;
+/* The rewards half (store_sqlite_reward.c). */
+extern const struct pt_store_reward_ops pt__sq_reward_ops;
 
 #endif

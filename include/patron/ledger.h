@@ -77,6 +77,11 @@ typedef struct pt_ledger_result {
 /* Points given outright (a goodwill credit, a bonus) as a new lot available at once. */
 int pt_ledger_earn(pt_ledger *l, int64_t member_id, int64_t points, const pt_ledger_req *req,
                    pt_ledger_result *res);
+/* Points and growth value for an activity (a check-in, a review, a share: reward.h): like an
+ * earn, with growth; points ≥ 0, growth ≥ 0 (an entry is written even when both are 0, so the
+ * activity is on record). req->ref and req->note label the entry. */
+int pt_ledger_credit(pt_ledger *l, int64_t member_id, int64_t points, int64_t growth, const pt_ledger_req *req,
+                     pt_ledger_result *res);
 /* Group commit: several earns in one transaction, each in its own savepoint (a failing earn
  * undoes only itself; its rc says why). Nothing is acknowledged before the one commit: when
  * it fails every item's rc is the commit's error. Items are applied in member_id order, so

@@ -29,8 +29,11 @@
  *    so the shares add up to the line's points exactly. A rule's cap (its daily cap, budget
  *    and member cap, each minus what ctx says it already gave) trims only its own shares; the
  *    programme's daily cap trims each line's shares from the last applied back to its base.
+ *  - an order with no line above 0 gets no order bonuses either.
  *  - a line never earns more than PT_EARN_POINTS_MAX; beyond it the line is clamped (the
  *    trace says so). Lines must have amount_cents ≤ PT_EARN_AMOUNT_MAX.
+ *  - a multiplier_bp (rule or tier) of 0 means "not set" and counts as ×1.0; a programme with
+ *    a multiplier below ×1.0 or above ×100, or an invalid rule, is PT_EINVAL.
  *  - the result always lists the order's lines in input order and then line 0 (order
  *    bonuses, activity points), so nlines = number of lines + 1. Trace steps past
  *    PT_EARN_TRACE_MAX are dropped (the points are still right).
