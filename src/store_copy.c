@@ -15,7 +15,9 @@
  *     that order. Each row is hashed on the way (the checksum of store_copy.h) and the headline
  *     figures are summed. Meta rows the destination already holds with the same value are
  *     skipped; a different value is refused (PT_ESTATE) — for master_key_check that means the
- *     destination was bound to another master key.
+ *     destination was bound to another master key. The destination's stream checks foreign
+ *     keys its own way (PostgreSQL per COPY statement, SQLite once after the load: see
+ *     load_begin/load_check in store_copy_int.h); a row without its parent fails the copy.
  *  4. Each destination table is read back in the same transaction: rows and checksum must equal
  *     the source's (plus, for meta, the rows it held before); else PT_ECORRUPT naming the table.
  *     Verifying before the commit keeps the promise that a failed copy leaves the destination
@@ -57,6 +59,13 @@ static const char *const table_order[] = {
     "programmes",
     "audit_log",
     "audit_heads",
+    /* rewards, coupons, referrals: member-scoped tables reference members(id) only */
+    "reward_stock",
+    "reward_redemptions",
+    "coupon_codes",
+    "coupons",
+    "invite_codes",
+    "referrals",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 
@@ -115,8 +124,7 @@ struct copy {
     int                        nmeta;
     pt_buf                     enc;    /* a row's canonical encoding */
     uint64_t                   done, total;
-    int                        loading;      /* load_begin ran: load_end is due */
-    int64_t                    load_saved;
+    int                        load_saved; /* what load_begin changed, for load_end */
     /* the pass in progress */
     struct plan               *cur;
     struct pt__copy_writer    *writer;
@@ -533,28 +541,14 @@ static int check_stores(struct copy *c)
 static int copy_and_verify(struct copy *c)
 {
     int rc = plan_all(c);
-    if (rc == PT_OK) {
-        rc = on(c, c->to.s, c->to.io->load_begin(c->to.s, &c->load_saved));
-        c->loading = 1;
-    }
     for (int i = 0; rc == PT_OK && i < c->nplans; i++)
         rc = copy_table(c, &c->plans[i]);
+    if (rc == PT_OK)
+        rc = on(c, c->to.s, c->to.io->load_check(c->to.s));
     for (int i = 0; rc == PT_OK && i < c->nplans; i++)
         rc = verify_table(c, &c->plans[i]);
     if (rc == PT_OK)
         report(c);
-    return rc;
-}
-
-static int commit(struct copy *c)
-{
-    int rc = on(c, c->to.s, pt_store_commit(c->to.s));
-    if (rc) {
-        char why[256];
-        c->to.io->explain_commit(c->to.s, why, sizeof why);
-        if (why[0])
-            pt__store_error(c->to.s, rc, "store copy: committing: %s", why);
-    }
     return rc;
 }
 
@@ -580,10 +574,14 @@ int pt_store_copy(pt_store *from, pt_store *to, const pt_store_copy_opts *opts, 
     int rc = sodium_init() < 0 ? fail(&c, to, PT_ECRYPTO, "libsodium did not initialise") : PT_OK;
     if (rc == PT_OK)
         rc = check_stores(&c);
-    int in_from = 0, in_to = 0;
+    int in_from = 0, in_to = 0, loading = 0;
     if (rc == PT_OK) {
         rc = on(&c, from, pt_store_begin(from));
         in_from = rc == PT_OK;
+    }
+    if (rc == PT_OK) {
+        rc = on(&c, to, c.to.io->load_begin(to, &c.load_saved));
+        loading = rc == PT_OK;
     }
     if (rc == PT_OK) {
         rc = on(&c, to, pt_store_begin(to));
@@ -592,7 +590,7 @@ int pt_store_copy(pt_store *from, pt_store *to, const pt_store_copy_opts *opts, 
     if (rc == PT_OK)
         rc = copy_and_verify(&c);
     if (rc == PT_OK)
-        rc = commit(&c);
+        rc = on(&c, to, pt_store_commit(to));
     if (rc) /* before the rollbacks, which may record messages of their own */
         snprintf(rep->errmsg, sizeof rep->errmsg, "%s%s",
                  c.failed == from ? "source: " : c.failed == to ? "destination: " : "",
@@ -601,7 +599,7 @@ int pt_store_copy(pt_store *from, pt_store *to, const pt_store_copy_opts *opts, 
         pt_store_rollback(to); /* a failure before or at the commit: nothing of the copy stays */
     if (in_from)
         pt_store_rollback(from); /* only read: nothing to keep */
-    if (c.loading)
+    if (loading)
         c.to.io->load_end(to, c.load_saved);
     free_copy(&c);
     return rc;

@@ -63,20 +63,20 @@ struct pt__copy_stream {
     int (*count)(pt_store *s, const char *table, int64_t *rows);
     /* Calls fn once per row with the columns of `cols` (names and types of this store). */
     int (*read)(pt_store *s, const char *table, const struct pt__copy_cols *cols, pt__copy_row_fn fn, void *ud);
-    /* Once, just after the destination transaction began (SQLite defers foreign keys and
-     * enlarges its page cache, keeping the setting it replaced in *saved), and once after the
-     * transaction ended, committed or not (SQLite restores the cache). */
-    int (*load_begin)(pt_store *s, int64_t *saved);
-    void (*load_end)(pt_store *s, int64_t saved);
+    /* Around the load into a destination: load_begin just before its transaction begins
+     * (SQLite turns foreign keys off, keeping the setting in *saved), load_check after every
+     * table is written and before the commit (SQLite checks every foreign key once, naming the
+     * table whose rows lack a parent), load_end after the transaction ended, committed or not
+     * (SQLite restores the setting). */
+    int (*load_begin)(pt_store *s, int *saved);
+    int (*load_check)(pt_store *s);
+    void (*load_end)(pt_store *s, int saved);
     int (*writer_open)(pt_store *s, const char *table, const struct pt__copy_cols *cols, struct pt__copy_writer **w);
     int (*writer_row)(struct pt__copy_writer *w, const struct pt__copy_value *vals);
     /* Finishes the table (finish != 0) or abandons it; frees w either way. */
     int (*writer_close)(struct pt__copy_writer *w, int finish);
     /* After a table is loaded: moves its sequences past the largest value copied. */
     int (*table_loaded)(pt_store *s, const char *table, const struct pt__copy_cols *cols);
-    /* After a failed commit, a sentence naming what broke (e.g. the table whose rows lack a
-     * parent), written into msg; "" when there is nothing to add. The transaction is open. */
-    void (*explain_commit)(pt_store *s, char *msg, size_t cap);
 };
 
 extern const struct pt__copy_stream pt__copy_sqlite;

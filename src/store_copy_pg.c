@@ -484,14 +484,22 @@ static int send_pending(struct pt__copy_writer *w)
     return PT_OK;
 }
 
-static int pg_load_begin(pt_store *s, int64_t *saved)
+/* Foreign keys stay on: COPY checks them per row at the end of each table's statement, by
+ * index look-up, so rows of one table may name each other in any order. */
+static int pg_load_begin(pt_store *s, int *saved)
 {
     (void)s;
     *saved = 0;
     return PT_OK;
 }
 
-static void pg_load_end(pt_store *s, int64_t saved)
+static int pg_load_check(pt_store *s)
+{
+    (void)s;
+    return PT_OK;
+}
+
+static void pg_load_end(pt_store *s, int saved)
 {
     (void)s;
     (void)saved;
@@ -645,13 +653,6 @@ static int pg_table_loaded(pt_store *s, const char *table, const struct pt__copy
     return rc;
 }
 
-static void pg_explain_commit(pt_store *s, char *msg, size_t cap)
-{
-    (void)s;
-    if (cap)
-        msg[0] = 0;
-}
-
 const struct pt__copy_stream pt__copy_pg = {
     .where = pg_where,
     .tables = pg_tables,
@@ -659,10 +660,10 @@ const struct pt__copy_stream pt__copy_pg = {
     .count = pg_count,
     .read = pg_read,
     .load_begin = pg_load_begin,
+    .load_check = pg_load_check,
     .load_end = pg_load_end,
     .writer_open = pg_writer_open,
     .writer_row = pg_writer_row,
     .writer_close = pg_writer_close,
     .table_loaded = pg_table_loaded,
-    .explain_commit = pg_explain_commit,
 };

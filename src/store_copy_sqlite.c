@@ -5,10 +5,11 @@
  * read with one SELECT of the named columns and written with one prepared INSERT per table,
  * inside the transaction store_copy.c opened with pt_store_begin. Values keep the type SQLite
  * stored them with; a floating-point value is refused (the store never writes one). Foreign
- * keys are deferred to the commit for the copy (PRAGMA defer_foreign_keys, which SQLite resets
- * when the transaction ends), so rows of one table may name each other in any order; a commit
- * that fails on them is explained with PRAGMA foreign_key_check. The destination's page cache
- * is enlarged for the copy and set back after it.
+ * keys are off on the destination's connection while it loads (set before its transaction and
+ * restored after it), so rows may name rows that come later — members.merged_into points either
+ * way — and are checked once, before the commit, with PRAGMA foreign_key_check, which names the
+ * table. (Deferring them instead costs a scan of every child table per parent row whenever a
+ * violation is pending: quadratic on members, whose merged_into has no index.)
  */
 #include "store_copy_int.h"
 #include "patron/error.h"
@@ -17,11 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Page cache of the destination during a copy (negative: KiB): a copy is one transaction,
- * and index pages that fall out of the store's usual 16 MiB cache are read back from the WAL
- * again and again. Taken only as pages are touched; restored afterwards. */
-#define COPY_CACHE_KIB (-262144)
 
 struct pt__copy_writer {
     pt_store     *s;
@@ -204,27 +200,55 @@ static int sq_read(pt_store *s, const char *table, const struct pt__copy_cols *c
     return rc;
 }
 
-static int sq_load_begin(pt_store *s, int64_t *saved)
+static int pragma_int(pt_store *s, const char *sql, int *out)
 {
     sqlite3_stmt *st = NULL;
-    *saved = 0;
-    int src = sqlite3_prepare_v2(DB(s), "PRAGMA cache_size", -1, &st, NULL);
-    if (src == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        *saved = sqlite3_column_int64(st, 0);
+    int src = sqlite3_prepare_v2(DB(s), sql, -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    char sql[96];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = %d; PRAGMA defer_foreign_keys = ON", COPY_CACHE_KIB);
-    src = sqlite3_exec(DB(s), sql, NULL, NULL, NULL);
-    return src == SQLITE_OK ? PT_OK : sq_copy_fail(s, src, "preparing the connection for", "the copy");
+    return src == SQLITE_ROW ? PT_OK : sq_copy_fail(s, sqlite3_extended_errcode(DB(s)), "reading", sql);
 }
 
-static void sq_load_end(pt_store *s, int64_t saved)
+/* Foreign keys off for the load (outside a transaction, where SQLite allows the change). */
+static int sq_load_begin(pt_store *s, int *saved)
 {
-    char sql[64];
-    if (saved == 0)
-        return;
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", (long long)saved);
-    sqlite3_exec(DB(s), sql, NULL, NULL, NULL);
+    int now = 1;
+    int rc = pragma_int(s, "PRAGMA foreign_keys", saved);
+    if (rc == PT_OK && sqlite3_exec(DB(s), "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
+        rc = sq_copy_fail(s, sqlite3_extended_errcode(DB(s)), "turning off foreign keys for", "the copy");
+    if (rc == PT_OK)
+        rc = pragma_int(s, "PRAGMA foreign_keys", &now);
+    if (rc == PT_OK && now != 0)
+        rc = pt__store_error(s, PT_ESTATE, "store copy: foreign keys cannot be turned off for the copy");
+    return rc;
+}
+
+/* Every foreign key of every table, checked once over the loaded rows. */
+static int sq_load_check(pt_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(s, "PRAGMA foreign_key_check", &st, "foreign keys");
+    if (rc)
+        return rc;
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        const char *child = (const char *)sqlite3_column_text(st, 0);
+        const char *parent = (const char *)sqlite3_column_text(st, 2);
+        rc = pt__store_error(s, PT_EINVAL, "store copy: rows of %s name rows of %s that the source does not have"
+                             " (FOREIGN KEY constraint failed)", child ? child : "?", parent ? parent : "?");
+    } else if (src != SQLITE_DONE) {
+        rc = sq_copy_fail(s, sqlite3_extended_errcode(DB(s)), "checking", "foreign keys");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void sq_load_end(pt_store *s, int saved)
+{
+    sqlite3_exec(DB(s), saved ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
 }
 
 static int sq_writer_open(pt_store *s, const char *table, const struct pt__copy_cols *cols, struct pt__copy_writer **out)
@@ -300,21 +324,6 @@ static int sq_table_loaded(pt_store *s, const char *table, const struct pt__copy
     return PT_OK;
 }
 
-static void sq_explain_commit(pt_store *s, char *msg, size_t cap)
-{
-    sqlite3_stmt *st = NULL;
-    msg[0] = 0;
-    if (sqlite3_prepare_v2(DB(s), "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *child = (const char *)sqlite3_column_text(st, 0);
-        const char *parent = (const char *)sqlite3_column_text(st, 2);
-        snprintf(msg, cap, "rows of %s name rows of %s that the source does not have", child ? child : "?",
-                 parent ? parent : "?");
-    }
-    sqlite3_finalize(st);
-}
-
 const struct pt__copy_stream pt__copy_sqlite = {
     .where = sq_where,
     .tables = sq_tables,
@@ -322,10 +331,10 @@ const struct pt__copy_stream pt__copy_sqlite = {
     .count = sq_count,
     .read = sq_read,
     .load_begin = sq_load_begin,
+    .load_check = sq_load_check,
     .load_end = sq_load_end,
     .writer_open = sq_writer_open,
     .writer_row = sq_writer_row,
     .writer_close = sq_writer_close,
     .table_loaded = sq_table_loaded,
-    .explain_commit = sq_explain_commit,
 };

@@ -627,6 +627,8 @@ COPY_TEST(store_copy_keeps_every_row_column_and_id)
     pt_entry_rec e = {.member_id = id, .kind = PT_ENTRY_ADJUST, .bucket = PT_BUCKET_AVAILABLE, .points = 1};
     ASSERT_OK(pt_store_entry_insert(b, &e));
     ASSERT_EQ(e.id, 3);
+    /* foreign keys are enforced again after the copy */
+    ASSERT_EQ(add_identity(b, 999, PT_ID_PHONE, 99), PT_EINVAL);
     free(r);
     pt_store_close(a);
     pt_store_close(b);
@@ -753,6 +755,7 @@ DEST_TEST(store_copy_that_fails_midway_leaves_the_destination_empty)
     ASSERT_EQ(total_rows(b), 0);
     ASSERT(!pt_store_in_tx(b));
     ASSERT_EQ(add_member(b, "first", 1, 1), 1);
+    ASSERT_EQ(add_identity(b, 999, PT_ID_PHONE, 99), PT_EINVAL); /* foreign keys enforced again */
     pt_store_close(a);
     pt_store_close(b);
 }
