@@ -160,8 +160,6 @@ pt_store *test_store_open(enum test_backend be, const char *name, const char *op
 
 pt_db *test_db_on(enum test_backend be, const char *name)
 {
-    if (be == TEST_SQLITE)
-        return test_db(name);
     char dir[4200], url[4200], err[1024] = "";
     snprintf(dir, sizeof dir, "%s/%s", pt_test_tmpdir(), name);
     const char *u = test_store_url(be, name, NULL);

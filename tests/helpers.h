@@ -34,8 +34,9 @@ long long test_pg_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* The URL of test store `name` (static buffer); `options` adds PostgreSQL server settings
  * (URL-encoded, each starting with "%20-c"). Creates the PostgreSQL schema on first use. */
 const char *test_store_url(enum test_backend be, const char *name, const char *options);
-/* A data directory `name` in the test's temp dir whose store is on backend `be` (pinned clock,
- * as test_db). NULL (with the reason printed) on failure. */
+/* A data directory `name` in the test's temp dir whose store is test_store_url(be, name) (so
+ * other connections can open the same store by that URL); pinned clock, as test_db. NULL (with
+ * the reason printed) on failure. */
 pt_db *test_db_on(enum test_backend be, const char *name);
 
 /* BOTH_TEST(name) { … uses `be` … } registers name_on_sqlite and name_on_postgres; the

@@ -26,40 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LEDGER_TEST(name)                                                                      \
-    static void ledger_##name(enum test_backend be);                                           \
-    TEST(name##_on_sqlite)                                                                     \
-    {                                                                                          \
-        ledger_##name(TEST_SQLITE);                                                            \
-    }                                                                                          \
-    TEST(name##_on_postgres)                                                                   \
-    {                                                                                          \
-        if (!test_pg_base())                                                                   \
-            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
-        ledger_##name(TEST_POSTGRES);                                                          \
-    }                                                                                          \
-    static void ledger_##name(enum test_backend be)
+#define LEDGER_TEST BOTH_TEST /* helpers.h: name_on_sqlite and name_on_postgres */
 
 #define DAY 86400
 
 /* A data directory whose store is on backend `be`. */
 static pt_db *ledger_db(enum test_backend be, const char *name)
 {
-    char dir[4200], err[1024] = "";
-    snprintf(dir, sizeof dir, "%s/%s", pt_test_tmpdir(), name);
-    const char *url = test_store_url(be, name, NULL);
-    if (!url)
-        return NULL;
-    char url_copy[4200];
-    snprintf(url_copy, sizeof url_copy, "%s", url);
-    pt_db_opts o = {.store_url = url_copy};
-    pt_db *db = NULL;
-    if (pt_db_init(dir, &o, err, sizeof err) || pt_db_open(&db, dir, &o, err, sizeof err)) {
-        fprintf(stderr, "    ledger_db: %s\n", err);
-        return NULL;
-    }
-    pt_db_set_clock(db, TEST_NOW);
-    return db;
+    return test_db_on(be, name);
 }
 
 /* 1 point per ¥1 (100 cents), growth 1 per ¥1; tiers normal / silver (1,000 to reach, 500 to

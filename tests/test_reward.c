@@ -21,19 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REWARD_TEST(name)                                                                      \
-    static void reward_##name(enum test_backend be);                                           \
-    TEST(name##_on_sqlite)                                                                     \
-    {                                                                                          \
-        reward_##name(TEST_SQLITE);                                                            \
-    }                                                                                          \
-    TEST(name##_on_postgres)                                                                   \
-    {                                                                                          \
-        if (!test_pg_base())                                                                   \
-            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
-        reward_##name(TEST_POSTGRES);                                                          \
-    }                                                                                          \
-    static void reward_##name(enum test_backend be)
+#define REWARD_TEST BOTH_TEST /* helpers.h: name_on_sqlite and name_on_postgres */
 
 #define DAY 86400
 
@@ -41,20 +29,7 @@
 
 static pt_db *reward_db(enum test_backend be, const char *name)
 {
-    char dir[4200], url[4200], err[1024] = "";
-    snprintf(dir, sizeof dir, "%s/%s", pt_test_tmpdir(), name);
-    const char *u = test_store_url(be, name, NULL);
-    if (!u)
-        return NULL;
-    snprintf(url, sizeof url, "%s", u);
-    pt_db_opts o = {.store_url = url};
-    pt_db *db = NULL;
-    if (pt_db_init(dir, &o, err, sizeof err) || pt_db_open(&db, dir, &o, err, sizeof err)) {
-        fprintf(stderr, "    reward_db: %s\n", err);
-        return NULL;
-    }
-    pt_db_set_clock(db, TEST_NOW);
-    return db;
+    return test_db_on(be, name);
 }
 
 /* Local midnight in Shanghai (UTC+8) as UTC epoch seconds. */
