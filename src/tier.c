@@ -38,6 +38,38 @@ static int period_start(const pt_programme *p, int64_t review_at, int64_t *start
     return pt_tz_add(p->timezone, PT_TZ_MONTH, review_at, -p->review_months, start);
 }
 
+struct spend_sum {
+    int64_t from, to, cents;
+};
+
+static int add_spend(void *ud, const pt_order_rec *o)
+{
+    struct spend_sum *x = ud;
+    if (o->status == PT_ORDER_PAID && o->ordered_at >= x->from && o->ordered_at < x->to)
+        x->cents += o->amount_cents;
+    return PT_OK;
+}
+
+/* What qualifies the member over [from, to): growth value, or net spend in cents over the 12
+ * months before `to` (refunded orders do not count), as the programme says. */
+static int qualifying(pt_ledger *l, int64_t member_id, int64_t from, int64_t to, int64_t *value)
+{
+    if (l->prog.qualify_basis == PT_QUALIFY_SPEND_12M) {
+        struct spend_sum x = {0, to, 0};
+        int rc = pt_tz_add(l->prog.timezone, PT_TZ_MONTH, to, -12, &x.from);
+        if (rc == PT_OK)
+            rc = pt_store_order_list(l->s, member_id, add_spend, &x);
+        *value = x.cents;
+        return rc;
+    }
+    int64_t since = 0, after = 0;
+    int rc = pt_store_entry_growth_since(l->s, member_id, from, &since);
+    if (rc == PT_OK && to < INT64_MAX)
+        rc = pt_store_entry_growth_since(l->s, member_id, to, &after);
+    *value = since - after;
+    return rc;
+}
+
 static int change_tier(pt_ledger *l, pt_account_rec *a, int to, int64_t at, const char *actor, const char *why)
 {
     pt_tier_change_rec c = {.member_id = a->member_id, .at = at};
@@ -59,20 +91,21 @@ static int change_tier(pt_ledger *l, pt_account_rec *a, int to, int64_t at, cons
 int pt__tier_after_write(struct op *o)
 {
     pt_ledger *l = o->l;
-    if (o->acct.growth <= o->before.growth || l->prog.ntiers < 2)
+    int by_spend = l->prog.qualify_basis == PT_QUALIFY_SPEND_12M;
+    if ((!by_spend && o->acct.growth <= o->before.growth) || l->prog.ntiers < 2)
         return PT_OK;
     int64_t start, growth;
     int rc = period_start(&l->prog, o->acct.review_at, &start);
     if (rc == PT_OK)
-        rc = pt_store_entry_growth_since(l->s, o->member_id, start, &growth);
+        rc = qualifying(l, o->member_id, start, by_spend ? o->at + 1 : INT64_MAX, &growth);
     if (rc)
         return rc;
     int cur = tier_index(&l->prog, o->acct.tier), to = qualified(&l->prog, growth, 0);
     if (to <= cur)
         return PT_OK;
     char why[PT_NOTE_MAX];
-    snprintf(why, sizeof why, "upgrade: period growth %lld ≥ %lld", (long long)growth,
-             (long long)l->prog.tiers[to].threshold);
+    snprintf(why, sizeof why, "upgrade: %s %lld ≥ %lld", by_spend ? "12-month spend (cents)" : "period growth",
+             (long long)growth, (long long)l->prog.tiers[to].threshold);
     if ((rc = change_tier(l, &o->acct, to, o->at, o->actor, why)))
         return rc;
     if (l->prog.review_months > 0)
@@ -92,10 +125,12 @@ int pt_tier_status_of(pt_ledger *l, int64_t member_id, int64_t as_of, pt_tier_st
     out->tier = tier_index(p, a.tier);
     out->tier_since = a.tier_since;
     out->review_at = a.review_at;
+    if (as_of <= 0)
+        as_of = pt_db_now(l->db);
     if ((rc = period_start(p, a.review_at, &out->period_start)) ||
-        (rc = pt_store_entry_growth_since(l->s, member_id, out->period_start, &out->period_growth)))
+        (rc = qualifying(l, member_id, out->period_start,
+                         p->qualify_basis == PT_QUALIFY_SPEND_12M ? as_of : INT64_MAX, &out->period_growth)))
         return rc;
-    (void)as_of;
     out->next_tier = out->tier + 1 < p->ntiers ? out->tier + 1 : -1;
     if (out->next_tier >= 0 && p->tiers[out->next_tier].threshold > out->period_growth)
         out->growth_to_next = p->tiers[out->next_tier].threshold - out->period_growth;
@@ -120,12 +155,9 @@ static int review_member(pt_ledger *l, int64_t member_id, int64_t as_of, pt_tier
         int64_t start, growth;
         if ((rc = period_start(p, a.review_at, &start)))
             break;
-        /* growth of the period that just ended: [start, review_at) */
-        int64_t upto = 0;
-        if ((rc = pt_store_entry_growth_since(l->s, member_id, start, &growth)) ||
-            (rc = pt_store_entry_growth_since(l->s, member_id, a.review_at, &upto)))
+        /* growth of the period that just ended, [start, review_at), or the 12 months' spend */
+        if ((rc = qualifying(l, member_id, start, a.review_at, &growth)))
             break;
-        growth -= upto;
         int cur = tier_index(p, a.tier), to = cur;
         if (growth < p->tiers[cur].retain) {
             int floor_tier = cur - (p->downgrade_steps > 0 ? p->downgrade_steps : 1);
@@ -137,7 +169,8 @@ static int review_member(pt_ledger *l, int64_t member_id, int64_t as_of, pt_tier
         st->reviewed++;
         if (to != cur) {
             char why[PT_NOTE_MAX];
-            snprintf(why, sizeof why, "review: period growth %lld, %s needs %lld to keep", (long long)growth,
+            snprintf(why, sizeof why, "review: %s %lld, %s needs %lld to keep",
+                     p->qualify_basis == PT_QUALIFY_SPEND_12M ? "12-month spend (cents)" : "period growth", (long long)growth,
                      p->tiers[cur].code, (long long)p->tiers[cur].retain);
             rc = change_tier(l, &a, to, a.review_at, "system", why);
             if (to < cur)

@@ -796,3 +796,40 @@ LEDGER_TEST(ledger_writer_killed_with_sigkill_loses_no_acknowledged_earn)
     ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
     teardown(&f);
 }
+
+/* Qualifying on rolling 12-month spend (thresholds in cents): silver at ¥1,000 (keep ¥500),
+ * gold at ¥3,000 (keep ¥2,000). Orders of ¥800 on 2025-01-10 and ¥400 on 2025-03-01: the
+ * second brings the 12-month spend to ¥1,200 → silver at once. Review on 2026-03-01 (a year
+ * after the upgrade): the 12 months before it hold only the ¥400 order (the ¥800 one is 13.7
+ * months old) → ¥400 < ¥500 to keep silver → normal. */
+LEDGER_TEST(ledger_tier_on_rolling_12_month_spend_upgrades_and_lapses_at_review)
+{
+    pt_programme p;
+    basic_programme(&p);
+    p.qualify_basis = PT_QUALIFY_SPEND_12M;
+    p.tiers[1].threshold = 100000;
+    p.tiers[1].retain = 50000;
+    p.tiers[2].threshold = 300000;
+    p.tiers[2].retain = 200000;
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    int64_t a[] = {80000}, b[] = {40000};
+    pt_db_set_clock(f.db, sh(2025, 1, 10));
+    ASSERT_GT(add_order(&f, "A", sh(2025, 1, 10), a, 1), 0);
+    pt_ledger_result r;
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "A", NULL, &r, NULL), PT_OK);
+    ASSERT_STR_EQ(r.tier, "normal");
+    pt_db_set_clock(f.db, sh(2025, 3, 1));
+    ASSERT_GT(add_order(&f, "B", sh(2025, 3, 1), b, 1), 0);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "B", NULL, &r, NULL), PT_OK);
+    ASSERT_STR_EQ(r.tier, "silver");
+    pt_account_rec acct;
+    ASSERT_EQ(pt_ledger_account(f.l, f.m, &acct), PT_OK);
+    ASSERT_EQ(acct.review_at, sh(2026, 3, 1));
+    pt_tier_review_stats st;
+    ASSERT_EQ(pt_tier_run_reviews(f.l, sh(2026, 3, 1), &st), PT_OK);
+    ASSERT_EQ(st.downgraded, 1);
+    ASSERT_EQ(pt_ledger_account(f.l, f.m, &acct), PT_OK);
+    ASSERT_STR_EQ(acct.tier, "normal");
+    teardown(&f);
+}

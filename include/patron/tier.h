@@ -1,7 +1,9 @@
 /* tier.h — tiers and growth value: upgrade at once, downgrade only at review.
  *
  * Qualification counts the growth value (成长值) of the current period: entries' growth with
- * business time in [review_at − review_months, now). A write that raises it to a higher tier's
+ * business time in [review_at − review_months, now) — or, when the programme qualifies on
+ * spend, the member's paid orders' amounts (cents) over the 12 months before now (before the
+ * review date, at a review); thresholds are then in cents. A write that raises it to a higher tier's
  * threshold upgrades the member at once; the new tier then holds for a full period (review_at
  * moves to the upgrade time + review_months). At a review (pt_tier_run_reviews), a member whose
  * period growth reached the current tier's retention threshold keeps the tier (or rises, if it
@@ -20,7 +22,7 @@ typedef struct pt_tier_status {
     int64_t tier_since;
     int64_t review_at;           /* 0: no reviews */
     int64_t period_start;
-    int64_t period_growth;
+    int64_t period_growth;       /* or 12-month spend in cents, per the programme */
     int     next_tier;           /* -1 at the top */
     int64_t growth_to_next;      /* growth still needed for next_tier */
     int64_t growth_to_retain;    /* growth still needed to keep the tier at review (0: safe) */
