@@ -21,6 +21,7 @@
 struct points_args {
     const char *sub;
     const char *key, *note, *actor, *ref, *as_of, *at;
+    int64_t     amount_cents;
     int         lines[64];
     size_t      nlines;
     int         json;
@@ -35,6 +36,8 @@ static void points_usage(void)
            "  earn MEMBER POINTS --key K     give points outright (a new lot, available at once)\n"
            "  earn --order ORDER_NO [--key K] points an imported order earns under the programme rules\n"
            "  redeem MEMBER POINTS --key K [--ref WHAT]   spend points (soonest-expiring lots first)\n"
+           "  pay MEMBER POINTS --amount-cents N --ref ORDER --key K   points as payment at checkout,\n"
+           "                                within the programme's cap per order\n"
            "  refund ORDER_NO --key K [--line N]...     reverse what the refunded lines earned\n"
            "  adjust MEMBER ±POINTS --key K --reason R --operator NAME   correct a balance\n"
            "  balance MEMBER                available, pending, debt, growth value and tier\n"
@@ -61,6 +64,7 @@ static int parse_args(int argc, char **argv, struct points_args *a)
         {"ref", required_argument, 0, 'r'},    {"as-of", required_argument, 0, 'a'},
         {"at", required_argument, 0, 't'},     {"line", required_argument, 0, 'l'},
         {"order", required_argument, 0, 'O'},  {"json", no_argument, 0, 'j'},
+        {"amount-cents", required_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -81,6 +85,7 @@ static int parse_args(int argc, char **argv, struct points_args *a)
             a->lines[a->nlines++] = atoi(optarg);
             break;
         case 'j': a->json = 1; break;
+        case 'c': a->amount_cents = strtoll(optarg, NULL, 10); break;
         case 'h': points_usage(); return -1;
         default: return EXIT_USAGE;
         }
@@ -237,6 +242,22 @@ static int points_redeem(pt_db *db, pt_ledger *l, const struct points_args *a)
         return EXIT_NOTFOUND;
     pt_ledger_result r;
     return write_done(l, a, pt_ledger_redeem(l, member, points, &req, &r), &r);
+}
+
+static int points_pay(pt_db *db, pt_ledger *l, const struct points_args *a)
+{
+    int64_t member, points, value = 0;
+    pt_ledger_req req;
+    int code = need(a, 2, "MEMBER POINTS --amount-cents N --ref ORDER --key KEY");
+    if (code || (code = parse_points(a->pos[1], &points)) || (code = req_of(l, a, &req)))
+        return code;
+    if (member_arg(db, a->pos[0], &member))
+        return EXIT_NOTFOUND;
+    pt_ledger_result r;
+    int rc = pt_ledger_pay(l, member, points, a->amount_cents, &req, &r, &value);
+    if (rc == PT_OK && !a->json)
+        printf("paid %s of the order with %s points\n", cli_money(value), cli_num(points));
+    return write_done(l, a, rc, &r);
 }
 
 static int points_refund(pt_db *db, pt_ledger *l, const struct points_args *a)
@@ -536,6 +557,7 @@ int cmd_points(int argc, char **argv)
         const char *name;
         int (*fn)(pt_db *, pt_ledger *, const struct points_args *);
     } subs[] = {{"earn", points_earn},       {"earn-order", points_earn_order}, {"redeem", points_redeem},
+                {"pay", points_pay},
                 {"refund", points_refund},   {"adjust", points_adjust},         {"balance", points_balance},
                 {"history", points_list},    {"lots", points_list},             {"expire", points_expire},
                 {"verify", points_verify},   {"preview", points_preview}};

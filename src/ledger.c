@@ -671,6 +671,37 @@ int pt_ledger_redeem(pt_ledger *l, int64_t member_id, int64_t points, const pt_l
     return run_op(l, &sp, req, res);
 }
 
+int pt_ledger_pay(pt_ledger *l, int64_t member_id, int64_t points, int64_t amount_cents, const pt_ledger_req *req,
+                  pt_ledger_result *res, int64_t *value_cents)
+{
+    const pt_programme *p = &l->prog;
+    *value_cents = 0;
+    if (!req || !req->idem_key)
+        return pt__ledger_error(l, PT_EINVAL, "a payment needs an idempotency key");
+    if (p->points_per_payment_unit <= 0 || p->payment_unit_cents <= 0)
+        return pt__ledger_error(l, PT_ESTATE, "this programme does not take points as payment");
+    if (points <= 0 || amount_cents <= 0 || points % p->points_per_payment_unit != 0)
+        return pt__ledger_error(l, PT_EINVAL, "pay a positive multiple of %lld points for a positive amount",
+                                (long long)p->points_per_payment_unit);
+    int64_t max = pt_ledger_payment_max_points(p, amount_cents);
+    if (points > max)
+        return pt__ledger_error(l, PT_ELIMIT, "an order of %lld cents takes at most %lld points (%d.%02d%% of it)",
+                                (long long)amount_cents, (long long)max, p->payment_max_bp / 100,
+                                p->payment_max_bp % 100);
+    char text[256], note[PT_NOTE_MAX];
+    snprintf(text, sizeof text, "%lld|%lld|%lld|%s|%lld", (long long)member_id, (long long)points,
+             (long long)amount_cents, req->ref ? req->ref : "", (long long)req->at);
+    int64_t value = pt_ledger_points_value_cents(p, points);
+    snprintf(note, sizeof note, "payment: %lld cents of an order of %lld cents", (long long)value,
+             (long long)amount_cents);
+    struct spend_arg a = {points, PT_ENTRY_REDEEM, req->ref, note};
+    struct op_spec sp = {"points.pay", member_id, text, spend_body, &a};
+    int rc = run_op(l, &sp, req, res);
+    if (rc == PT_OK)
+        *value_cents = value;
+    return rc;
+}
+
 int pt_ledger_adjust(pt_ledger *l, int64_t member_id, int64_t delta, const pt_ledger_req *req,
                      pt_ledger_result *res)
 {

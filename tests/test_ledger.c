@@ -833,3 +833,29 @@ LEDGER_TEST(ledger_tier_on_rolling_12_month_spend_upgrades_and_lapses_at_review)
     ASSERT_STR_EQ(acct.tier, "normal");
     teardown(&f);
 }
+
+/* Points as payment: 100 points = ¥1, at most 50% of an order. An order of ¥99.99 may take
+ * 4,999 cents → 49 whole yuan → at most 4,900 points. 5,000 is over the cap; 150 is not a
+ * whole number of yuan; 4,900 pays ¥49.00 and leaves 6,000 − 4,900 = 1,100 points. */
+LEDGER_TEST(ledger_points_pay_at_checkout_within_the_cap_per_order)
+{
+    pt_programme p;
+    basic_programme(&p);
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    pt_ledger_result r;
+    ASSERT_EQ(earn(&f, 6000, "e", 0, &r), PT_OK);
+    ASSERT_EQ(pt_ledger_payment_max_points(&p, 9999), 4900);
+    int64_t value = -1;
+    pt_ledger_req req = {.idem_key = "pay-1", .ref = "ORDER-9"};
+    ASSERT_EQ(pt_ledger_pay(f.l, f.m, 5000, 9999, &req, &r, &value), PT_ELIMIT);
+    ASSERT_EQ(pt_ledger_pay(f.l, f.m, 150, 9999, &req, &r, &value), PT_EINVAL);
+    ASSERT_EQ(pt_ledger_pay(f.l, f.m, 4900, 9999, &req, &r, &value), PT_OK);
+    ASSERT_EQ(value, 4900);
+    ASSERT_EQ(r.balance, 1100);
+    ASSERT_EQ(pt_ledger_pay(f.l, f.m, 4900, 9999, &req, &r, &value), PT_OK); /* retried */
+    ASSERT_EQ(r.replayed, 1);
+    ASSERT_EQ(r.balance, 1100);
+    ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
+    teardown(&f);
+}

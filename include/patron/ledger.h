@@ -114,6 +114,13 @@ int pt_ledger_refund(pt_ledger *l, const char *order_no, const int *lines, size_
 int pt_ledger_adjust(pt_ledger *l, int64_t member_id, int64_t delta, const pt_ledger_req *req,
                      pt_ledger_result *res);
 
+/* Points as payment at checkout (积分抵现): pays part of an order of amount_cents with
+ * points, redeemed like any redemption (req->ref names the order). The points must be a whole
+ * number of the programme's payment units (PT_EINVAL) and at most the programme's share of
+ * the order (PT_ELIMIT, the message says the cap); *value_cents gets what they pay. */
+int pt_ledger_pay(pt_ledger *l, int64_t member_id, int64_t points, int64_t amount_cents, const pt_ledger_req *req,
+                  pt_ledger_result *res, int64_t *value_cents);
+
 /* Points as payment: the most an order of amount_cents may pay in points, and their value. */
 int64_t pt_ledger_payment_max_points(const pt_programme *p, int64_t amount_cents);
 int64_t pt_ledger_points_value_cents(const pt_programme *p, int64_t points);
