@@ -7,6 +7,7 @@
  * Every pt_member that held clear data is wiped by whoever loaded it.
  */
 #include "patron/member.h"
+#include "patron/audit.h"
 #include "patron/error.h"
 #include "db_int.h"
 #include "member_int.h"
@@ -248,6 +249,25 @@ int pt_member_load(pt_db *db, int64_t id, pt_member *m)
     return rc;
 }
 
+/* The audit record of a change to a member's record: which personal fields it now holds and
+ * its status — never their values. Runs in the caller's transaction (or its own). */
+static int audit_member(pt_db *db, const pt_member *m, const char *action)
+{
+    static const char *const names[PT_F__PERSONAL_COUNT] = {"name", "phone", "email", "birthday", "address"};
+    const char *vals[PT_F__PERSONAL_COUNT] = {m->name, m->phone, m->email, m->birthday, m->address};
+    char detail[256];
+    int n = snprintf(detail, sizeof detail, "{\"member\":\"%s\",\"status\":\"%s\",\"merged_into\":%lld,"
+                     "\"personal_fields\":[", m->member_no, pt_member_status_name(m->status),
+                     (long long)m->merged_into);
+    for (int i = 0, first = 1; i < PT_F__PERSONAL_COUNT && n < (int)sizeof detail - 16; i++)
+        if (vals[i][0]) {
+            n += snprintf(detail + n, sizeof detail - (size_t)n, "%s\"%s\"", first ? "" : ",", names[i]);
+            first = 0;
+        }
+    snprintf(detail + n, sizeof detail - (size_t)n, "]}");
+    return pt_audit_append(pt_db_store(db), pt_db_crypt(db), m->id, pt_db_now(db), "system", action, detail);
+}
+
 int pt_member_save(pt_db *db, pt_member *m)
 {
     pt_member_rec r;
@@ -262,8 +282,16 @@ int pt_member_save(pt_db *db, pt_member *m)
     }
     if (rc == PT_OK)
         rc = provenance_to_json(m, &r.provenance);
+    pt_store *s = pt_db_store(db);
+    int own = rc == PT_OK && !pt_store_in_tx(s); /* the update and its audit record commit together */
+    if (own)
+        rc = pt_store_begin(s);
     if (rc == PT_OK)
-        rc = pt_store_member_update(pt_db_store(db), &r);
+        rc = pt_store_member_update(s, &r);
+    if (rc == PT_OK)
+        rc = audit_member(db, m, "member.update");
+    if (own)
+        rc = rc == PT_OK ? pt_store_commit(s) : (pt_store_rollback(s), rc);
     pt_member_rec_free(&r);
     return rc ? pt__db_store_error(db, rc, "saving member") : PT_OK;
 }
@@ -412,6 +440,11 @@ static int erase_one(pt_db *db, int64_t id)
         r.status = PT_MEMBER_ERASED;
         r.updated_at = pt_db_now(db);
         rc = pt_store_member_update(s, &r);
+    }
+    if (rc == PT_OK) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"member\":\"%s\",\"status\":\"erased\"}", r.member_no);
+        rc = pt_audit_append(s, pt_db_crypt(db), id, pt_db_now(db), "system", "member.erase", detail);
     }
     pt_member_rec_free(&r);
     return rc;

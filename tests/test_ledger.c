@@ -482,16 +482,16 @@ LEDGER_TEST(audit_verify_detects_a_changed_and_a_deleted_record)
     int problems = 0;
     pt_audit_report rep;
     ASSERT_EQ(pt_audit_verify(s, pt_db_crypt(f.db), count_problem, &problems, &rep), PT_OK);
-    ASSERT_EQ(rep.records, 4); /* programme load + 3 writes */
+    ASSERT_EQ(rep.records, 5); /* programme load; the member's creation (seq 1) + 3 writes */
     char sql[256];
     snprintf(sql, sizeof sql, "UPDATE audit_log SET detail = replace(detail, '\"points\":5', '\"points\":500')"
-                              " WHERE member_id = %lld AND seq = 2", (long long)f.m);
+                              " WHERE member_id = %lld AND seq = 3", (long long)f.m);
     ASSERT_EQ(raw_sql(be, f.db, sql), 0);
     ASSERT_EQ(pt_audit_verify(s, pt_db_crypt(f.db), count_problem, &problems, &rep), PT_ECORRUPT);
     ASSERT_GT(problems, 0);
     /* deleting the last record of the chain: the head no longer matches */
     snprintf(sql, sizeof sql, "UPDATE audit_log SET detail = replace(detail, '\"points\":500', '\"points\":5');"
-                              " DELETE FROM audit_log WHERE member_id = %lld AND seq = 3", (long long)f.m);
+                              " DELETE FROM audit_log WHERE member_id = %lld AND seq = 4", (long long)f.m);
     ASSERT_EQ(raw_sql(be, f.db, sql), 0);
     problems = 0;
     ASSERT_EQ(pt_audit_verify(s, pt_db_crypt(f.db), count_problem, &problems, &rep), PT_ECORRUPT);
