@@ -555,14 +555,65 @@ struct order_arg {
     pt_earn_result *trace;
 };
 
+static int rule_active(const pt_rule_def *r, int64_t at)
+{
+    return (!r->starts_at || r->starts_at <= at) && (!r->ends_at || at < r->ends_at);
+}
+
+static int rule_limited(const pt_rule_def *r)
+{
+    return r->daily_cap > 0 || r->member_cap > 0 || r->budget > 0;
+}
+
+/* What each capped rule already gave: this member today and in all, everyone in all. A budget
+ * row is locked (in rule order, so concurrent earns cannot deadlock) until the commit, so two
+ * earns cannot both spend the last of a budget. */
+static int rule_usage(struct op *o, int64_t day, pt_earn_ctx *ctx)
+{
+    const pt_programme *p = &o->l->prog;
+    int rc = PT_OK;
+    for (int i = 0; rc == PT_OK && i < p->nrules; i++) {
+        const pt_rule_def *r = &p->rules[i];
+        if (!rule_limited(r) || !rule_active(r, ctx->at))
+            continue;
+        rc = pt_store_rule_credit_sums(o->l->s, o->member_id, r->code, day, &ctx->rule_today[i],
+                                       &ctx->rule_member_total[i]);
+        if (rc == PT_OK && r->budget > 0)
+            rc = pt_store_rule_budget_get(o->l->s, r->code, 1, &ctx->rule_total[i]);
+    }
+    return rc;
+}
+
+/* Records what each capped rule gave in this earn. */
+static int record_rule_usage(struct op *o, int64_t day, const pt_earn_result *er)
+{
+    const pt_programme *p = &o->l->prog;
+    int rc = PT_OK;
+    for (int i = 0; rc == PT_OK && i < p->nrules; i++) {
+        if (!rule_limited(&p->rules[i]) || er->rule_points[i] <= 0)
+            continue;
+        rc = pt_store_rule_credit_add(o->l->s, o->member_id, p->rules[i].code, day, er->rule_points[i]);
+        if (rc == PT_OK && p->rules[i].budget > 0)
+            rc = pt_store_rule_budget_add(o->l->s, p->rules[i].code, er->rule_points[i]);
+    }
+    return rc;
+}
+
 static int earn_order_body(struct op *o, void *arg, pt_ledger_result *res)
 {
     struct order_arg *a = arg;
     pt_ledger *l = o->l;
     pt_earn_ctx ctx;
+    int64_t day = 0;
     int rc = earn_context(l, o->member_id, a->order.id, a->order.ordered_at, &o->acct, &ctx);
+    if (rc == PT_OK && (rc = pt_tz_start_of(l->prog.timezone, PT_TZ_DAY, a->order.ordered_at, &day)))
+        rc = pt__ledger_error(l, rc, "order %s: its time is out of range", a->order.order_no);
+    if (rc == PT_OK)
+        rc = rule_usage(o, day, &ctx);
     if (rc == PT_OK && (rc = pt_rules_evaluate_order(&l->prog, &ctx, a->lines.v, a->lines.n, a->trace)))
         rc = pt__ledger_error(l, rc, "order %s: its lines cannot be evaluated", a->order.order_no);
+    if (rc == PT_OK)
+        rc = record_rule_usage(o, day, a->trace);
     if (rc)
         return rc;
     int64_t window = (int64_t)l->prog.pending_days * 86400;
@@ -621,6 +672,18 @@ int pt_ledger_preview_order(pt_ledger *l, int64_t member_id, int64_t at, const p
     pt_earn_ctx ctx;
     if ((rc = earn_context(l, member_id, 0, at, rc == PT_OK ? &acct : NULL, &ctx)))
         return rc;
+    int64_t day = 0;
+    for (int i = 0; rc == PT_OK && i < l->prog.nrules; i++) { /* what capped rules gave so far */
+        const pt_rule_def *r = &l->prog.rules[i];
+        if (!rule_limited(r) || !rule_active(r, at))
+            continue;
+        if ((rc = pt_tz_start_of(l->prog.timezone, PT_TZ_DAY, at, &day)) == PT_OK)
+            rc = pt_store_rule_credit_sums(l->s, member_id, r->code, day, &ctx.rule_today[i], &ctx.rule_member_total[i]);
+        if (rc == PT_OK && r->budget > 0)
+            rc = pt_store_rule_budget_get(l->s, r->code, 0, &ctx.rule_total[i]);
+    }
+    if (rc)
+        return store_error(l, rc);
     if ((rc = pt_rules_evaluate_order(&l->prog, &ctx, lines, n, out)))
         return pt__ledger_error(l, rc, "the order's lines cannot be evaluated");
     return PT_OK;

@@ -285,6 +285,13 @@ LFWD(int, audit_list, (pt_store *s, int64_t member_id, pt_audit_cb cb, void *ud)
 LFWD(int, audit_scan, (pt_store *s, pt_audit_cb cb, void *ud), (s, cb, ud))
 LFWD(int, audit_head_scan, (pt_store *s, pt_audit_head_cb cb, void *ud), (s, cb, ud))
 LFWD(int, ledger_check_scan, (pt_store *s, pt_ledger_check_cb cb, void *ud), (s, cb, ud))
+LFWD(int, rule_credit_add, (pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t points),
+     (s, member_id, rule, day, points))
+LFWD(int, rule_credit_sums,
+     (pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t *on_day, int64_t *total),
+     (s, member_id, rule, day, on_day, total))
+LFWD(int, rule_budget_get, (pt_store *s, const char *rule, int lock, int64_t *given), (s, rule, lock, given))
+LFWD(int, rule_budget_add, (pt_store *s, const char *rule, int64_t points), (s, rule, points))
 
 /* store_reward.h */
 #define RFWD(ret, name, params, args)                                                          \

@@ -66,6 +66,9 @@ static const char *const table_order[] = {
     "coupons",
     "invite_codes",
     "referrals",
+    /* campaign caps and budgets */
+    "rule_credits",
+    "rule_budgets",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 

@@ -50,6 +50,11 @@ struct pt_store_ledger_ops {
     int (*audit_scan)(pt_store *s, pt_audit_cb cb, void *ud);
     int (*audit_head_scan)(pt_store *s, pt_audit_head_cb cb, void *ud);
     int (*ledger_check_scan)(pt_store *s, pt_ledger_check_cb cb, void *ud);
+    int (*rule_credit_add)(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t points);
+    int (*rule_credit_sums)(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t *on_day,
+                            int64_t *total);
+    int (*rule_budget_get)(pt_store *s, const char *rule, int lock, int64_t *given);
+    int (*rule_budget_add)(pt_store *s, const char *rule, int64_t points);
 };
 
 /* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */

@@ -197,6 +197,12 @@ static const char *const migrations[] = {
     " code text NOT NULL, state integer NOT NULL, reason text NOT NULL, created_at bigint NOT NULL,"
     " rewarded_at bigint NOT NULL);"
     "CREATE INDEX referrals_referrer ON referrals (referrer_id);",
+    /* 4: what each earn rule gave, for caps per day and member (member-scoped) and for campaign
+     * budgets (one row per rule: a reference table on Citus) */
+    "CREATE TABLE rule_credits ("
+    " member_id bigint NOT NULL REFERENCES members(id), rule text NOT NULL, day bigint NOT NULL,"
+    " points bigint NOT NULL, PRIMARY KEY (member_id, rule, day));"
+    "CREATE TABLE rule_budgets (rule text PRIMARY KEY, given bigint NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

@@ -110,7 +110,17 @@
     X(HEAD_GET, "SELECT " HEAD_COLS " FROM audit_heads WHERE member_id = $1")                  \
     X(HEAD_GET_LOCK, "SELECT " HEAD_COLS " FROM audit_heads WHERE member_id = $1 FOR UPDATE")  \
     X(HEAD_PUT, "INSERT INTO audit_heads (" HEAD_COLS ") VALUES ($1, $2, $3)"                  \
-                " ON CONFLICT (member_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+                " ON CONFLICT (member_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash") \
+    X(CREDIT_ADD, "INSERT INTO rule_credits (member_id, rule, day, points) VALUES ($1, $2, $3, $4)" \
+                  " ON CONFLICT (member_id, rule, day) DO UPDATE SET points = rule_credits.points"  \
+                  " + excluded.points")                                                        \
+    X(CREDIT_SUMS, "SELECT coalesce(sum(points) FILTER (WHERE day = $3), 0)::bigint,"          \
+                   " coalesce(sum(points), 0)::bigint FROM rule_credits WHERE member_id = $1 AND rule = $2") \
+    X(BUDGET_ENSURE, "INSERT INTO rule_budgets (rule, given) VALUES ($1, 0) ON CONFLICT DO NOTHING") \
+    X(BUDGET_GET, "SELECT given FROM rule_budgets WHERE rule = $1")                            \
+    X(BUDGET_GET_LOCK, "SELECT given FROM rule_budgets WHERE rule = $1 FOR UPDATE")            \
+    X(BUDGET_ADD, "INSERT INTO rule_budgets (rule, given) VALUES ($1, $2)"                     \
+                  " ON CONFLICT (rule) DO UPDATE SET given = rule_budgets.given + excluded.given")
 
 enum ledger_stmt {
 #define LSTMT_ENUM(id, sql) LS_##id,
@@ -125,6 +135,7 @@ const char *const pt__pg_ledger_sql[LS__COUNT] = {
 #undef LSTMT_SQL
 };
 const int pt__pg_ledger_nsql = LS__COUNT;
+_Static_assert(PG_LEDGER_FIRST + LS__COUNT <= PG_REWARD_FIRST, "ledger statements overflow into the reward ids");
 
 /* Store-wide scans: cursors, not prepared statements. */
 #define SCAN_REVIEW                                                                            \
@@ -703,6 +714,63 @@ static int pg_ledger_check_scan(pt_store *s, pt_ledger_check_cb cb, void *ud)
                             "checking the ledger");
 }
 
+/* --- campaign caps and budgets ------------------------------------------------------------ */
+
+static int pg_rule_credit_add(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t points)
+{
+    struct params p = {0};
+    p_i64(&p, member_id);
+    p_text(&p, rule);
+    p_i64(&p, day);
+    p_i64(&p, points);
+    return run_cmd(s, LS_CREDIT_ADD, &p, "recording a rule's credit", NULL);
+}
+
+static int read_two(const PGresult *res, int row, void *p)
+{
+    int64_t *v = p;
+    v[0] = g_i64(res, row, 0);
+    v[1] = g_i64(res, row, 1);
+    return PT_OK;
+}
+
+static int pg_rule_credit_sums(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t *on_day,
+                               int64_t *total)
+{
+    struct params p = {0};
+    int64_t v[2] = {0, 0};
+    p_i64(&p, member_id);
+    p_text(&p, rule);
+    p_i64(&p, day);
+    int rc = one(s, LS_CREDIT_SUMS, &p, read_two, v, "summing a rule's credits");
+    *on_day = v[0];
+    *total = v[1];
+    return rc;
+}
+
+/* With lock: the row is made to exist first, so there is always a row to lock (concurrent
+ * first uses meet at the insert and then queue on the row). */
+static int pg_rule_budget_get(pt_store *s, const char *rule, int lock, int64_t *given)
+{
+    if (lock && !pt_store_in_tx(s))
+        return pt__store_error(s, PT_ESTATE, "locking a budget needs a transaction");
+    struct params p = {0};
+    p_text(&p, rule);
+    *given = 0;
+    int rc = lock ? run_cmd(s, LS_BUDGET_ENSURE, &p, "creating a rule's budget row", NULL) : PT_OK;
+    if (rc == PT_OK)
+        rc = one(s, lock ? LS_BUDGET_GET_LOCK : LS_BUDGET_GET, &p, read_member_id, given, "reading a rule's budget");
+    return rc == PT_ENOTFOUND ? PT_OK : rc;
+}
+
+static int pg_rule_budget_add(pt_store *s, const char *rule, int64_t points)
+{
+    struct params p = {0};
+    p_text(&p, rule);
+    p_i64(&p, points);
+    return run_cmd(s, LS_BUDGET_ADD, &p, "adding to a rule's budget", NULL);
+}
+
 const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .account_get = pg_account_get,
     .account_insert = pg_account_insert,
@@ -735,4 +803,8 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .audit_scan = pg_audit_scan,
     .audit_head_scan = pg_audit_head_scan,
     .ledger_check_scan = pg_ledger_check_scan,
+    .rule_credit_add = pg_rule_credit_add,
+    .rule_credit_sums = pg_rule_credit_sums,
+    .rule_budget_get = pg_rule_budget_get,
+    .rule_budget_add = pg_rule_budget_add,
 };

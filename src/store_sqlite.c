@@ -146,6 +146,11 @@ static const char *const migrations[] = {
     " code TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL,"
     " rewarded_at INTEGER NOT NULL);"
     "CREATE INDEX referrals_referrer ON referrals(referrer_id);",
+    /* 4: what each earn rule gave, for caps per day and member and for campaign budgets */
+    "CREATE TABLE rule_credits ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), rule TEXT NOT NULL, day INTEGER NOT NULL,"
+    " points INTEGER NOT NULL, PRIMARY KEY (member_id, rule, day)) WITHOUT ROWID;"
+    "CREATE TABLE rule_budgets (rule TEXT PRIMARY KEY, given INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

@@ -68,7 +68,14 @@
     X(HEAD_PUT, "INSERT INTO audit_heads(member_id, seq, hash) VALUES (?1,?2,?3)"              \
                 " ON CONFLICT(member_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash") \
     X(HEAD_SCAN, "SELECT member_id, seq, hash FROM audit_heads ORDER BY member_id")            \
-    X(CHECK, LEDGER_CHECK_SQL)
+    X(CHECK, LEDGER_CHECK_SQL)                                                                 \
+    X(CREDIT_ADD, "INSERT INTO rule_credits(member_id, rule, day, points) VALUES (?1,?2,?3,?4)" \
+                  " ON CONFLICT(member_id, rule, day) DO UPDATE SET points = points + excluded.points") \
+    X(CREDIT_SUMS, "SELECT coalesce(sum(CASE WHEN day = ?3 THEN points ELSE 0 END), 0),"      \
+                   " coalesce(sum(points), 0) FROM rule_credits WHERE member_id = ?1 AND rule = ?2") \
+    X(BUDGET_GET, "SELECT given FROM rule_budgets WHERE rule = ?1")                            \
+    X(BUDGET_ADD, "INSERT INTO rule_budgets(rule, given) VALUES (?1, ?2)"                      \
+                  " ON CONFLICT(rule) DO UPDATE SET given = given + excluded.given")
 
 /* Per member: the account, sums of entries by bucket, lot remainders by state, and lots whose
  * remainder disagrees with their points and uses. */
@@ -738,6 +745,72 @@ static int sq_ledger_check_scan(pt_store *s, pt_ledger_check_cb cb, void *ud)
     return each(s, LS_CHECK, st, read_check, &r, call_ledger_check, &c, "checking the ledger");
 }
 
+/* --- campaign caps and budgets ------------------------------------------------------------ */
+
+static int sq_rule_credit_add(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t points)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_CREDIT_ADD, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    bind_text(st, 2, rule);
+    sqlite3_bind_int64(st, 3, day);
+    sqlite3_bind_int64(st, 4, points);
+    return run(s, LS_CREDIT_ADD, st, "recording a rule's credit");
+}
+
+static int read_two(sqlite3_stmt *st, void *p)
+{
+    int64_t *v = p;
+    v[0] = col_i64(st, 0);
+    v[1] = col_i64(st, 1);
+    return PT_OK;
+}
+
+static int sq_rule_credit_sums(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t *on_day,
+                               int64_t *total)
+{
+    sqlite3_stmt *st;
+    int64_t v[2] = {0, 0};
+    int rc = prep(s, LS_CREDIT_SUMS, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    bind_text(st, 2, rule);
+    sqlite3_bind_int64(st, 3, day);
+    rc = one(s, LS_CREDIT_SUMS, st, read_two, v, "summing a rule's credits");
+    *on_day = v[0];
+    *total = v[1];
+    return rc;
+}
+
+/* SQLite's single writer already serialises: lock needs nothing more. */
+static int sq_rule_budget_get(pt_store *s, const char *rule, int lock, int64_t *given)
+{
+    if (lock && !pt_store_in_tx(s))
+        return pt__store_error(s, PT_ESTATE, "locking a budget needs a transaction");
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_BUDGET_GET, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, rule);
+    *given = 0;
+    rc = one(s, LS_BUDGET_GET, st, read_member_id, given, "reading a rule's budget");
+    return rc == PT_ENOTFOUND ? PT_OK : rc;
+}
+
+static int sq_rule_budget_add(pt_store *s, const char *rule, int64_t points)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_BUDGET_ADD, &st);
+    if (rc)
+        return rc;
+    bind_text(st, 1, rule);
+    sqlite3_bind_int64(st, 2, points);
+    return run(s, LS_BUDGET_ADD, st, "adding to a rule's budget");
+}
+
 const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .account_get = sq_account_get,
     .account_insert = sq_account_insert,
@@ -770,4 +843,8 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .audit_scan = sq_audit_scan,
     .audit_head_scan = sq_audit_head_scan,
     .ledger_check_scan = sq_ledger_check_scan,
+    .rule_credit_add = sq_rule_credit_add,
+    .rule_credit_sums = sq_rule_credit_sums,
+    .rule_budget_get = sq_rule_budget_get,
+    .rule_budget_add = sq_rule_budget_add,
 };

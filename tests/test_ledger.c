@@ -859,3 +859,68 @@ LEDGER_TEST(ledger_points_pay_at_checkout_within_the_cap_per_order)
     ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
     teardown(&f);
 }
+
+static void add_double_rule(pt_programme *p, int64_t daily_cap, int64_t budget)
+{
+    pt_rule_def *r = &p->rules[p->nrules++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->code, sizeof r->code, "double");
+    r->kind = PT_RULE_WINDOW;
+    r->multiplier_bp = 2 * PT_BP_ONE;
+    r->daily_cap = daily_cap;
+    r->budget = budget;
+}
+
+/* A ×2 campaign with a budget of 150 points over everyone. A's first ¥100 order: base 100 +
+ * 100 from the campaign (budget 50 left) = 200. A's second ¥100 order: 100 + the last 50 = 150.
+ * B's ¥100 order: the budget is spent, 100. The budget row shows 150 given. */
+LEDGER_TEST(ledger_campaign_budget_is_shared_by_every_member_and_never_overspent)
+{
+    pt_programme p;
+    basic_programme(&p);
+    add_double_rule(&p, 0, 150);
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    int64_t cents[] = {10000};
+    pt_ledger_result r;
+    ASSERT_GT(add_order(&f, "A1", TEST_NOW - 300, cents, 1), 0);
+    ASSERT_GT(add_order(&f, "A2", TEST_NOW - 200, cents, 1), 0);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "A1", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 200);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "A2", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 150);
+    f.m = test_add_member(f.db, "test", "13700137000", NULL, NULL, NULL, TEST_NOW - 100, NULL);
+    ASSERT_GT(f.m, 0);
+    ASSERT_GT(add_order(&f, "B1", TEST_NOW - 100, cents, 1), 0);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "B1", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 100);
+    int64_t given = -1;
+    ASSERT_EQ(pt_store_rule_budget_get(pt_db_store(f.db), "double", 0, &given), PT_OK);
+    ASSERT_EQ(given, 150);
+    teardown(&f);
+}
+
+/* The same ×2 campaign capped at 60 points a member a day (Shanghai days): two ¥100 orders on
+ * one day give 100 + 60 and 100 + 0; an order the next day gets the 60 again. */
+LEDGER_TEST(ledger_campaign_daily_cap_spans_a_members_orders_of_one_local_day)
+{
+    pt_programme p;
+    basic_programme(&p);
+    add_double_rule(&p, 60, 0);
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    int64_t cents[] = {10000};
+    int64_t day = sh(2025, 6, 15);
+    pt_db_set_clock(f.db, day + 2 * DAY);
+    pt_ledger_result r;
+    ASSERT_GT(add_order(&f, "D1", day + 3600, cents, 1), 0);
+    ASSERT_GT(add_order(&f, "D2", day + 7200, cents, 1), 0);
+    ASSERT_GT(add_order(&f, "D3", day + DAY + 3600, cents, 1), 0);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "D1", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 160);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "D2", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 100);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "D3", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.points, 160);
+    teardown(&f);
+}

@@ -243,6 +243,18 @@ int  pt_store_audit_list(pt_store *s, int64_t member_id, pt_audit_cb cb, void *u
 int  pt_store_audit_scan(pt_store *s, pt_audit_cb cb, void *ud);      /* by member_id, seq */
 int  pt_store_audit_head_scan(pt_store *s, pt_audit_head_cb cb, void *ud); /* by member_id */
 
+/* --- campaign caps and budgets ------------------------------------------------------------ *
+ * What each earn rule gave: per member and local day (for per-day and per-member caps), and in
+ * total over all members (for a campaign's budget). rule_credits is member-scoped; rule_budgets
+ * is one row per rule: locking it serialises the earns that may draw on that budget. */
+int pt_store_rule_credit_add(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t points);
+/* Points the rule gave the member on `day` (a local day's first second) and in all. */
+int pt_store_rule_credit_sums(pt_store *s, int64_t member_id, const char *rule, int64_t day, int64_t *on_day,
+                              int64_t *total);
+/* Points the rule gave everyone; lock = 1 holds the budget row until the transaction ends. */
+int pt_store_rule_budget_get(pt_store *s, const char *rule, int lock, int64_t *given);
+int pt_store_rule_budget_add(pt_store *s, const char *rule, int64_t points);
+
 /* --- verification ------------------------------------------------------------------------- */
 /* One record per member having an account, an entry or a lot; ascending member_id. */
 int pt_store_ledger_check_scan(pt_store *s, pt_ledger_check_cb cb, void *ud);
