@@ -45,6 +45,7 @@ static void points_usage(void)
            "  lots MEMBER                   the member's lots with their expiry and remainder\n"
            "  expire [--as-of DATE]         release pending points and expire lots due by DATE\n"
            "                                (default now); running it twice changes nothing\n"
+           "  birthday [--as-of DATE]       give this month's birthday gifts (tier benefit), once a year\n"
            "  verify                        check every ledger invariant; exit 1 naming what broke\n"
            "  preview ORDER.json            what an order would earn and why, without writing\n"
            "\n"
@@ -431,6 +432,27 @@ static int points_expire(pt_db *db, pt_ledger *l, const struct points_args *a)
     return EXIT_OK;
 }
 
+static int points_birthday(pt_db *db, pt_ledger *l, const struct points_args *a)
+{
+    int64_t as_of = pt_db_now(db);
+    int code = a->as_of ? parse_when(pt_ledger_programme(l), a->as_of, &as_of) : EXIT_OK;
+    if (code)
+        return code;
+    pt_ledger_birthday_stats st;
+    int rc = pt_ledger_birthday_gifts(l, as_of, &st);
+    if (rc) {
+        cli_error("%s", pt_ledger_errmsg(l));
+        return cli_exit_for(rc);
+    }
+    if (a->json)
+        printf("{\"as_of\":%lld,\"birthday_members\":%lld,\"gifted\":%lld,\"points\":%lld}\n", (long long)as_of,
+               (long long)st.checked, (long long)st.members, (long long)st.points);
+    else
+        printf("birthday month for %s members; %s gifts given now (%s points)\n", cli_num(st.checked),
+               cli_num(st.members), cli_num(st.points));
+    return EXIT_OK;
+}
+
 static void print_problem(void *ud, int64_t member_id, const char *problem)
 {
     (void)ud;
@@ -560,7 +582,7 @@ int cmd_points(int argc, char **argv)
                 {"pay", points_pay},
                 {"refund", points_refund},   {"adjust", points_adjust},         {"balance", points_balance},
                 {"history", points_list},    {"lots", points_list},             {"expire", points_expire},
-                {"verify", points_verify},   {"preview", points_preview}};
+                {"verify", points_verify},   {"birthday", points_birthday},   {"preview", points_preview}};
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
         if (strcmp(a.sub, subs[i].name) != 0)
             continue;

@@ -924,3 +924,31 @@ LEDGER_TEST(ledger_campaign_daily_cap_spans_a_members_orders_of_one_local_day)
     ASSERT_EQ(r.points, 160);
     teardown(&f);
 }
+
+/* Birthday gifts: the fixture's member was born 1990-07-04; the entry tier gives 100 points.
+ * A run on 2025-07-01 gives 100; a second run that month gives nothing; a run in August gives
+ * nothing; a run on 2026-07-20 gives the next year's 100. Balance 200. */
+LEDGER_TEST(ledger_birthday_gift_is_given_once_a_year_in_the_birthday_month)
+{
+    pt_programme p;
+    basic_programme(&p);
+    p.tiers[0].birthday_gift_points = 100;
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    pt_ledger_birthday_stats st;
+    pt_db_set_clock(f.db, sh(2025, 7, 1));
+    ASSERT_EQ(pt_ledger_birthday_gifts(f.l, sh(2025, 7, 1), &st), PT_OK);
+    ASSERT_EQ(st.checked, 1);
+    ASSERT_EQ(st.points, 100);
+    ASSERT_EQ(pt_ledger_birthday_gifts(f.l, sh(2025, 7, 15), &st), PT_OK);
+    ASSERT_EQ(st.points, 0);
+    ASSERT_EQ(pt_ledger_birthday_gifts(f.l, sh(2025, 8, 1), &st), PT_OK);
+    ASSERT_EQ(st.checked, 0);
+    pt_db_set_clock(f.db, sh(2026, 7, 20));
+    ASSERT_EQ(pt_ledger_birthday_gifts(f.l, sh(2026, 7, 20), &st), PT_OK);
+    ASSERT_EQ(st.points, 100);
+    pt_account_rec acct;
+    ASSERT_EQ(pt_ledger_account(f.l, f.m, &acct), PT_OK);
+    ASSERT_EQ(acct.balance, 200);
+    teardown(&f);
+}

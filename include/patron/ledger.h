@@ -146,6 +146,16 @@ typedef struct pt_ledger_replay_stats {
 int pt_ledger_replay_orders(pt_ledger *l, pt_ledger_replay_stats *st,
                             void (*progress)(void *ud, int64_t done, int64_t total), void *ud);
 
+typedef struct pt_ledger_birthday_stats {
+    int64_t checked;       /* active members whose birthday month it is */
+    int64_t members;       /* given a gift by this run */
+    int64_t points;
+} pt_ledger_birthday_stats;
+
+/* Tier benefit: gives each active member whose birthday month (programme zone) contains as_of
+ * the birthday gift points of their tier, once per year (src/ledger_birthday.c). */
+int pt_ledger_birthday_gifts(pt_ledger *l, int64_t as_of, pt_ledger_birthday_stats *st);
+
 /* The member's account (PT_ENOTFOUND before any ledger activity). */
 int pt_ledger_account(pt_ledger *l, int64_t member_id, pt_account_rec *out);
 
