@@ -879,14 +879,22 @@ static int refund_body(struct op *o, void *arg, pt_ledger_result *res)
     } else if (owed) {
         o->acct.debt += owed;
     }
+    int all_refunded = 1;
     for (size_t i = 0; rc == PT_OK && i < a->nearned; i++) {
         pt_line_earn_rec *le = &a->earned[i];
-        if (!refunds_line(a, le->line_no) || (le->reversed_points == le->points && le->reversed_growth == le->growth))
+        if (!refunds_line(a, le->line_no)) {
+            all_refunded &= le->line_no == 0 || le->reversed_points == le->points;
+            continue;
+        }
+        if (le->reversed_points == le->points && le->reversed_growth == le->growth)
             continue;
         le->reversed_points = le->points; /* what expired is forgiven, not owed again */
         le->reversed_growth = le->growth;
         rc = pt_store_line_earn_update(l->s, le);
     }
+    /* every line refunded: the order no longer counts as a purchase (spend, first purchase) */
+    if (rc == PT_OK && all_refunded && a->order.status == PT_ORDER_PAID)
+        rc = pt_store_order_set_status(l->s, o->member_id, a->order.id, PT_ORDER_REFUNDED);
     res->entry_id = e.id;
     res->points = -reversed;
     return rc;

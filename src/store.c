@@ -292,6 +292,8 @@ LFWD(int, rule_credit_sums,
      (s, member_id, rule, day, on_day, total))
 LFWD(int, rule_budget_get, (pt_store *s, const char *rule, int lock, int64_t *given), (s, rule, lock, given))
 LFWD(int, rule_budget_add, (pt_store *s, const char *rule, int64_t points), (s, rule, points))
+LFWD(int, order_set_status, (pt_store *s, int64_t member_id, int64_t order_id, int status),
+     (s, member_id, order_id, status))
 
 /* store_reward.h */
 #define RFWD(ret, name, params, args)                                                          \

@@ -116,6 +116,7 @@
                   " + excluded.points")                                                        \
     X(CREDIT_SUMS, "SELECT coalesce(sum(points) FILTER (WHERE day = $3), 0)::bigint,"          \
                    " coalesce(sum(points), 0)::bigint FROM rule_credits WHERE member_id = $1 AND rule = $2") \
+    X(ORDER_STATUS, "UPDATE orders SET status = $3 WHERE member_id = $1 AND id = $2")          \
     X(BUDGET_ENSURE, "INSERT INTO rule_budgets (rule, given) VALUES ($1, 0) ON CONFLICT DO NOTHING") \
     X(BUDGET_GET, "SELECT given FROM rule_budgets WHERE rule = $1")                            \
     X(BUDGET_GET_LOCK, "SELECT given FROM rule_budgets WHERE rule = $1 FOR UPDATE")            \
@@ -771,6 +772,15 @@ static int pg_rule_budget_add(pt_store *s, const char *rule, int64_t points)
     return run_cmd(s, LS_BUDGET_ADD, &p, "adding to a rule's budget", NULL);
 }
 
+static int pg_order_set_status(pt_store *s, int64_t member_id, int64_t order_id, int status)
+{
+    struct params p = {0};
+    p_i64(&p, member_id);
+    p_i64(&p, order_id);
+    p_i64(&p, status);
+    return update_one(s, LS_ORDER_STATUS, &p, "setting an order's status");
+}
+
 const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .account_get = pg_account_get,
     .account_insert = pg_account_insert,
@@ -807,4 +817,5 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .rule_credit_sums = pg_rule_credit_sums,
     .rule_budget_get = pg_rule_budget_get,
     .rule_budget_add = pg_rule_budget_add,
+    .order_set_status = pg_order_set_status,
 };

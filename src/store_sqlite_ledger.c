@@ -73,6 +73,7 @@
                   " ON CONFLICT(member_id, rule, day) DO UPDATE SET points = points + excluded.points") \
     X(CREDIT_SUMS, "SELECT coalesce(sum(CASE WHEN day = ?3 THEN points ELSE 0 END), 0),"      \
                    " coalesce(sum(points), 0) FROM rule_credits WHERE member_id = ?1 AND rule = ?2") \
+    X(ORDER_STATUS, "UPDATE orders SET status = ?3 WHERE member_id = ?1 AND id = ?2")          \
     X(BUDGET_GET, "SELECT given FROM rule_budgets WHERE rule = ?1")                            \
     X(BUDGET_ADD, "INSERT INTO rule_budgets(rule, given) VALUES (?1, ?2)"                      \
                   " ON CONFLICT(rule) DO UPDATE SET given = given + excluded.given")
@@ -811,6 +812,19 @@ static int sq_rule_budget_add(pt_store *s, const char *rule, int64_t points)
     return run(s, LS_BUDGET_ADD, st, "adding to a rule's budget");
 }
 
+static int sq_order_set_status(pt_store *s, int64_t member_id, int64_t order_id, int status)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_ORDER_STATUS, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, order_id);
+    sqlite3_bind_int(st, 3, status);
+    rc = run(s, LS_ORDER_STATUS, st, "setting an order's status");
+    return pt__sq_changed_one(SQ(s), rc, "setting an order's status");
+}
+
 const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .account_get = sq_account_get,
     .account_insert = sq_account_insert,
@@ -847,4 +861,5 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .rule_credit_sums = sq_rule_credit_sums,
     .rule_budget_get = sq_rule_budget_get,
     .rule_budget_add = sq_rule_budget_add,
+    .order_set_status = sq_order_set_status,
 };

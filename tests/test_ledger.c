@@ -324,6 +324,9 @@ LEDGER_TEST(ledger_refund_after_redeem_claws_back_spent_points_into_overdraft)
     ASSERT_EQ(pt_ledger_refund(f.l, "O", line1, 1, &req, &r), PT_OK);
     ASSERT_EQ(r.points, -60);
     ASSERT_EQ(r.balance, -20);
+    pt_order_rec half;
+    ASSERT_EQ(pt_store_order_find_by_no(pt_db_store(f.db), "O", &half), PT_OK);
+    ASSERT_EQ(half.status, PT_ORDER_PAID); /* one line of two: still a purchase */
     ASSERT_EQ(r.overdraft, 20);
     ASSERT_EQ(r.growth, 40);
     ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
@@ -335,6 +338,9 @@ LEDGER_TEST(ledger_refund_after_redeem_claws_back_spent_points_into_overdraft)
     ASSERT_EQ(r.points, -40);
     ASSERT_EQ(r.balance, -10);
     ASSERT_EQ(r.overdraft, 10);
+    pt_order_rec o;
+    ASSERT_EQ(pt_store_order_find_by_no(pt_db_store(f.db), "O", &o), PT_OK);
+    ASSERT_EQ(o.status, PT_ORDER_REFUNDED); /* both lines refunded: the order is refunded */
     req.idem_key = "ref-3"; /* the whole order again: nothing left to reverse */
     ASSERT_EQ(pt_ledger_refund(f.l, "O", NULL, 0, &req, &r), PT_OK);
     ASSERT_EQ(r.points, 0);

@@ -243,6 +243,10 @@ int  pt_store_audit_list(pt_store *s, int64_t member_id, pt_audit_cb cb, void *u
 int  pt_store_audit_scan(pt_store *s, pt_audit_cb cb, void *ud);      /* by member_id, seq */
 int  pt_store_audit_head_scan(pt_store *s, pt_audit_head_cb cb, void *ud); /* by member_id */
 
+/* --- orders' refund state -------------------------------------------------------------------
+ * The ledger marks an order refunded (enum pt_order_status) once every line is refunded. */
+int pt_store_order_set_status(pt_store *s, int64_t member_id, int64_t order_id, int status);
+
 /* --- campaign caps and budgets ------------------------------------------------------------ *
  * What each earn rule gave: per member and local day (for per-day and per-member caps), and in
  * total over all members (for a campaign's budget). rule_credits is member-scoped; rule_budgets
