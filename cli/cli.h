@@ -64,5 +64,7 @@ int cmd_reward(int argc, char **argv);
 int cmd_coupon(int argc, char **argv);
 int cmd_referral(int argc, char **argv);
 int cmd_checkin(int argc, char **argv);
+int cmd_rfm(int argc, char **argv);
+int cmd_segments(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct cli_cmd commands[] = {
     {"coupon", cmd_coupon, "issue, use and list coupons"},
     {"referral", cmd_referral, "invite codes, referral links and their review"},
     {"checkin", cmd_checkin, "points and growth for a daily check-in, a review or a share"},
+    {"rfm", cmd_rfm, "recency, frequency, monetary value, scores and segment per member"},
+    {"segments", cmd_segments, "RFM segment summary: members, revenue and averages per segment"},
 };
 
 static void usage(FILE *out)

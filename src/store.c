@@ -233,12 +233,22 @@ FWD(int, conflict_insert, (pt_store *s, const pt_conflict_rec *r), (s, r))
 FWD(int, conflict_scan, (pt_store *s, pt_conflict_cb cb, void *ud), (s, cb, ud))
 FWD(int, stats_get, (pt_store *s, pt_store_stats *out), (s, out))
 FWD(int, order_columns, (pt_store *s, pt_order_columns_cb cb, void *ud), (s, cb, ud))
+FWD(int, member_columns, (pt_store *s, pt_member_columns_cb cb, void *ud), (s, cb, ud))
 
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
 {
     if (b->n == 0)
         return PT_OK;
     pt_order_columns c = {b->n, b->member_id, b->ordered_at, b->amount_cents, b->status};
+    b->n = 0;
+    return cb(ud, &c);
+}
+
+int pt__member_columns_flush(struct pt_member_columns_buf *b, pt_member_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_member_columns c = {b->n, b->id, b->registered_at, b->merged_into, b->status, b->consent};
     b->n = 0;
     return cb(ud, &c);
 }

@@ -129,6 +129,7 @@ struct pt_store_ops {
 
     int (*stats_get)(pt_store *s, pt_store_stats *out);
     int (*order_columns)(pt_store *s, pt_order_columns_cb cb, void *ud);
+    int (*member_columns)(pt_store *s, pt_member_columns_cb cb, void *ud);
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
@@ -155,6 +156,18 @@ struct pt_columns_buf {
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud);
 int pt__sq_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
 int pt__pg_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
+/* Column batches for pt_store_member_columns, likewise. */
+struct pt_member_columns_buf {
+    int64_t  id[PT_COLUMNS_BATCH];
+    int64_t  registered_at[PT_COLUMNS_BATCH];
+    int64_t  merged_into[PT_COLUMNS_BATCH];
+    int32_t  status[PT_COLUMNS_BATCH];
+    uint32_t consent[PT_COLUMNS_BATCH];
+    size_t   n;
+};
+int pt__member_columns_flush(struct pt_member_columns_buf *b, pt_member_columns_cb cb, void *ud);
+int pt__sq_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
+int pt__pg_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
 
 /* The SQLite backend: path is a file name (created if missing). */
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);

@@ -1575,6 +1575,7 @@ static const struct pt_store_ops pg_ops = {
     .conflict_insert = pg_conflict_insert,
     .conflict_scan = pg_conflict_scan,
     .order_columns = pt__pg_order_columns,
+    .member_columns = pt__pg_member_columns,
     .stats_get = pg_stats_get,
     .ledger = &pt__pg_ledger_ops,
     .reward = &pt__pg_reward_ops,

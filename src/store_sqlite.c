@@ -1198,6 +1198,7 @@ static const struct pt_store_ops sqlite_ops = {
     .conflict_insert = sq_conflict_insert,
     .conflict_scan = sq_conflict_scan,
     .order_columns = pt__sq_order_columns,
+    .member_columns = pt__sq_member_columns,
     .stats_get = sq_stats_get,
     .ledger = &pt__sq_ledger_ops,
     .reward = &pt__sq_reward_ops,

@@ -1,6 +1,7 @@
-/* test_snapshot.c — the columnar order snapshot, loaded through pt_store_order_columns (a scan
- * on SQLite, a binary COPY on PostgreSQL): the same columns, sorted by member then time, with
- * a dense member index, on both backends; more rows than one column batch. */
+/* test_snapshot.c — the columnar snapshot, loaded through pt_store_member_columns and
+ * pt_store_order_columns (scans on SQLite, binary COPYs on PostgreSQL): every member with its
+ * status, consent and merge, the orders sorted by member then time in CSR over them (members
+ * without orders have empty ranges), on both backends; more rows than one column batch. */
 #include "test.h"
 #include "helpers.h"
 #include "patron/error.h"
@@ -80,6 +81,101 @@ BOTH_TEST(snapshot_of_an_empty_store_has_no_members_and_no_orders)
     ASSERT_EQ(snap->nmembers, 0);
     ASSERT_EQ(snap->norders, 0);
     ASSERT_EQ(snap->first[0], 0);
+    pt_snapshot_free(snap);
+    pt_store_close(s);
+}
+
+/* Every member is in the snapshot, with or without orders, with status, consent, registration
+ * time and merge; members ascending by id, orders CSR over them (empty ranges included):
+ *   a: active, analytics consent, 2 orders    b: no orders, frozen, no consent
+ *   c: merged into a, no orders               d: erased, 1 order          e: no orders (last) */
+BOTH_TEST(snapshot_holds_every_member_with_status_consent_and_merge_and_empty_order_ranges)
+{
+    pt_store *s = test_store_open(be, "members", NULL);
+    ASSERT(s);
+    ASSERT_EQ(pt_store_begin(s), PT_OK);
+    int64_t id[5];
+    for (int k = 0; k < 5; k++) {
+        id[k] = add_member(s, 10 + k);
+        ASSERT_GT(id[k], 0);
+    }
+    pt_member_rec m;
+    pt_member_rec_init(&m);
+    ASSERT_EQ(pt_store_member_get(s, id[0], &m), PT_OK);
+    m.consent = PT_CONSENT_BIT(PT_CONSENT_ANALYTICS) | PT_CONSENT_BIT(PT_CONSENT_SMS);
+    m.registered_at = TEST_NOW - 1000;
+    ASSERT_EQ(pt_store_member_update(s, &m), PT_OK);
+    ASSERT_EQ(pt_store_member_get(s, id[1], &m), PT_OK);
+    m.status = PT_MEMBER_FROZEN;
+    ASSERT_EQ(pt_store_member_update(s, &m), PT_OK);
+    ASSERT_EQ(pt_store_member_get(s, id[2], &m), PT_OK);
+    m.merged_into = id[0];
+    ASSERT_EQ(pt_store_member_update(s, &m), PT_OK);
+    ASSERT_EQ(pt_store_member_get(s, id[3], &m), PT_OK);
+    m.status = PT_MEMBER_ERASED;
+    ASSERT_EQ(pt_store_member_update(s, &m), PT_OK);
+    pt_member_rec_free(&m);
+    int owner[3] = {0, 0, 3};
+    for (int j = 0; j < 3; j++) {
+        pt_order_rec o = {.member_id = id[owner[j]], .ordered_at = TEST_NOW - 100 + j, .amount_cents = 10 * (j + 1),
+                          .status = PT_ORDER_PAID};
+        snprintf(o.order_no, sizeof o.order_no, "M%d", j);
+        snprintf(o.source, sizeof o.source, "t");
+        ASSERT_EQ(pt_store_order_insert(s, &o), PT_OK);
+    }
+    ASSERT_EQ(pt_store_commit(s), PT_OK);
+    pt_snapshot *snap = NULL;
+    ASSERT_EQ(pt_snapshot_load(&snap, s, NULL, NULL), PT_OK);
+    ASSERT_EQ(snap->nmembers, 5);
+    ASSERT_EQ(snap->norders, 3);
+    static const size_t first[6] = {0, 2, 2, 2, 3, 3};
+    for (int k = 0; k < 5; k++) {
+        ASSERT_EQ(snap->member_id[k], id[k]);
+        ASSERT_EQ(snap->first[k], first[k]);
+    }
+    ASSERT_EQ(snap->first[5], 3);
+    ASSERT_EQ(snap->member_registered_at[0], TEST_NOW - 1000);
+    ASSERT_EQ(snap->member_registered_at[1], TEST_NOW);
+    ASSERT_EQ(snap->member_consent[0], PT_CONSENT_BIT(PT_CONSENT_ANALYTICS) | PT_CONSENT_BIT(PT_CONSENT_SMS));
+    ASSERT_EQ(snap->member_status[1], PT_MEMBER_FROZEN);
+    ASSERT_EQ(snap->member_merged_into[2], id[0]);
+    ASSERT_EQ(snap->member_merged_into[0], 0);
+    ASSERT_EQ(pt_snapshot_member_use(snap, 0), PT_SNAP_USE);
+    ASSERT_EQ(pt_snapshot_member_use(snap, 1), PT_SNAP_NO_CONSENT);
+    ASSERT_EQ(pt_snapshot_member_use(snap, 2), PT_SNAP_MERGED);
+    ASSERT_EQ(pt_snapshot_member_use(snap, 3), PT_SNAP_ERASED);
+    ASSERT_EQ(snap->order_cents[2], 30);
+    ASSERT_EQ(snap->revenue_cents, 60);
+    pt_snapshot_free(snap);
+    pt_store_close(s);
+}
+
+/* More members than one column batch (65,536), most without orders: the member stream spans
+ * batches and the CSR stays consistent. */
+BOTH_TEST(snapshot_member_stream_spans_batches)
+{
+    pt_store *s = test_store_open(be, "many", NULL);
+    ASSERT(s);
+    enum { N = 70000 };
+    ASSERT_EQ(pt_store_begin(s), PT_OK);
+    int64_t last = 0;
+    for (int k = 0; k < N; k++) {
+        last = add_member(s, k);
+        ASSERT_GT(last, 0);
+    }
+    pt_order_rec o = {.member_id = last, .ordered_at = TEST_NOW, .amount_cents = 5, .status = PT_ORDER_PAID};
+    snprintf(o.order_no, sizeof o.order_no, "L1");
+    snprintf(o.source, sizeof o.source, "t");
+    ASSERT_EQ(pt_store_order_insert(s, &o), PT_OK);
+    ASSERT_EQ(pt_store_commit(s), PT_OK);
+    pt_snapshot *snap = NULL;
+    ASSERT_EQ(pt_snapshot_load(&snap, s, NULL, NULL), PT_OK);
+    ASSERT_EQ(snap->nmembers, N);
+    ASSERT_EQ(snap->member_id[N - 1], last);
+    ASSERT_EQ(snap->first[N - 1], 0);
+    ASSERT_EQ(snap->first[N], 1);
+    for (size_t k = 1; k < snap->nmembers; k++)
+        ASSERT(snap->member_id[k] > snap->member_id[k - 1]);
     pt_snapshot_free(snap);
     pt_store_close(s);
 }

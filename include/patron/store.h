@@ -265,4 +265,19 @@ typedef struct pt_order_columns {
 typedef int (*pt_order_columns_cb)(void *ud, const pt_order_columns *batch);
 int  pt_store_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
 
+/* Every member's analytic columns (merged-away and erased members included), ascending by id,
+ * in batches of up to PT_COLUMNS_BATCH rows, the same way as the orders: one prepared scan on
+ * SQLite, one binary COPY on PostgreSQL. merged_into is 0 for a member not merged away;
+ * consent holds PT_CONSENT_BIT(kind) bits; status is enum pt_member_status. */
+typedef struct pt_member_columns {
+    size_t          n;
+    const int64_t  *id;
+    const int64_t  *registered_at; /* UTC epoch s */
+    const int64_t  *merged_into;   /* survivor id, or 0 */
+    const int32_t  *status;
+    const uint32_t *consent;
+} pt_member_columns;
+typedef int (*pt_member_columns_cb)(void *ud, const pt_member_columns *batch);
+int  pt_store_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
+
 #endif
