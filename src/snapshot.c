@@ -148,10 +148,11 @@ void pt_snapshot_free(pt_snapshot *s)
     free(s);
 }
 
-/* Both streams in one transaction (rolled back: nothing is written). */
+/* Both streams in one read transaction: one consistent state, and writers are not blocked
+ * while a large store loads. */
 static int read_streams(pt_store *st, struct builder *b)
 {
-    int rc = pt_store_begin(st);
+    int rc = pt_store_begin_read(st);
     if (rc)
         return rc;
     rc = pt_store_member_columns(st, take_members, b);

@@ -89,6 +89,14 @@ int pt_store_begin_locking(pt_store *s)
     return rc;
 }
 
+int pt_store_begin_read(pt_store *s)
+{
+    int rc = s->ops->tx(s, s->depth == 0 ? PT_TX_BEGIN_READ : PT_TX_BEGIN, s->depth);
+    if (rc == PT_OK)
+        s->depth++;
+    return rc;
+}
+
 int pt_store_commit(pt_store *s)
 {
     if (s->depth == 0)

@@ -13,8 +13,9 @@
 #include "patron/store_reward.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
- * takes (store_ledger.h); at depth > 0 it is a plain savepoint. */
-enum pt_tx_op { PT_TX_BEGIN, PT_TX_COMMIT, PT_TX_ROLLBACK, PT_TX_BEGIN_LOCKING };
+ * takes (store_ledger.h); PT_TX_BEGIN_READ: an outermost read-only transaction on one
+ * consistent snapshot that never blocks writers. At depth > 0 both are plain savepoints. */
+enum pt_tx_op { PT_TX_BEGIN, PT_TX_COMMIT, PT_TX_ROLLBACK, PT_TX_BEGIN_LOCKING, PT_TX_BEGIN_READ };
 
 /* The programme's records (store_ledger.h), kept in a table of their own so that each backend
  * implements them in a file of their own. */

@@ -831,7 +831,8 @@ static int pg_tx(pt_store *s, enum pt_tx_op op, int depth)
     if (depth == 0) {
         /* a locking transaction reads current rows after each lock it takes (store_ledger.h) */
         static const char *const outer[] = {"BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT", "ROLLBACK",
-                                            "BEGIN ISOLATION LEVEL READ COMMITTED"};
+                                            "BEGIN ISOLATION LEVEL READ COMMITTED",
+                                            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
         PGresult *res = PQexec(q->conn, outer[op]);
         int rc = pt__pg_res_check(q, q->conn, res, outer[op]);
         /* COMMIT of a transaction an error aborted succeeds as "ROLLBACK". */
@@ -840,7 +841,7 @@ static int pg_tx(pt_store *s, enum pt_tx_op op, int depth)
         PQclear(res);
         return rc;
     }
-    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING)
+    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ)
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", depth);
     else if (op == PT_TX_COMMIT)
         snprintf(sql, sizeof sql, "RELEASE SAVEPOINT sp%d", depth);

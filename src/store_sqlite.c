@@ -386,10 +386,12 @@ static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
     char sql[96];
     if (depth == 0) {
         /* one writer at a time: a locking transaction needs nothing more */
-        static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "BEGIN IMMEDIATE"};
+        /* a read transaction is deferred: its first read pins a WAL snapshot, writers go on */
+        static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "BEGIN IMMEDIATE",
+                                            "BEGIN DEFERRED"};
         return pt__sq_exec(SQ(s), outer[op], outer[op]);
     }
-    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING)
+    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ)
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", depth);
     else if (op == PT_TX_COMMIT)
         snprintf(sql, sizeof sql, "RELEASE sp%d", depth);

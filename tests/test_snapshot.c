@@ -179,3 +179,38 @@ BOTH_TEST(snapshot_member_stream_spans_batches)
     pt_snapshot_free(snap);
     pt_store_close(s);
 }
+
+static int count_member(void *ud, const pt_member_rec *r)
+{
+    (void)r;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* A read transaction (what the snapshot loads in) sees one state and blocks no writer: while
+ * it is open another connection adds a member and commits at once; the reader keeps seeing
+ * one member until it ends, then sees two. */
+BOTH_TEST(store_read_transaction_sees_one_state_and_does_not_block_writers)
+{
+    pt_store *r = test_store_open(be, "rt", NULL);
+    ASSERT(r);
+    ASSERT_GT(add_member(r, 1), 0);
+    pt_store *w = test_store_open(be, "rt", NULL);
+    ASSERT(w);
+    ASSERT_EQ(pt_store_begin_read(r), PT_OK);
+    int n = 0;
+    ASSERT_EQ(pt_store_member_scan(r, count_member, &n), PT_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(pt_store_begin(w), PT_OK); /* would wait out the busy timeout if the reader blocked */
+    ASSERT_GT(add_member(w, 2), 0);
+    ASSERT_EQ(pt_store_commit(w), PT_OK);
+    n = 0;
+    ASSERT_EQ(pt_store_member_scan(r, count_member, &n), PT_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(pt_store_rollback(r), PT_OK);
+    n = 0;
+    ASSERT_EQ(pt_store_member_scan(r, count_member, &n), PT_OK);
+    ASSERT_EQ(n, 2);
+    pt_store_close(w);
+    pt_store_close(r);
+}

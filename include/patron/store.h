@@ -180,6 +180,10 @@ const char *pt_store_backend(const pt_store *s); /* "sqlite" or "postgres" */
 int  pt_store_schema_version(pt_store *s, int *version);
 
 int pt_store_begin(pt_store *s);
+/* A read-only transaction: every read in it sees one consistent state of the store, and it
+ * blocks no writer (SQLite: a deferred transaction on the WAL snapshot; PostgreSQL: REPEATABLE
+ * READ, READ ONLY). End it with pt_store_rollback. Inside another transaction: a savepoint. */
+int pt_store_begin_read(pt_store *s);
 int pt_store_commit(pt_store *s);
 int pt_store_rollback(pt_store *s);
 int pt_store_in_tx(const pt_store *s);
