@@ -9,7 +9,9 @@
  *  - a shared app user id, WeChat openid/unionid, store card or e-shop account → "held" for
  *    review (a shared device or account: pt_referral_review releases or rejects it);
  *  - otherwise "pending".
- * Addresses and devices are not identifiers the store keeps, so they cannot be compared.
+ *  - the same postal address (compared in memory, sealed at rest, after dropping spaces and
+ *    punctuation and folding ASCII case) → "held" for review.
+ * Devices are not something the store keeps, so they cannot be compared.
  * (Identity resolution merges members that share an identifier of any kind, so two live
  * members rarely share one; the check guards against what resolution did not merge.)
  *
@@ -20,7 +22,9 @@
  */
 #include "reward_int.h"
 #include "patron/error.h"
+#include "patron/member.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +206,39 @@ static int refuse_same_person(pt_ledger *l, int64_t invitee, int64_t referrer)
     return PT_OK;
 }
 
+/* Address letters and digits only, ASCII folded: "上海市 徐汇区, 1号" = "上海市徐汇区1号". */
+static void address_key(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 1 < cap; p++) {
+        if (*p < 0x80 && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            continue;
+        out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    }
+    out[n] = 0;
+}
+
+/* 1 when both members have the same non-empty address. The clear values live only here, on
+ * the stack, and are wiped. */
+static int same_address(pt_ledger *l, int64_t a, int64_t b)
+{
+    pt_member ma, mb;
+    pt_member_init(&ma);
+    pt_member_init(&mb);
+    char ka[sizeof ma.address], kb[sizeof mb.address];
+    int same = 0;
+    if (pt_member_load(l->db, a, &ma) == PT_OK && pt_member_load(l->db, b, &mb) == PT_OK) {
+        address_key(ma.address, ka, sizeof ka);
+        address_key(mb.address, kb, sizeof kb);
+        same = ka[0] && strcmp(ka, kb) == 0;
+        sodium_memzero(ka, sizeof ka);
+        sodium_memzero(kb, sizeof kb);
+    }
+    pt_member_wipe(&ma);
+    pt_member_wipe(&mb);
+    return same;
+}
+
 struct register_arg {
     pt_referral_rec rec;
 };
@@ -245,6 +282,10 @@ int pt_referral_register(pt_ledger *l, int64_t invitee_id, const char *code, con
         snprintf(a.rec.code, sizeof a.rec.code, "%s", code);
         a.rec.state = pt_referral_judge(mine[0].v, mine[0].n, mine[1].v, mine[1].n, a.rec.reason,
                                         sizeof a.rec.reason);
+        if (a.rec.state == PT_REFERRAL_PENDING && same_address(l, a.rec.referrer_id, invitee_id)) {
+            a.rec.state = PT_REFERRAL_HELD;
+            snprintf(a.rec.reason, sizeof a.rec.reason, "shares an address with the referrer");
+        }
         pt_ledger_req req = {.actor = actor};
         rc = pt__reward_run(l, invitee_id, &req, register_body, &a);
     } else {

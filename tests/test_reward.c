@@ -13,6 +13,7 @@
 #include "patron/audit.h"
 #include "patron/error.h"
 #include "patron/ledger.h"
+#include "patron/member.h"
 #include "patron/reward.h"
 #include "patron/tz.h"
 
@@ -629,5 +630,39 @@ REWARD_TEST(activity_review_and_share_earn_points_and_growth)
     ASSERT_EQ(a.balance, 1020);
     ASSERT_EQ(a.growth, 6);
     ASSERT_OK(all_verify(&f));
+    teardown(&f);
+}
+
+static void set_address(struct fixture *f, int64_t id, const char *address)
+{
+    pt_member m;
+    pt_member_init(&m);
+    if (pt_member_load(f->db, id, &m) == PT_OK) {
+        snprintf(m.address, sizeof m.address, "%s", address);
+        pt_member_save(f->db, &m);
+    }
+    pt_member_wipe(&m);
+}
+
+/* The referrer and the invitee live at the same address, written with different spacing and
+ * punctuation: the referral is held for review, its reason names no address. A different
+ * address leaves another invitee's referral pending. */
+REWARD_TEST(referral_from_the_same_address_is_held_for_review)
+{
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be), 0);
+    char code[PT_COUPON_CODE_MAX];
+    ASSERT_OK(pt_referral_code(f.l, f.m, code));
+    int64_t b = member(&f, "13900000001"), c = member(&f, "13900000002");
+    set_address(&f, f.m, "上海市徐汇区 漕溪北路1号, Room 5");
+    set_address(&f, b, "上海市徐汇区漕溪北路 1号 room5");
+    set_address(&f, c, "北京市朝阳区建国路 8号");
+    pt_referral_rec ref;
+    ASSERT_OK(pt_referral_register(f.l, b, code, NULL, &ref));
+    ASSERT_EQ(ref.state, PT_REFERRAL_HELD);
+    ASSERT_STR_CONTAINS(ref.reason, "address");
+    ASSERT(!strstr(ref.reason, "漕溪"));
+    ASSERT_OK(pt_referral_register(f.l, c, code, NULL, &ref));
+    ASSERT_EQ(ref.state, PT_REFERRAL_PENDING);
     teardown(&f);
 }
