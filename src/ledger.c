@@ -274,6 +274,18 @@ struct op_spec {
     void       *arg;
 };
 
+static int audit_op(struct op *o, const char *action, const pt_ledger_result *res);
+
+int pt__ledger_lock_account(struct op *o)
+{
+    return lock_account(o);
+}
+
+int pt__ledger_audit_op(struct op *o, const char *action, const pt_ledger_result *res)
+{
+    return audit_op(o, action, res);
+}
+
 static int audit_op(struct op *o, const char *action, const pt_ledger_result *res)
 {
     char detail[512];
@@ -1013,7 +1025,9 @@ int pt_ledger_run_due(pt_ledger *l, int64_t as_of, pt_ledger_job_stats *st,
     memset(st, 0, sizeof *st);
     l->errmsg[0] = 0;
     struct due_ids d = {0};
-    int rc = pt_store_lot_due_members(l->s, as_of, collect_id, &d);
+    int rc = pt_ledger_absorb_merged(l, NULL, NULL); /* merged-away members' points first */
+    if (rc == PT_OK)
+        rc = pt_store_lot_due_members(l->s, as_of, collect_id, &d);
     for (size_t i = 0; rc == PT_OK && i < d.n; i += DUE_BATCH) {
         size_t n = d.n - i < DUE_BATCH ? d.n - i : DUE_BATCH;
         rc = due_batch(l, d.v + i, n, as_of, st);
@@ -1123,8 +1137,8 @@ int64_t pt_ledger_points_value_cents(const pt_programme *p, int64_t points)
 
 const char *pt_entry_kind_name(int kind)
 {
-    static const char *const names[] = {"?", "earn", "redeem", "expire", "reverse", "adjust", "release", "settle",
-                                        "restore"};
+    static const char *const names[] = {"?",      "earn",   "redeem",  "expire",  "reverse",
+                                        "adjust", "release", "settle", "restore", "transfer"};
     return kind > 0 && kind < (int)(sizeof names / sizeof *names) ? names[kind] : "?";
 }
 

@@ -48,6 +48,10 @@ int  pt__ledger_take_from(struct op *o, int64_t entry_id, pt_lot_rec *lot, int64
 int  pt__ledger_settle(struct op *o, pt_lot_rec *lot);
 /* Releases and expires the member's lots due at as_of. */
 int  pt__ledger_process_due(struct op *o, int64_t as_of);
+/* Locks (creating if needed) op->member_id's account into op->acct (ledger.c). */
+int  pt__ledger_lock_account(struct op *o);
+/* The audit record of a ledger write for op's member (ledger.c). */
+int  pt__ledger_audit_op(struct op *o, const char *action, const pt_ledger_result *res);
 /* Upgrades the member's tier if this write's growth qualifies it (tier.c). */
 int  pt__tier_after_write(struct op *o);
 /* Points of a lot that expired (sum of its EXPIRE entries). */

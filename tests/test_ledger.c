@@ -958,3 +958,53 @@ LEDGER_TEST(ledger_birthday_gift_is_given_once_a_year_in_the_birthday_month)
     ASSERT_EQ(acct.balance, 200);
     teardown(&f);
 }
+
+/* Points follow a merge. A (the fixture member, phone 138…) holds 100 points; B (e-mail only)
+ * holds 50, in a lot expiring at the end of 2025 (year-end policy), plus growth 30 from an
+ * order of ¥30 earning 30 points (so B holds 80 points). A record carrying both A's phone and
+ * B's e-mail merges B into A. The due job moves B's two lots to A, keeping each one's expiry:
+ * A then holds 180 points and growth 30, B nothing; a second run moves nothing. */
+LEDGER_TEST(ledger_points_lots_and_growth_follow_a_merge_into_the_survivor)
+{
+    pt_programme p;
+    basic_programme(&p);
+    p.expiry_kind = PT_EXPIRY_YEAR_END;
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    pt_db_set_clock(f.db, sh(2025, 6, 1));
+    int64_t a = f.m;
+    pt_ledger_result r;
+    ASSERT_EQ(earn(&f, 100, "a1", 0, &r), PT_OK);
+    int64_t b = test_add_member(f.db, "eshop", NULL, "b@example.com", NULL, NULL, sh(2025, 6, 1), NULL);
+    ASSERT_GT(b, a);
+    f.m = b;
+    ASSERT_EQ(earn(&f, 50, "b1", 0, &r), PT_OK);
+    int64_t cents[] = {3000};
+    ASSERT_GT(add_order(&f, "B-O", sh(2025, 6, 1), cents, 1), 0);
+    ASSERT_EQ(pt_ledger_earn_order(f.l, "B-O", NULL, &r, NULL), PT_OK);
+    ASSERT_EQ(r.balance, 80);
+    pt_resolve_out out;
+    ASSERT_EQ(test_add_member(f.db, "app", "13800138000", "b@example.com", NULL, NULL, sh(2025, 6, 2), &out), a);
+    ASSERT_EQ(out.merged, 1);
+    int64_t moved_members = 0, moved_points = 0;
+    ASSERT_EQ(pt_ledger_absorb_merged(f.l, &moved_members, &moved_points), PT_OK);
+    ASSERT_EQ(moved_members, 1);
+    ASSERT_EQ(moved_points, 80);
+    pt_account_rec acct;
+    ASSERT_EQ(pt_ledger_account(f.l, a, &acct), PT_OK);
+    ASSERT_EQ(acct.balance, 180);
+    ASSERT_EQ(acct.growth, 30);
+    ASSERT_EQ(pt_ledger_account(f.l, b, &acct), PT_OK);
+    ASSERT_EQ(acct.balance, 0);
+    ASSERT_EQ(acct.growth, 0);
+    f.m = a;
+    struct lots ls;
+    load_lots(&f, &ls);
+    ASSERT_EQ(ls.n, 3);
+    for (int i = 0; i < ls.n; i++)
+        ASSERT_EQ(ls.v[i].expires_at, sh(2026, 1, 1) - 1); /* each keeps its expiry */
+    ASSERT_EQ(pt_ledger_absorb_merged(f.l, &moved_members, &moved_points), PT_OK);
+    ASSERT_EQ(moved_members, 0);
+    ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
+    teardown(&f);
+}

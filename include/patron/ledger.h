@@ -156,6 +156,11 @@ typedef struct pt_ledger_birthday_stats {
  * the birthday gift points of their tier, once per year (src/ledger_birthday.c). */
 int pt_ledger_birthday_gifts(pt_ledger *l, int64_t as_of, pt_ledger_birthday_stats *st);
 
+/* Points follow merges (src/ledger_merge.c): moves every merged-away member's lots (with
+ * their expiries), debt, overdraft and growth value to the member it was merged into. The due
+ * job runs it first. *members and *points (may be NULL) say what moved. */
+int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points);
+
 /* The member's account (PT_ENOTFOUND before any ledger activity). */
 int pt_ledger_account(pt_ledger *l, int64_t member_id, pt_account_rec *out);
 

@@ -37,6 +37,7 @@ enum pt_entry_kind {
     PT_ENTRY_RELEASE = 6,   /* pending → available: one entry −p pending, one +p available */
     PT_ENTRY_SETTLE = 7,    /* −points from a new lot towards recorded debt */
     PT_ENTRY_RESTORE = 8,   /* +points: a cancelled redemption gives its lots back */
+    PT_ENTRY_TRANSFER = 9,  /* ±points: a merged-away member's points move to the survivor */
 };
 
 enum pt_bucket {
