@@ -37,7 +37,7 @@ static void rfm_usage(const char *cmd)
            "  --as-of DATE       YYYY-MM-DD in the tenant's time zone (that day's start) or @EPOCH;\n"
            "                     orders before it count (default now)\n"
            "  --window-days N    frequency and monetary over the last N days (default all history)\n"
-           "  --map 11|8         11: Champions … Lost from R × FM quintile scores (default);\n"
+           "  --map 11|8         11: Champions … Lost by the 125-code table of docs/rfm.md (default);\n"
            "                     8: 重要价值客户 … 一般挽留客户 from R/F/M above or below the mean\n"
            "  --monetary sum|avg total spend in the window (default) or spend per order\n"
            "  --lang en|zh       segment names in English (default) or Chinese\n"

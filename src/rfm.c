@@ -59,27 +59,62 @@ static const struct seg_name PSEUDO[3] = {
     {"anonymous_erased", "Anonymous: erased", "匿名：已删除"},
 };
 
-/* 8 map: segment by hl bits (R = 4, F = 2, M = 1). */
+/* 8 map: segment by hl bits (R = 4, F = 2, M = 1; R high = fewer days than the mean). Checked
+ * against ../shared/data/rfm/rfm_segment_map_cn8.csv (its R_high is "recent"): 重要价值 HHH,
+ * 重要保持 LHH, 重要发展 HLH, 重要挽留 LLH, and the same four with M low for 一般…. */
 static const uint8_t SEG8_OF_HL[8] = {
     [0] = PT_SEG_GENERAL_WINBACK,   [1] = PT_SEG_IMPORTANT_WINBACK, [2] = PT_SEG_GENERAL_RETAIN,
     [3] = PT_SEG_IMPORTANT_RETAIN,  [4] = PT_SEG_GENERAL_DEVELOP,   [5] = PT_SEG_IMPORTANT_DEVELOP,
     [6] = PT_SEG_GENERAL_VALUE,     [7] = PT_SEG_IMPORTANT_VALUE,
 };
 
-/* 11 map: [R − 1][FM − 1], FM = ⌊(F + M) / 2⌋ (docs/rfm.md). */
-#define C PT_SEG_CHAMPIONS
-#define L PT_SEG_LOYAL
-#define P PT_SEG_POTENTIAL_LOYALIST
-static const uint8_t SEG11_GRID[5][5] = {
-    /* R=1 */ {PT_SEG_LOST, PT_SEG_LOST, PT_SEG_AT_RISK, PT_SEG_CANT_LOSE_THEM, PT_SEG_CANT_LOSE_THEM},
-    /* R=2 */ {PT_SEG_HIBERNATING, PT_SEG_HIBERNATING, PT_SEG_AT_RISK, PT_SEG_AT_RISK, PT_SEG_AT_RISK},
-    /* R=3 */ {PT_SEG_ABOUT_TO_SLEEP, PT_SEG_NEED_ATTENTION, PT_SEG_NEED_ATTENTION, L, L},
-    /* R=4 */ {PT_SEG_PROMISING, P, P, C, C},
-    /* R=5 */ {PT_SEG_NEW, P, P, C, C},
+/* 11 map: the segment of every R-F-M code, [R − 1][F − 1][M − 1]. Transcribed from
+ * ../shared/data/rfm/rfm_segment_map_11seg_125codes.csv (the community 11-segment map over all
+ * 125 codes; its "Loyal Customers", "New Customers" and "About To Sleep" are our Loyal, New and
+ * About to Sleep). Variants of this table circulate and differ on a few codes (231/241/251);
+ * this is the one the project uses. tests/test_rfm.c checks every code against the CSV. */
+enum {
+    CH = PT_SEG_CHAMPIONS, LO = PT_SEG_LOYAL, PL = PT_SEG_POTENTIAL_LOYALIST, NW = PT_SEG_NEW,
+    PR = PT_SEG_PROMISING, NA = PT_SEG_NEED_ATTENTION, AS = PT_SEG_ABOUT_TO_SLEEP, AR = PT_SEG_AT_RISK,
+    CL = PT_SEG_CANT_LOSE_THEM, HI = PT_SEG_HIBERNATING, LS = PT_SEG_LOST,
 };
-#undef C
-#undef L
-#undef P
+static const uint8_t SEG11_OF_CODE[5][5][5] = {
+    /* R=1 */ {
+        /* F=1 */ {LS, LS, CL, CL, CL},
+        /* F=2 */ {LS, HI, HI, AR, AR},
+        /* F=3 */ {LS, HI, AR, AR, AR},
+        /* F=4 */ {LS, AR, AR, CL, AR},
+        /* F=5 */ {LS, AR, AR, CL, CL},
+    },
+    /* R=2 */ {
+        /* F=1 */ {HI, HI, AS, CL, CL},
+        /* F=2 */ {AS, HI, HI, AR, AR},
+        /* F=3 */ {HI, HI, HI, AR, AR},
+        /* F=4 */ {HI, AR, AR, AR, AR},
+        /* F=5 */ {HI, AR, AR, AR, AR},
+    },
+    /* R=3 */ {
+        /* F=1 */ {NW, AS, PR, PR, PR},
+        /* F=2 */ {AS, HI, PL, NA, NA},
+        /* F=3 */ {AS, HI, PL, NA, LO},
+        /* F=4 */ {PL, PL, NA, LO, LO},
+        /* F=5 */ {PL, PL, PL, LO, LO},
+    },
+    /* R=4 */ {
+        /* F=1 */ {NW, NW, PR, PR, PR},
+        /* F=2 */ {NW, NW, PL, PR, PR},
+        /* F=3 */ {PL, PL, PL, NA, LO},
+        /* F=4 */ {PL, PL, NA, LO, CH},
+        /* F=5 */ {PL, PL, PL, CH, CH},
+    },
+    /* R=5 */ {
+        /* F=1 */ {NW, NW, PR, PR, PR},
+        /* F=2 */ {PR, PR, PR, PR, PR},
+        /* F=3 */ {PL, PL, PL, NA, NA},
+        /* F=4 */ {PL, PL, LO, CH, CH},
+        /* F=5 */ {PL, PL, PL, CH, CH},
+    },
+};
 
 static const struct seg_name *seg_name(int map, int seg)
 {
@@ -114,7 +149,7 @@ int pt_rfm_seg11_of(int r, int f, int m)
 {
     if (r < 1 || r > 5 || f < 1 || f > 5 || m < 1 || m > 5)
         return -1;
-    return SEG11_GRID[r - 1][(f + m) / 2 - 1];
+    return SEG11_OF_CODE[r - 1][f - 1][m - 1];
 }
 
 int pt_rfm_seg8_of(int hl)
@@ -362,7 +397,7 @@ static void *score_worker(void *arg)
                           (r->frequency > j->mean_f_floor ? PT_RFM_HL_F : 0) |
                           (r->monetary_cents > j->mean_m_floor ? PT_RFM_HL_M : 0));
         r->seg8 = SEG8_OF_HL[r->hl];
-        r->seg11 = SEG11_GRID[r->r - 1][(r->f + r->m) / 2 - 1];
+        r->seg11 = SEG11_OF_CODE[r->r - 1][r->f - 1][r->m - 1];
     }
     return NULL;
 }

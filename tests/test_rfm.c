@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DAY  86400
 #define ASOF ((int64_t)TEST_NOW)
@@ -106,8 +107,9 @@ static int compute(pt_rfm *r, const pt_snapshot *s, int window_days, int monetar
  *  M = i·1000, all distinct: b = i−1 → 1+⌊(i−1)/2⌋ = 1,1,2,2,3,3,4,4,5,5.
  *  R: days = i, fewer is better: b = 10−i (members with more days) → 5,5,4,4,3,3,2,2,1,1;
  *    the most recent member scores 5. Cut days: 9,7,5,3.
- *  11 map, FM = ⌊(F+M)/2⌋: i=1,2 R5 FM1 New; 3,4 R4 FM1 Promising; 5,6 R3 FM2 Need
- *    Attention; 7,8 R2 FM4 At Risk; 9,10 R1 FM5 Can't Lose Them. */
+ *  11 map, code RFM in the 125-code table: i=1,2 511 New; 3,4 412 New; 5,6 313 Promising;
+ *    7,8 244 At Risk; 9,10 155 Can't Lose Them. (Under the old R × FM grid 412 was Promising
+ *    and 313 Need Attention; the table says New and Promising.) */
 TEST(rfm_scores_by_quintiles_ties_take_the_lower_score_and_recent_members_score_5)
 {
     struct fx_member m[10];
@@ -117,8 +119,8 @@ TEST(rfm_scores_by_quintiles_ties_take_the_lower_score_and_recent_members_score_
     ASSERT_OK(compute(&r, s, 0, PT_RFM_SUM, 1));
     static const int R[10] = {5, 5, 4, 4, 3, 3, 2, 2, 1, 1}, F[10] = {1, 1, 1, 1, 1, 1, 4, 4, 5, 5},
                      M[10] = {1, 1, 2, 2, 3, 3, 4, 4, 5, 5};
-    static const int SEG[10] = {PT_SEG_NEW,      PT_SEG_NEW,     PT_SEG_PROMISING,      PT_SEG_PROMISING,
-                                PT_SEG_NEED_ATTENTION, PT_SEG_NEED_ATTENTION, PT_SEG_AT_RISK, PT_SEG_AT_RISK,
+    static const int SEG[10] = {PT_SEG_NEW,       PT_SEG_NEW,       PT_SEG_NEW,     PT_SEG_NEW,
+                                PT_SEG_PROMISING, PT_SEG_PROMISING, PT_SEG_AT_RISK, PT_SEG_AT_RISK,
                                 PT_SEG_CANT_LOSE_THEM, PT_SEG_CANT_LOSE_THEM};
     ASSERT_EQ(r.nrows, 10);
     ASSERT_EQ(r.t.scored, 10);
@@ -210,29 +212,151 @@ TEST(rfm_eight_class_map_names_every_combination_r_first)
     pt_snapshot_free(s);
 }
 
-/* The 11-segment grid of docs/rfm.md, row R = 1..5, columns FM = 1..5 (F = M = FM). */
-TEST(rfm_eleven_segment_grid_matches_the_documented_table)
+/* The 11-segment map: a few codes worked out from the table in docs/rfm.md (the diagonal
+ * R, F = M, and codes where the table departs from an R × FM grid), every segment reachable,
+ * scores out of range refused. The full 125 codes are checked against the CSV below. */
+TEST(rfm_eleven_segment_map_follows_the_125_code_table)
 {
     enum { Ch = PT_SEG_CHAMPIONS, Lo = PT_SEG_LOYAL, PL = PT_SEG_POTENTIAL_LOYALIST, Nw = PT_SEG_NEW,
            Pr = PT_SEG_PROMISING, NA = PT_SEG_NEED_ATTENTION, AS = PT_SEG_ABOUT_TO_SLEEP, AR = PT_SEG_AT_RISK,
            CL = PT_SEG_CANT_LOSE_THEM, Hi = PT_SEG_HIBERNATING, Ls = PT_SEG_LOST };
-    static const int grid[5][5] = {
-        {Ls, Ls, AR, CL, CL}, {Hi, Hi, AR, AR, AR}, {AS, NA, NA, Lo, Lo}, {Pr, PL, PL, Ch, Ch}, {Nw, PL, PL, Ch, Ch},
+    /* codes R x x, x = 1..5: 111 … 155, 211 … 255, … 555 */
+    static const int diag[5][5] = {
+        {Ls, Hi, AR, CL, CL}, {Hi, Hi, Hi, AR, AR}, {Nw, Hi, PL, Lo, Lo}, {Nw, Nw, PL, Lo, Ch}, {Nw, Pr, PL, Ch, Ch},
     };
     int seen[PT_SEG11__COUNT] = {0};
     for (int r = 1; r <= 5; r++)
-        for (int fm = 1; fm <= 5; fm++) {
-            ASSERT_EQ(pt_rfm_seg11_of(r, fm, fm), grid[r - 1][fm - 1]);
-            seen[grid[r - 1][fm - 1]] = 1;
-        }
+        for (int x = 1; x <= 5; x++)
+            ASSERT_EQ(pt_rfm_seg11_of(r, x, x), diag[r - 1][x - 1]);
+    for (int r = 1; r <= 5; r++)
+        for (int f = 1; f <= 5; f++)
+            for (int m = 1; m <= 5; m++)
+                seen[pt_rfm_seg11_of(r, f, m)] = 1;
     for (int k = 0; k < PT_SEG11__COUNT; k++) /* all 11 reachable */
         ASSERT(seen[k]);
-    /* FM rounds down: F5 M4 → FM 4; F1 M2 → FM 1 */
-    ASSERT_EQ(pt_rfm_seg11_of(5, 5, 4), PT_SEG_CHAMPIONS);
-    ASSERT_EQ(pt_rfm_seg11_of(5, 1, 2), PT_SEG_NEW);
+    ASSERT_EQ(pt_rfm_seg11_of(5, 5, 4), Ch);
+    ASSERT_EQ(pt_rfm_seg11_of(5, 4, 3), Lo); /* high R and F, middling M: Loyal, not a grid's PL */
+    ASSERT_EQ(pt_rfm_seg11_of(5, 3, 5), NA);
+    ASSERT_EQ(pt_rfm_seg11_of(3, 3, 1), AS);
+    ASSERT_EQ(pt_rfm_seg11_of(1, 1, 5), CL); /* long gone, bought once, big spender */
+    ASSERT_EQ(pt_rfm_seg11_of(2, 3, 1), Hi); /* the codes variants disagree on: 231/241/251 */
+    ASSERT_EQ(pt_rfm_seg11_of(2, 4, 1), Hi);
+    ASSERT_EQ(pt_rfm_seg11_of(2, 5, 1), Hi);
     ASSERT_EQ(pt_rfm_seg11_of(0, 1, 1), -1);
+    ASSERT_EQ(pt_rfm_seg11_of(1, 6, 1), -1);
     ASSERT_STR_EQ(pt_rfm_segment_name(PT_RFM_MAP11, PT_SEG_CANT_LOSE_THEM, 0), "Can't Lose Them");
     ASSERT_STR_EQ(pt_rfm_segment_name(PT_RFM_MAP11, PT_SEG_CHAMPIONS, 1), "冠军客户");
+}
+
+/* --- the reference tables in ../shared/data/rfm ----------------------------------------------- */
+/* Splits a CSV line (no quoting in these files) in place into at most max fields. */
+static int split_fields(char *line, char **field, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; p && n < max; n++) {
+        field[n] = p;
+        p = strchr(p, ',');
+        if (p)
+            *p++ = 0;
+    }
+    return n;
+}
+
+/* The 11-map id of a table name: our English names, compared ignoring case and a trailing
+ * " Customers" ("Loyal Customers" is Loyal, "About To Sleep" is About to Sleep); −1 if none. */
+static int seg11_of_table_name(const char *name)
+{
+    size_t len = strlen(name), suffix = strlen(" Customers");
+    if (len > suffix && strcasecmp(name + len - suffix, " Customers") == 0)
+        len -= suffix;
+    for (int k = 0; k < PT_SEG11__COUNT; k++) {
+        const char *ours = pt_rfm_segment_name(PT_RFM_MAP11, k, 0);
+        if (strlen(ours) == len && strncasecmp(ours, name, len) == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* Every one of the 125 codes of rfm_segment_map_11seg_125codes.csv (rfm_code,R,F,M,segment)
+ * maps to the table's segment. */
+TEST(rfm_eleven_segment_map_equals_the_reference_csv_for_all_125_codes)
+{
+    const char *path = pt_test_shared("rfm/rfm_segment_map_11seg_125codes.csv");
+    if (!path)
+        SKIP("../shared/data/rfm/rfm_segment_map_11seg_125codes.csv is absent");
+    char *text = pt_test_slurp(path, NULL);
+    ASSERT(text);
+    int codes = 0, bad = 0, seen[6][6][6] = {{{0}}};
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[5];
+        if (split_fields(line, f, 5) != 5 || strcmp(f[0], "rfm_code") == 0)
+            continue;
+        int r = atoi(f[1]), fr = atoi(f[2]), m = atoi(f[3]);
+        int want = seg11_of_table_name(f[4]), ok = r >= 1 && r <= 5 && fr >= 1 && fr <= 5 && m >= 1 && m <= 5;
+        if (!ok || want < 0 || atoi(f[0]) != r * 100 + fr * 10 + m || pt_rfm_seg11_of(r, fr, m) != want) {
+            int got = pt_rfm_seg11_of(r, fr, m);
+            fprintf(stderr, "    code %s: table says %s, rfm.c says %s\n", f[0], f[4],
+                    got < 0 ? "(out of range)" : pt_rfm_segment_name(PT_RFM_MAP11, got, 0));
+            bad++;
+            continue;
+        }
+        seen[r][fr][m]++;
+        codes++;
+    }
+    free(text);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(codes, 125);
+    for (int r = 1; r <= 5; r++)
+        for (int fr = 1; fr <= 5; fr++)
+            for (int m = 1; m <= 5; m++)
+                ASSERT_EQ(seen[r][fr][m], 1);
+}
+
+/* rfm_segment_map_cn8.csv (R_high(recent),F_high,M_high,segment_zh,segment_en), end to end:
+ * for each row a member whose R, F, M are high or low as the row says — recent (1 day, mean
+ * 50.5) or not (100 days), 5 orders or 1 (mean 3), 10,000 or 100 cents (mean 5,050), one such
+ * member per row and all 8 rows present so the means are as stated — must land in the row's
+ * segment_zh. This pins the recency direction: R high = fewer days. */
+TEST(rfm_eight_class_map_equals_the_reference_csv_with_recent_as_high)
+{
+    const char *path = pt_test_shared("rfm/rfm_segment_map_cn8.csv");
+    if (!path)
+        SKIP("../shared/data/rfm/rfm_segment_map_cn8.csv is absent");
+    char *text = pt_test_slurp(path, NULL);
+    ASSERT(text);
+    struct fx_member m[8];
+    char zh[8][64];
+    int n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && n < 8; line = strtok_r(NULL, "\n", &save)) {
+        char *f[5];
+        if (split_fields(line, f, 5) != 5 || strncmp(f[0], "R_high", 6) == 0)
+            continue;
+        int rh = atoi(f[0]), fh = atoi(f[1]), mh = atoi(f[2]), k = fh ? 5 : 1;
+        int64_t total = mh ? 10000 : 100, last = ASOF - (rh ? 1 : 100) * (int64_t)DAY;
+        m[n] = (struct fx_member){.id = n + 1, .consent = ANALYTICS, .n = k};
+        for (int o = 0; o < k; o++)
+            m[n].o[o] = (struct fx_order){last - (int64_t)(k - 1 - o) * 3600, total / k, 0};
+        snprintf(zh[n], sizeof zh[n], "%s", f[3]);
+        n++;
+    }
+    free(text);
+    ASSERT_EQ(n, 8);
+    pt_snapshot *s = fx_snapshot(m, 8);
+    pt_rfm r;
+    ASSERT_OK(compute(&r, s, 0, PT_RFM_SUM, 1));
+    int seen[PT_SEG8__COUNT] = {0};
+    for (int i = 0; i < 8; i++) {
+        ASSERT_STR_EQ(pt_rfm_segment_name(PT_RFM_MAP8, r.rows[i].seg8, 1), zh[i]);
+        ASSERT_EQ(pt_rfm_seg8_of(r.rows[i].hl), r.rows[i].seg8);
+        seen[r.rows[i].seg8]++;
+    }
+    for (int k = 0; k < PT_SEG8__COUNT; k++)
+        ASSERT_EQ(seen[k], 1);
+    pt_rfm_free(&r);
+    pt_snapshot_free(s);
 }
 
 /* Consent and erasure, a 30-day window:

@@ -45,11 +45,11 @@ enum pt_rfm_monetary {
 };
 
 enum pt_rfm_map {
-    PT_RFM_MAP11 = 11, /* R score × FM score grid, 11 named segments */
+    PT_RFM_MAP11 = 11, /* R-F-M score code (125 codes) → 11 named segments */
     PT_RFM_MAP8 = 8,   /* R/F/M above or below the mean: 重要价值客户 … 一般挽留客户 */
 };
 
-/* Segments of the 11 map (ids 0..10) — docs/rfm.md has the grid. */
+/* Segments of the 11 map (ids 0..10) — docs/rfm.md has the table of the 125 codes. */
 enum pt_rfm_seg11 {
     PT_SEG_CHAMPIONS = 0,
     PT_SEG_LOYAL,
@@ -153,8 +153,9 @@ typedef struct pt_rfm_segment {
  * written to out[PT_RFM_SEGMENTS_MAX], or PT_EINVAL for an unknown map. */
 int pt_rfm_segments(const pt_rfm *r, int map, pt_rfm_segment *out);
 
-/* The 11-map segment of scores r, f, m (each 1–5): the grid cell [r][⌊(f + m)/2⌋]; −1 when a
- * score is out of range. The 8-map segment of hl bits (0–7). */
+/* The 11-map segment of scores r, f, m (each 1–5): the entry for code "rfm" in the 125-code
+ * table (../shared/data/rfm/rfm_segment_map_11seg_125codes.csv); −1 when a score is out of
+ * range. The 8-map segment of hl bits (0–7), as in ../shared/data/rfm/rfm_segment_map_cn8.csv. */
 int pt_rfm_seg11_of(int r, int f, int m);
 int pt_rfm_seg8_of(int hl);
 /* The segment of row in map (enum pt_rfm_map). */
