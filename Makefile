@@ -7,7 +7,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 BUILD    ?= build/release
 SAN      ?= 0
-PKGS     := sqlite3 libsodium jansson libpq icu-i18n icu-uc
+PKGS     := sqlite3 libsodium jansson libpq icu-i18n icu-uc gsl
 VERSION  := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +35,7 @@ LIB_A    := $(BUILD)/lib/libpatron.a
 LIB_SO   := $(BUILD)/lib/libpatron.so.0
 BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
-BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench
+BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 

@@ -66,6 +66,7 @@ int cmd_referral(int argc, char **argv);
 int cmd_checkin(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
+int cmd_clv(int argc, char **argv);
 int cmd_lifecycle(int argc, char **argv);
 
 #endif

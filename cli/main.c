@@ -27,6 +27,7 @@ static const struct cli_cmd commands[] = {
     {"checkin", cmd_checkin, "points and growth for a daily check-in, a review or a share"},
     {"rfm", cmd_rfm, "recency, frequency, monetary value, scores and segment per member"},
     {"segments", cmd_segments, "RFM segment summary: members, revenue and averages per segment"},
+    {"clv", cmd_clv, "lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma fits and per-member scores"},
     {"lifecycle", cmd_lifecycle, "lifecycle stage per member, stage counts by month, transition matrix"},
 };
 

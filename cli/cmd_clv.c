@@ -1,0 +1,276 @@
+/* cmd_clv.c — `patron clv fit` (BG/NBD, Pareto/NBD or Gamma-Gamma parameters by maximum
+ * likelihood) and `patron clv score` (per member P(alive), expected purchases, expected spend
+ * and discounted CLV). Thin over clv.h: parse flags, load the snapshot, summarise as of the
+ * calibration end, fit, print as text, --json or --csv. Members without analytics consent and
+ * erased members are in neither the fit nor the output (counted in "anonymous").
+ *
+ * DATE is YYYY-MM-DD in the tenant's time zone (that day's start) or @EPOCH; orders strictly
+ * before it count; time unit weeks. Money is printed in cents.
+ */
+#include "cli.h"
+#include "patron/clv.h"
+#include "patron/config.h"
+#include "patron/error.h"
+#include "patron/member.h"
+#include "patron/snapshot.h"
+#include "patron/tz.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OUT_TEXT, OUT_JSON, OUT_CSV };
+
+struct clv_args {
+    const char *as_of;
+    int         model, out, threads;
+    double      horizon, discount;
+};
+
+static void clv_usage(void)
+{
+    printf("usage: patron clv fit   [--as-of DATE] [--model bgnbd|pareto|gg] [--json] [--threads N]\n"
+           "       patron clv score [--as-of DATE] [--model bgnbd|pareto] [--horizon-months N]\n"
+           "                        [--discount-annual RATE] [--json|--csv] [--threads N]\n"
+           "\n"
+           "Customer lifetime value from the members' paid orders before DATE (the end of the\n"
+           "calibration period), in weeks; purchases on one day count as one transaction.\n"
+           "\n"
+           "  fit    maximum-likelihood parameters (BG/NBD r, alpha, a, b; Pareto/NBD r, alpha, s,\n"
+           "         beta; Gamma-Gamma p, q, gamma with gamma in cents), log-likelihood, members used\n"
+           "  score  per member: P(alive), expected purchases in the horizon, expected spend per\n"
+           "         purchase and over the horizon, and CLV (cents, discounted monthly)\n"
+           "\n"
+           "  --as-of DATE            YYYY-MM-DD in the tenant's time zone or @EPOCH (default now)\n"
+           "  --model M               purchase model (default bgnbd); fit also takes gg\n"
+           "  --horizon-months N      CLV horizon in whole months (default 12)\n"
+           "  --discount-annual RATE  annual discount rate, e.g. 0.1 (default), compounded monthly\n"
+           "  --json, --csv           machine-readable output\n"
+           "  --threads N             worker threads (default: one per core)\n"
+           "\n"
+           "Members without analytics consent and erased members are left out. Formulas and\n"
+           "sources: docs/clv.md.\n");
+}
+
+static int parse_number(const char *s, double *v, double lo)
+{
+    char *end;
+    *v = strtod(s, &end);
+    return *end || end == s || !(*v >= lo) ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct clv_args *a, int score)
+{
+    static const struct option opts[] = {
+        {"as-of", required_argument, 0, 'a'},           {"model", required_argument, 0, 'm'},
+        {"horizon-months", required_argument, 0, 'H'},  {"discount-annual", required_argument, 0, 'D'},
+        {"json", no_argument, 0, 'j'},                  {"csv", no_argument, 0, 'c'},
+        {"threads", required_argument, 0, 't'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    *a = (struct clv_args){.model = PT_CLV_BGNBD, .out = OUT_TEXT, .horizon = 12, .discount = 0.10};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a': a->as_of = optarg; break;
+        case 'm':
+            a->model = pt_clv_model_of(optarg);
+            if (!a->model || (score && a->model == PT_CLV_GG)) {
+                cli_error("--model takes bgnbd or pareto%s", score ? "" : " or gg");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'H':
+            if (parse_number(optarg, &a->horizon, 1) || a->horizon != floor(a->horizon) || a->horizon > 1200) {
+                cli_error("--horizon-months takes a whole number of months from 1 to 1200");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'D':
+            if (parse_number(optarg, &a->discount, 0) || a->discount > 10) {
+                cli_error("--discount-annual takes a rate from 0 to 10 (0.1 = 10 %%)");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'j': a->out = OUT_JSON; break;
+        case 'c': a->out = score ? OUT_CSV : OUT_JSON; break;
+        case 't': a->threads = atoi(optarg); break;
+        case 'h': clv_usage(); return -1;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("clv %s takes no arguments (see patron clv --help)", score ? "score" : "fit");
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* DATE (the tenant's zone, start of the day) or @EPOCH → UTC epoch s. */
+static int parse_as_of(pt_db *db, const char *s, int64_t *t)
+{
+    const pt_config *cfg = pt_db_config(db);
+    char *end;
+    if (s[0] == '@') {
+        *t = strtoll(s + 1, &end, 10);
+        return *end || end == s + 1 ? EXIT_USAGE : EXIT_OK;
+    }
+    pt_civil c = {0};
+    char extra;
+    if (sscanf(s, "%d-%d-%d%c", &c.year, &c.month, &c.day, &extra) != 3)
+        return EXIT_USAGE;
+    if (pt_tz_utc(cfg->timezone, &c, t) == PT_OK)
+        return EXIT_OK;
+    if (pt_tz_utc("UTC", &c, t) != PT_OK)
+        return EXIT_USAGE;
+    *t -= cfg->tz_offset_s;
+    return EXIT_OK;
+}
+
+/* Loads the snapshot and summarises it as of --as-of. */
+static int summarise(pt_db *db, const struct clv_args *a, pt_clv_summary *s)
+{
+    int64_t end = pt_db_now(db);
+    if (a->as_of && parse_as_of(db, a->as_of, &end)) {
+        cli_error("'%s' is not a date (YYYY-MM-DD in %s, or @EPOCH)", a->as_of, pt_db_config(db)->timezone);
+        return EXIT_USAGE;
+    }
+    pt_store *st = pt_db_store(db);
+    pt_snapshot *snap = NULL;
+    int rc = pt_snapshot_load(&snap, st, NULL, NULL);
+    if (rc) {
+        cli_error("loading the snapshot: %s (%s)", pt_store_errmsg(st), pt_strerror(rc));
+        return cli_exit_for(rc);
+    }
+    rc = pt_clv_summary_from_snapshot(s, snap, end, 7, pt_db_config(db)->tz_offset_s);
+    pt_snapshot_free(snap);
+    if (rc) {
+        cli_error("clv: %s", pt_strerror(rc));
+        return cli_exit_for(rc);
+    }
+    return EXIT_OK;
+}
+
+static int fit(const pt_clv_summary *s, int model, int threads, pt_clv_fit *f)
+{
+    pt_clv_fit_opts o;
+    pt_clv_fit_opts_init(&o, model);
+    o.threads = threads;
+    int rc = pt_clv_fit_model(f, s, &o);
+    if (rc == PT_ENOTFOUND)
+        cli_error("clv: no member qualifies for %s (Gamma-Gamma needs repeat purchases)", pt_clv_model_name(model));
+    else if (rc)
+        cli_error("clv: fitting %s: %s", pt_clv_model_name(model), pt_strerror(rc));
+    return rc ? cli_exit_for(rc) : EXIT_OK;
+}
+
+static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_fit *f)
+{
+    if (a->out == OUT_JSON) {
+        printf("{\"model\":\"%s\",\"unit\":\"week\",\"calibration_end\":%lld,\"params\":{", pt_clv_model_name(f->model),
+               (long long)s->end);
+        for (int k = 0; k < f->nparams; k++)
+            printf("%s\"%s\":%.9g", k ? "," : "", pt_clv_param_name(f->model, k), f->param[k]);
+        printf("},\"log_likelihood\":%.6f,\"members_used\":%zu,\"distinct_rows\":%zu,\"members_without_orders\":%zu,"
+               "\"anonymous\":%zu,\"iterations\":%d,\"converged\":%s,\"threads\":%d,\"fit_seconds\":%.3f}\n",
+               f->log_likelihood, f->n_used, f->n_distinct, s->no_history, s->anon, f->iterations,
+               f->converged ? "true" : "false", f->threads, f->seconds);
+        return;
+    }
+    printf("model %s (time unit: week%s)\n", pt_clv_model_name(f->model), f->model == PT_CLV_GG ? ", gamma in cents" : "");
+    for (int k = 0; k < f->nparams; k++)
+        printf("  %-6s %.6g\n", pt_clv_param_name(f->model, k), f->param[k]);
+    printf("log-likelihood %.4f over %s members (%s distinct rows), %d iterations%s, %.2f s\n", f->log_likelihood,
+           cli_num((int64_t)f->n_used), cli_num((int64_t)f->n_distinct), f->iterations,
+           f->converged ? "" : " (not converged)", f->seconds);
+    printf("%s members without a paid order before the end and %s anonymous members are not used\n",
+           cli_num((int64_t)s->no_history), cli_num((int64_t)s->anon));
+}
+
+static void print_scores(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_row *rows)
+{
+    if (a->out == OUT_JSON)
+        printf("{\"model\":\"%s\",\"horizon_months\":%g,\"discount_annual\":%g,\"members\":[", pt_clv_model_name(a->model),
+               a->horizon, a->discount);
+    else if (a->out == OUT_CSV)
+        printf("member,p_alive,expected_purchases,avg_spend_cents,spend_cents,clv_cents\n");
+    else
+        printf("%-12s %7s %10s %14s %14s %14s\n", "member", "P(alive)", "purchases", "per purchase", "spend", "CLV");
+    for (size_t i = 0; i < s->n; i++) {
+        const pt_clv_row *w = &rows[i];
+        char no[PT_MEMBER_NO_MAX];
+        pt_member_no_for_id(w->member_id, no);
+        if (a->out == OUT_JSON)
+            printf("%s{\"member\":\"%s\",\"p_alive\":%.6f,\"expected_purchases\":%.6f,\"avg_spend_cents\":%lld,"
+                   "\"spend_cents\":%lld,\"clv_cents\":%lld}",
+                   i ? "," : "", no, w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
+                   (long long)w->spend_cents, (long long)w->clv_cents);
+        else if (a->out == OUT_CSV)
+            printf("%s,%.6f,%.6f,%lld,%lld,%lld\n", no, w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
+                   (long long)w->spend_cents, (long long)w->clv_cents);
+        else
+            printf("%-12s %7.3f %10.3f %14s %14s %14s\n", no, w->p_alive, w->expected_purchases,
+                   cli_money(w->avg_spend_cents), cli_money(w->spend_cents), cli_money(w->clv_cents));
+    }
+    if (a->out == OUT_JSON)
+        printf("]}\n");
+}
+
+static int score(const struct clv_args *a, const pt_clv_summary *s)
+{
+    pt_clv_fit tx, gg;
+    int rc = fit(s, a->model, a->threads, &tx);
+    if (rc == EXIT_OK)
+        rc = fit(s, PT_CLV_GG, a->threads, &gg);
+    if (rc)
+        return rc;
+    pt_clv_score_opts o;
+    pt_clv_score_opts_init(&o);
+    o.horizon_months = a->horizon;
+    o.discount_annual = a->discount;
+    o.threads = a->threads;
+    pt_clv_row *rows = NULL;
+    rc = pt_clv_score(&rows, s, &tx, &gg, &o);
+    if (rc) {
+        cli_error("clv: scoring: %s", pt_strerror(rc));
+        return cli_exit_for(rc);
+    }
+    print_scores(a, s, rows);
+    free(rows);
+    return EXIT_OK;
+}
+
+int cmd_clv(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        clv_usage();
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    int is_score = strcmp(argv[1], "score") == 0;
+    if (!is_score && strcmp(argv[1], "fit") != 0) {
+        cli_error("unknown clv command '%s' (fit or score)", argv[1]);
+        return EXIT_USAGE;
+    }
+    struct clv_args a;
+    int rc = parse_args(argc - 1, argv + 1, &a, is_score);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    pt_db *db = cli_open();
+    if (!db)
+        return EXIT_STORE;
+    pt_clv_summary s = {0};
+    rc = summarise(db, &a, &s);
+    if (rc == EXIT_OK && is_score) {
+        rc = score(&a, &s);
+    } else if (rc == EXIT_OK) {
+        pt_clv_fit f;
+        rc = fit(&s, a.model, a.threads, &f);
+        if (rc == EXIT_OK)
+            print_fit(&a, &s, &f);
+    }
+    pt_clv_summary_free(&s);
+    pt_db_close(db);
+    return rc;
+}
