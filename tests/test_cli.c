@@ -212,7 +212,8 @@ TEST(cli_bad_input_files_give_clear_errors_and_reject_files_never_a_crash)
 TEST(cli_every_command_has_help)
 {
     const char *cmds[] = {"init",  "import", "member", "quality", "overview", "demo",     "demo-data", "programme",
-                          "points", "tier",  "audit",  "store",   "reward",   "coupon", "referral",  "checkin"};
+                          "points", "tier",  "audit",  "store",   "reward",   "coupon", "referral",  "checkin",
+                          "rfm",    "segments", "lifecycle", "clv"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *out = NULL;
         ASSERT_EQ(pt_test_run(&out, "'%s' %s --help", BIN, cmds[i]), 0);
