@@ -10,7 +10,8 @@
  *     growth value; pt_ledger_credit writes them (ledger key "activity:<key>").
  * The context for caps counts the member's activity entries of the kind today and in total
  * (rule_today, rule_member_total) and every credit today (earned_today); a rule's store-wide
- * budget is not counted here (rule_total = 0): budgets apply to order rules.
+ * budget is read under its row lock (rule_budgets, as for order rules) and what the activity
+ * gave is added to it in the same transaction.
  */
 #include "reward_int.h"
 #include "patron/error.h"
@@ -171,12 +172,15 @@ static int evaluate(struct rw_op *o, struct activity_arg *a, int64_t today, int 
         ctx->tier = o->has_acct ? pt_programme_tier_index(&l->prog, o->acct.tier) : 0;
         ctx->tier = ctx->tier < 0 ? 0 : ctx->tier;
         ctx->earned_today = h.earned_today;
-        for (int i = 0; i < l->prog.nrules; i++)
+        for (int i = 0; rc == PT_OK && i < l->prog.nrules; i++)
             if (l->prog.rules[i].kind == a->kind) {
                 ctx->rule_today[i] = h.kind_today;
                 ctx->rule_member_total[i] = h.kind_total;
+                if (l->prog.rules[i].budget > 0 &&
+                    (rc = pt_store_rule_budget_get(l->s, l->prog.rules[i].code, 1, &ctx->rule_total[i])))
+                    rc = pt__reward_store_error(l, rc);
             }
-        if ((rc = pt_rules_evaluate_activity(&l->prog, ctx, a->kind, *streak, er)))
+        if (rc == PT_OK && (rc = pt_rules_evaluate_activity(&l->prog, ctx, a->kind, *streak, er)))
             pt__ledger_error(l, rc, "the %s cannot be evaluated", h.ref);
     }
     free(h.days);
@@ -194,6 +198,11 @@ static int credit(struct rw_op *o, struct activity_arg *a, const pt_earn_result 
     int rc = pt_ledger_credit(o->l, o->member_id, er->total_points, er->total_growth, &lr, &res);
     if (rc == PT_OK && res.replayed)
         return pt__ledger_error(o->l, PT_ECONFLICT, "ledger key %s was already used by another write", key);
+    const pt_programme *p = &o->l->prog;
+    for (int i = 0; rc == PT_OK && i < p->nrules; i++) /* what the activity took from budgets */
+        if (p->rules[i].budget > 0 && er->rule_points[i] > 0 &&
+            (rc = pt_store_rule_budget_add(o->l->s, p->rules[i].code, er->rule_points[i])))
+            rc = pt__reward_store_error(o->l, rc);
     r->points = er->total_points;
     r->growth = er->total_growth;
     r->entry_id = res.entry_id;

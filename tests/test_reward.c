@@ -666,3 +666,41 @@ REWARD_TEST(referral_from_the_same_address_is_held_for_review)
     ASSERT_EQ(ref.state, PT_REFERRAL_PENDING);
     teardown(&f);
 }
+
+/* A check-in campaign with a budget of 12 points over everyone: two members checking in on
+ * two days get 5, 5, then 2 (what is left), then 0; the budget row shows 12 given. */
+REWARD_TEST(checkin_budget_is_shared_by_all_members_and_never_overspent)
+{
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be), 0);
+    pt_ledger_close(f.l);
+    for (int i = 0; i < f.p.nrules; i++)
+        if (f.p.rules[i].kind == PT_RULE_CHECKIN) {
+            f.p.rules[i].budget = 12;
+            f.p.rules[i].streak_points = 0;
+        }
+    ASSERT_OK(pt_ledger_open(&f.l, f.db, &f.p));
+    int64_t a = f.m, b = member(&f, "13900000001");
+    pt_activity_result r;
+    int64_t got[4];
+    ASSERT_OK(checkin(&f, sh(2025, 6, 1) + 12 * 3600, "a1", &r));
+    got[0] = r.points;
+    f.m = b;
+    ASSERT_OK(checkin(&f, sh(2025, 6, 1) + 13 * 3600, "b1", &r));
+    got[1] = r.points;
+    f.m = a;
+    ASSERT_OK(checkin(&f, sh(2025, 6, 2) + 12 * 3600, "a2", &r));
+    got[2] = r.points;
+    f.m = b;
+    ASSERT_OK(checkin(&f, sh(2025, 6, 2) + 13 * 3600, "b2", &r));
+    got[3] = r.points;
+    ASSERT_EQ(got[0], 5);
+    ASSERT_EQ(got[1], 5);
+    ASSERT_EQ(got[2], 2);
+    ASSERT_EQ(got[3], 0);
+    int64_t given = -1;
+    ASSERT_OK(pt_store_rule_budget_get(pt_db_store(f.db), "checkin", 0, &given));
+    ASSERT_EQ(given, 12);
+    ASSERT_OK(all_verify(&f));
+    teardown(&f);
+}
