@@ -68,5 +68,9 @@ int cmd_rfm(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_clv(int argc, char **argv);
 int cmd_lifecycle(int argc, char **argv);
+int cmd_kpi(int argc, char **argv);
+int cmd_cohorts(int argc, char **argv);
+int cmd_nps(int argc, char **argv);
+int cmd_trends(int argc, char **argv);
 
 #endif

@@ -29,6 +29,10 @@ static const struct cli_cmd commands[] = {
     {"segments", cmd_segments, "RFM segment summary: members, revenue and averages per segment"},
     {"clv", cmd_clv, "lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma fits and per-member scores"},
     {"lifecycle", cmd_lifecycle, "lifecycle stage per member, stage counts by month, transition matrix"},
+    {"kpi", cmd_kpi, "loyalty KPIs of a period against the one before: active, AOV, repurchase, churn"},
+    {"cohorts", cmd_cohorts, "retention by first-purchase month (cohort matrix)"},
+    {"nps", cmd_nps, "net promoter score of a survey, with promoters, passives and detractors"},
+    {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
 };
 
 static void usage(FILE *out)

@@ -242,6 +242,8 @@ FWD(int, conflict_scan, (pt_store *s, pt_conflict_cb cb, void *ud), (s, cb, ud))
 FWD(int, stats_get, (pt_store *s, pt_store_stats *out), (s, out))
 FWD(int, order_columns, (pt_store *s, pt_order_columns_cb cb, void *ud), (s, cb, ud))
 FWD(int, member_columns, (pt_store *s, pt_member_columns_cb cb, void *ud), (s, cb, ud))
+FWD(int, survey_columns, (pt_store *s, pt_survey_columns_cb cb, void *ud), (s, cb, ud))
+FWD(int, account_columns, (pt_store *s, pt_account_columns_cb cb, void *ud), (s, cb, ud))
 
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
 {
@@ -257,6 +259,24 @@ int pt__member_columns_flush(struct pt_member_columns_buf *b, pt_member_columns_
     if (b->n == 0)
         return PT_OK;
     pt_member_columns c = {b->n, b->id, b->registered_at, b->merged_into, b->status, b->consent};
+    b->n = 0;
+    return cb(ud, &c);
+}
+
+int pt__survey_columns_flush(struct pt_survey_columns_buf *b, pt_survey_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_survey_columns c = {b->n, b->member_id, (const char(*)[PT_LABEL_MAX])b->survey, b->at, b->score};
+    b->n = 0;
+    return cb(ud, &c);
+}
+
+int pt__account_columns_flush(struct pt_account_columns_buf *b, pt_account_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_account_columns c = {b->n, b->member_id, b->balance, b->pending, (const char(*)[PT_LABEL_MAX])b->tier};
     b->n = 0;
     return cb(ud, &c);
 }

@@ -131,6 +131,8 @@ struct pt_store_ops {
     int (*stats_get)(pt_store *s, pt_store_stats *out);
     int (*order_columns)(pt_store *s, pt_order_columns_cb cb, void *ud);
     int (*member_columns)(pt_store *s, pt_member_columns_cb cb, void *ud);
+    int (*survey_columns)(pt_store *s, pt_survey_columns_cb cb, void *ud);
+    int (*account_columns)(pt_store *s, pt_account_columns_cb cb, void *ud);
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
@@ -169,6 +171,29 @@ struct pt_member_columns_buf {
 int pt__member_columns_flush(struct pt_member_columns_buf *b, pt_member_columns_cb cb, void *ud);
 int pt__sq_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
 int pt__pg_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
+/* Column batches for pt_store_survey_columns, likewise. */
+struct pt_survey_columns_buf {
+    int64_t member_id[PT_COLUMNS_BATCH];
+    char    survey[PT_COLUMNS_BATCH][PT_LABEL_MAX];
+    int64_t at[PT_COLUMNS_BATCH];
+    int32_t score[PT_COLUMNS_BATCH];
+    size_t  n;
+};
+int pt__survey_columns_flush(struct pt_survey_columns_buf *b, pt_survey_columns_cb cb, void *ud);
+int pt__sq_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud);
+int pt__pg_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud);
+/* Column batches for pt_store_account_columns, likewise. */
+_Static_assert(PT_CODE_MAX <= PT_LABEL_MAX, "a tier code fits an account column");
+struct pt_account_columns_buf {
+    int64_t member_id[PT_COLUMNS_BATCH];
+    int64_t balance[PT_COLUMNS_BATCH];
+    int64_t pending[PT_COLUMNS_BATCH];
+    char    tier[PT_COLUMNS_BATCH][PT_LABEL_MAX];
+    size_t  n;
+};
+int pt__account_columns_flush(struct pt_account_columns_buf *b, pt_account_columns_cb cb, void *ud);
+int pt__sq_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
+int pt__pg_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
 
 /* The SQLite backend: path is a file name (created if missing). */
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);

@@ -1,13 +1,15 @@
-/* store_pg_columns.c — bulk column reads for analytics on PostgreSQL: pt_store_order_columns
- * and pt_store_member_columns, each one `COPY (SELECT …) TO STDOUT (FORMAT binary)` parsed
+/* store_pg_columns.c — bulk column reads for analytics on PostgreSQL: pt_store_order_columns,
+ * pt_store_member_columns, pt_store_survey_columns and pt_store_account_columns, each one `COPY (SELECT …) TO STDOUT (FORMAT binary)` parsed
  * straight into column batches by one shared stream reader (copy_rows).
  *
  * Binary COPY: an 11-byte signature, a 32-bit flags word and a 32-bit header-extension length
  * (then that many bytes); then per row a 16-bit field count followed by, per field, a 32-bit
  * length (−1 for NULL) and the value in network byte order; −1 as field count ends the data.
  * libpq hands back one row (the first with the header) per PQgetCopyData call. The columns
- * selected are NOT NULL bigints and integers (nullable ones go through coalesce), so every
- * field is checked for its exact size against the stream's layout.
+ * selected are NOT NULL bigints, integers and short texts (nullable ones go through coalesce), so
+ * every integer field is checked for its exact size against the stream's layout; a text field
+ * (size 0 in the layout) is the raw UTF-8 bytes, without a terminating NUL, of at most
+ * PT_LABEL_MAX − 1 bytes here — it points into libpq's row buffer, valid only during row().
  */
 #include "store_pg_int.h"
 #include "patron/error.h"
@@ -22,7 +24,23 @@
     "COPY (SELECT id, registered_at, coalesce(merged_into, 0), status, consent FROM members"   \
     " ORDER BY id) TO STDOUT (FORMAT binary)"
 
+#define SURVEYS_SQL                                                                            \
+    "COPY (SELECT member_id, survey, at, score FROM surveys ORDER BY member_id, at, id)"       \
+    " TO STDOUT (FORMAT binary)"
+
+#define ACCOUNTS_SQL                                                                           \
+    "COPY (SELECT member_id, balance, pending, tier FROM accounts ORDER BY member_id)"         \
+    " TO STDOUT (FORMAT binary)"
+
 #define MAX_FIELDS 8
+#define TEXT_MAX   (PT_LABEL_MAX - 1) /* longest text field accepted, bytes */
+
+/* One parsed row: v[i] for integer fields (sign-extended); text[i], len[i] for text fields. */
+struct copy_row {
+    int64_t              v[MAX_FIELDS];
+    const unsigned char *text[MAX_FIELDS];
+    uint32_t             len[MAX_FIELDS];
+};
 
 static const char SIGNATURE[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
 
@@ -31,8 +49,8 @@ static const char SIGNATURE[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '
 struct copy_stream {
     const char     *sql, *doing;
     int             nfields;
-    const uint32_t *sizes; /* [nfields] 8 (bigint) or 4 (integer) */
-    int           (*row)(void *ud, const int64_t *v);
+    const uint32_t *sizes; /* [nfields] 8 (bigint), 4 (integer) or 0 (text) */
+    int           (*row)(void *ud, const struct copy_row *r);
     int           (*finish)(void *ud);
     void           *ud;
 };
@@ -49,7 +67,7 @@ static int64_t be64(const unsigned char *p)
 
 /* One row of the stream's layout into v. Returns 1 at the trailer, 0 for a row, −1 when the
  * bytes are not what was asked for. */
-static int parse_row(const unsigned char *p, size_t n, const struct copy_stream *cs, int64_t *v)
+static int parse_row(const unsigned char *p, size_t n, const struct copy_stream *cs, struct copy_row *r)
 {
     if (n < 2)
         return -1;
@@ -61,9 +79,19 @@ static int parse_row(const unsigned char *p, size_t n, const struct copy_stream 
     size_t off = 2;
     for (int i = 0; i < cs->nfields; i++) {
         uint32_t sz = cs->sizes[i];
-        if (off + 4 > n || be32(p + off) != sz || off + 4 + sz > n)
+        if (off + 4 > n)
             return -1;
-        v[i] = sz == 8 ? be64(p + off + 4) : (int32_t)be32(p + off + 4);
+        if (sz == 0) { /* text: any length up to TEXT_MAX; −1 (NULL) is 0xffffffff and fails */
+            sz = be32(p + off);
+            if (sz > TEXT_MAX || off + 4 + sz > n)
+                return -1;
+            r->text[i] = p + off + 4;
+            r->len[i] = sz;
+        } else if (be32(p + off) != sz || off + 4 + sz > n) {
+            return -1;
+        } else {
+            r->v[i] = sz == 8 ? be64(p + off + 4) : (int32_t)be32(p + off + 4);
+        }
         off += 4 + sz;
     }
     return 0;
@@ -106,7 +134,7 @@ static int copy_rows(pt_store *s, const struct copy_stream *cs)
     }
     PQclear(res);
     int rc = PT_OK, first = 1, done = 0, len;
-    int64_t v[MAX_FIELDS];
+    struct copy_row row;
     char *buf;
     while (rc == PT_OK && !done && (len = PQgetCopyData(q->conn, &buf, 0)) > 0) {
         const unsigned char *p = (const unsigned char *)buf;
@@ -114,13 +142,13 @@ static int copy_rows(pt_store *s, const struct copy_stream *cs)
         if (first && (off = skip_header(p, (size_t)len)) < 0)
             rc = pt__store_error(s, PT_ECORRUPT, "postgres: %s: not a binary COPY stream", cs->doing);
         first = 0;
-        int r = rc ? 0 : parse_row(p + off, (size_t)(len - off), cs, v);
+        int r = rc ? 0 : parse_row(p + off, (size_t)(len - off), cs, &row);
         if (r < 0)
             rc = pt__store_error(s, PT_ECORRUPT, "postgres: %s: unexpected row layout", cs->doing);
         done = r == 1;
+        if (rc == PT_OK && r == 0) /* before PQfreemem: text fields point into buf */
+            rc = cs->row(cs->ud, &row);
         PQfreemem(buf);
-        if (rc == PT_OK && r == 0)
-            rc = cs->row(cs->ud, v);
     }
     if (rc == PT_OK)
         rc = cs->finish(cs->ud);
@@ -134,8 +162,9 @@ struct order_sink {
     void                  *ud;
 };
 
-static int order_row(void *ud, const int64_t *v)
+static int order_row(void *ud, const struct copy_row *r)
 {
+    const int64_t *v = r->v;
     struct order_sink *k = ud;
     struct pt_columns_buf *b = k->b;
     b->member_id[b->n] = v[0];
@@ -171,8 +200,9 @@ struct member_sink {
     void                         *ud;
 };
 
-static int member_row(void *ud, const int64_t *v)
+static int member_row(void *ud, const struct copy_row *r)
 {
+    const int64_t *v = r->v;
     struct member_sink *k = ud;
     struct pt_member_columns_buf *b = k->b;
     b->id[b->n] = v[0];
@@ -197,6 +227,84 @@ int pt__pg_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud)
         return PT_ENOMEM;
     k.b->n = 0;
     struct copy_stream cs = {MEMBERS_SQL, "reading member columns (COPY)", 5, sizes, member_row, member_finish, &k};
+    int rc = copy_rows(s, &cs);
+    free(k.b);
+    return rc;
+}
+
+/* --- surveys ------------------------------------------------------------------------------- */
+struct survey_sink {
+    struct pt_survey_columns_buf *b;
+    pt_survey_columns_cb          cb;
+    void                         *ud;
+};
+
+/* The name is copied out of libpq's buffer and NUL-terminated; one with a NUL byte inside
+ * (PostgreSQL text cannot hold one) would be refused by the row layout check already. */
+static int survey_row(void *ud, const struct copy_row *r)
+{
+    struct survey_sink *k = ud;
+    struct pt_survey_columns_buf *b = k->b;
+    b->member_id[b->n] = r->v[0];
+    memcpy(b->survey[b->n], r->text[1], r->len[1]);
+    b->survey[b->n][r->len[1]] = '\0';
+    b->at[b->n] = r->v[2];
+    b->score[b->n] = (int32_t)r->v[3];
+    return ++b->n == PT_COLUMNS_BATCH ? pt__survey_columns_flush(b, k->cb, k->ud) : PT_OK;
+}
+
+static int survey_finish(void *ud)
+{
+    struct survey_sink *k = ud;
+    return pt__survey_columns_flush(k->b, k->cb, k->ud);
+}
+
+int pt__pg_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud)
+{
+    static const uint32_t sizes[4] = {8, 0, 8, 4};
+    struct survey_sink k = {.b = malloc(sizeof *k.b), .cb = cb, .ud = ud};
+    if (!k.b)
+        return PT_ENOMEM;
+    k.b->n = 0;
+    struct copy_stream cs = {SURVEYS_SQL, "reading survey columns (COPY)", 4, sizes, survey_row, survey_finish, &k};
+    int rc = copy_rows(s, &cs);
+    free(k.b);
+    return rc;
+}
+
+/* --- accounts ------------------------------------------------------------------------------ */
+struct account_sink {
+    struct pt_account_columns_buf *b;
+    pt_account_columns_cb          cb;
+    void                          *ud;
+};
+
+static int account_row(void *ud, const struct copy_row *r)
+{
+    struct account_sink *k = ud;
+    struct pt_account_columns_buf *b = k->b;
+    b->member_id[b->n] = r->v[0];
+    b->balance[b->n] = r->v[1];
+    b->pending[b->n] = r->v[2];
+    memcpy(b->tier[b->n], r->text[3], r->len[3]);
+    b->tier[b->n][r->len[3]] = '\0';
+    return ++b->n == PT_COLUMNS_BATCH ? pt__account_columns_flush(b, k->cb, k->ud) : PT_OK;
+}
+
+static int account_finish(void *ud)
+{
+    struct account_sink *k = ud;
+    return pt__account_columns_flush(k->b, k->cb, k->ud);
+}
+
+int pt__pg_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud)
+{
+    static const uint32_t sizes[4] = {8, 8, 8, 0};
+    struct account_sink k = {.b = malloc(sizeof *k.b), .cb = cb, .ud = ud};
+    if (!k.b)
+        return PT_ENOMEM;
+    k.b->n = 0;
+    struct copy_stream cs = {ACCOUNTS_SQL, "reading account columns (COPY)", 4, sizes, account_row, account_finish, &k};
     int rc = copy_rows(s, &cs);
     free(k.b);
     return rc;

@@ -1,9 +1,13 @@
 /* store_sqlite_columns.c — bulk column reads for analytics on SQLite: pt_store_order_columns
  * (one prepared scan in (member_id, ordered_at, id) order through the orders_member index) and
- * pt_store_member_columns (one scan of members by id), copied into column batches. */
+ * pt_store_member_columns (one scan of members by id), pt_store_survey_columns (one scan of
+ * surveys in (member_id, at, id) order) and pt_store_account_columns (one scan of accounts by
+ * member), copied into column batches. A text column longer than PT_LABEL_MAX − 1 bytes (never
+ * written by Patron) is refused as corrupt. */
 #include "store_sqlite_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int pt__sq_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud)
 {
@@ -64,6 +68,84 @@ int pt__sq_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud)
         rc = pt__sq_fail(q, src, "reading member columns");
     if (rc == PT_OK)
         rc = pt__member_columns_flush(b, cb, ud);
+    sqlite3_finalize(st);
+    free(b);
+    return rc;
+}
+
+/* Copies text column col into out, NUL-terminated; 0 when it is NULL, too long or holds a NUL. */
+static int label(sqlite3_stmt *st, int col, char out[PT_LABEL_MAX])
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    if (!t || len >= PT_LABEL_MAX || memchr(t, 0, len))
+        return 0;
+    memcpy(out, t, len);
+    out[len] = '\0';
+    return 1;
+}
+
+/* pt_store_survey_columns: one scan of the survey answers by member then time. */
+int pt__sq_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud)
+{
+    sq_store *q = SQ(s);
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(q->db, "SELECT member_id, survey, at, score FROM surveys ORDER BY member_id, at, id",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return pt__sq_fail(q, src, "reading survey columns");
+    struct pt_survey_columns_buf *b = malloc(sizeof *b);
+    int rc = b ? PT_OK : PT_ENOMEM;
+    if (b)
+        b->n = 0;
+    while (rc == PT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!label(st, 1, b->survey[b->n])) {
+            rc = pt__store_error(s, PT_ECORRUPT, "sqlite: reading survey columns: bad survey name");
+            break;
+        }
+        b->member_id[b->n] = sqlite3_column_int64(st, 0);
+        b->at[b->n] = sqlite3_column_int64(st, 2);
+        b->score[b->n] = sqlite3_column_int(st, 3);
+        if (++b->n == PT_COLUMNS_BATCH)
+            rc = pt__survey_columns_flush(b, cb, ud);
+    }
+    if (rc == PT_OK && src != SQLITE_DONE)
+        rc = pt__sq_fail(q, src, "reading survey columns");
+    if (rc == PT_OK)
+        rc = pt__survey_columns_flush(b, cb, ud);
+    sqlite3_finalize(st);
+    free(b);
+    return rc;
+}
+
+/* pt_store_account_columns: one scan of the accounts by their primary key. */
+int pt__sq_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud)
+{
+    sq_store *q = SQ(s);
+    sqlite3_stmt *st;
+    int src = sqlite3_prepare_v2(q->db, "SELECT member_id, balance, pending, tier FROM accounts ORDER BY member_id",
+                                 -1, &st, NULL);
+    if (src != SQLITE_OK)
+        return pt__sq_fail(q, src, "reading account columns");
+    struct pt_account_columns_buf *b = malloc(sizeof *b);
+    int rc = b ? PT_OK : PT_ENOMEM;
+    if (b)
+        b->n = 0;
+    while (rc == PT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!label(st, 3, b->tier[b->n])) {
+            rc = pt__store_error(s, PT_ECORRUPT, "sqlite: reading account columns: bad tier code");
+            break;
+        }
+        b->member_id[b->n] = sqlite3_column_int64(st, 0);
+        b->balance[b->n] = sqlite3_column_int64(st, 1);
+        b->pending[b->n] = sqlite3_column_int64(st, 2);
+        if (++b->n == PT_COLUMNS_BATCH)
+            rc = pt__account_columns_flush(b, cb, ud);
+    }
+    if (rc == PT_OK && src != SQLITE_DONE)
+        rc = pt__sq_fail(q, src, "reading account columns");
+    if (rc == PT_OK)
+        rc = pt__account_columns_flush(b, cb, ud);
     sqlite3_finalize(st);
     free(b);
     return rc;

@@ -213,7 +213,7 @@ TEST(cli_every_command_has_help)
 {
     const char *cmds[] = {"init",  "import", "member", "quality", "overview", "demo",     "demo-data", "programme",
                           "points", "tier",  "audit",  "store",   "reward",   "coupon", "referral",  "checkin",
-                          "rfm",    "segments", "lifecycle", "clv"};
+                          "rfm",    "segments", "lifecycle", "clv", "kpi", "cohorts", "nps", "trends"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char *out = NULL;
         ASSERT_EQ(pt_test_run(&out, "'%s' %s --help", BIN, cmds[i]), 0);

@@ -284,4 +284,33 @@ typedef struct pt_member_columns {
 typedef int (*pt_member_columns_cb)(void *ud, const pt_member_columns *batch);
 int  pt_store_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud);
 
+/* Every survey answer's analytic columns, in (member_id, at, id) order, in batches of up to
+ * PT_COLUMNS_BATCH rows, the same way: one prepared scan on SQLite, one binary COPY on
+ * PostgreSQL. survey[i] is the survey's name (e.g. "nps"), NUL-terminated within PT_LABEL_MAX
+ * bytes; score is as imported (0–10 for NPS). Answers of merged-away members that the survivor
+ * already had stay with the merged-away member. */
+typedef struct pt_survey_columns {
+    size_t         n;
+    const int64_t *member_id;
+    const char   (*survey)[PT_LABEL_MAX];
+    const int64_t *at;    /* UTC epoch s */
+    const int32_t *score;
+} pt_survey_columns;
+typedef int (*pt_survey_columns_cb)(void *ud, const pt_survey_columns *batch);
+int  pt_store_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud);
+
+/* Every points account's analytic columns (store_ledger.h), ascending by member_id, in batches
+ * of up to PT_COLUMNS_BATCH rows, the same way. tier[i] is the current tier code ("" without
+ * one), NUL-terminated within PT_LABEL_MAX bytes (= PT_CODE_MAX). Members without ledger
+ * activity have no account row. */
+typedef struct pt_account_columns {
+    size_t         n;
+    const int64_t *member_id;
+    const int64_t *balance; /* available points */
+    const int64_t *pending; /* points in the return window */
+    const char   (*tier)[PT_LABEL_MAX];
+} pt_account_columns;
+typedef int (*pt_account_columns_cb)(void *ud, const pt_account_columns *batch);
+int  pt_store_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
+
 #endif
