@@ -539,6 +539,16 @@ static int add_today(void *ud, const pt_entry_rec *e)
 }
 
 /* The rules' context for a member at time `at`: tier, birthday, first purchase, today's earns. */
+static int has_rule(const pt_programme *p, int kind)
+{
+    for (int i = 0; i < p->nrules; i++)
+        if (p->rules[i].kind == kind)
+            return 1;
+    return 0;
+}
+
+/* Only what some rule reads is gathered: opening the birthday (a decryption), the member's
+ * orders and today's entries are per-earn work on the hot path. */
 static int earn_context(pt_ledger *l, int64_t member_id, int64_t order_id, int64_t at, const pt_account_rec *acct,
                         pt_earn_ctx *ctx)
 {
@@ -547,12 +557,17 @@ static int earn_context(pt_ledger *l, int64_t member_id, int64_t order_id, int64
     ctx->tier = acct ? pt_programme_tier_index(&l->prog, acct->tier) : 0;
     if (ctx->tier < 0)
         ctx->tier = 0;
-    ctx->birthday_month = birthday_month(l, member_id);
-    struct first_check f = {order_id, at, 0};
-    int rc = pt_store_order_list(l->s, member_id, earlier_order, &f);
-    ctx->first_purchase = !f.earlier;
+    int rc = PT_OK;
+    if (has_rule(&l->prog, PT_RULE_BIRTHDAY))
+        ctx->birthday_month = birthday_month(l, member_id);
+    if (has_rule(&l->prog, PT_RULE_FIRST_PURCHASE)) {
+        struct first_check f = {order_id, at, 0};
+        rc = pt_store_order_list(l->s, member_id, earlier_order, &f);
+        ctx->first_purchase = !f.earlier;
+    }
     struct today_sum t = {0, 0, 0};
-    if (rc == PT_OK && pt_tz_start_of(l->prog.timezone, PT_TZ_DAY, at, &t.from) == PT_OK &&
+    if (rc == PT_OK && l->prog.daily_points_cap > 0 &&
+        pt_tz_start_of(l->prog.timezone, PT_TZ_DAY, at, &t.from) == PT_OK &&
         pt_tz_end_of(l->prog.timezone, PT_TZ_DAY, at, &t.to) == PT_OK) {
         t.to++;
         rc = pt_store_entry_list(l->s, member_id, add_today, &t);
