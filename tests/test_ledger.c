@@ -564,6 +564,7 @@ LEDGER_TEST(ledger_random_operation_sequences_keep_every_invariant)
     ASSERT_GT(f.m, 0);
     unsigned seed = 12345u + (unsigned)seq;
     int64_t now = TEST_NOW, first_order = orders + 1;
+    int64_t earned[64] = {0}; /* points of the earn made at step i under key "e<i>", or 0 */
     char key[64];
     for (int i = 0; i < ops; i++) {
         int what = (int)(rand_r(&seed) % 10);
@@ -575,7 +576,9 @@ LEDGER_TEST(ledger_random_operation_sequences_keep_every_invariant)
         int rc = PT_OK;
         if (what <= 2) {
             snprintf(key, sizeof key, "e%d", i);
-            rc = earn(&f, 1 + rand_r(&seed) % 200, key, 0, &r);
+            int64_t pts = 1 + rand_r(&seed) % 200;
+            rc = earn(&f, pts, key, 0, &r);
+            earned[i] = rc == PT_OK ? pts : 0;
         } else if (what <= 4) {
             snprintf(key, sizeof key, "r%d", i);
             rc = redeem(&f, 1 + rand_r(&seed) % 150, key, &r);
@@ -604,13 +607,17 @@ LEDGER_TEST(ledger_random_operation_sequences_keep_every_invariant)
             if (rc == PT_EINVAL || rc == PT_EFUNDS)
                 rc = PT_OK; /* a zero or too large correction is refused; nothing written */
         } else if (what == 8 && i > 0) {
-            snprintf(key, sizeof key, "e%d", (int)(rand_r(&seed) % (unsigned)i)); /* a retry */
-            pt_ledger_result first;
-            int frc = earn(&f, 1, key, 0, &first);
-            ASSERT(frc == PT_OK || frc == PT_ECONFLICT || frc == PT_OK);
-            pt_ledger_account(f.l, f.m, &after);
-            if (frc == PT_ECONFLICT)
+            int j = (int)(rand_r(&seed) % (unsigned)i); /* retry an earlier earn, if any */
+            if (earned[j]) {
+                snprintf(key, sizeof key, "e%d", j);
+                pt_ledger_result again;
+                ASSERT_EQ(earn(&f, earned[j], key, 0, &again), PT_OK); /* the same request: replayed */
+                ASSERT_EQ(again.replayed, 1);
+                ASSERT_EQ(earn(&f, earned[j] + 1, key, 0, &again), PT_ECONFLICT); /* another one */
+                pt_ledger_account(f.l, f.m, &after);
                 ASSERT_EQ(after.balance, before.balance);
+                ASSERT_EQ(after.pending, before.pending);
+            }
         } else {
             pt_ledger_job_stats st;
             rc = pt_ledger_run_due(f.l, now, &st, NULL, NULL);
