@@ -6,12 +6,16 @@
  * Invariants, checked as the streams arrive (a store that broke them would make every
  * per-member analysis wrong): member ids strictly ascending; every order's member is in the
  * member stream; orders non-decreasing by member, and by time within a member; first[]
- * non-decreasing with first[nmembers] = norders. The survey stream is merge-joined the same way
- * with its own cursor into survey_first[], its names interned (a linear search from the last
- * name hit: surveys are few); the accounts likewise into the dense per-member columns, tier codes
- * interned the same way. On failure nothing is returned. */
+ * non-decreasing with first[nmembers] = norders. Each order's channel is interned as it
+ * arrives, and its id kept aside; the line stream, in the same order as the orders, is then
+ * merge-joined onto them by order id with a forward cursor, filling item_first[] (a line whose
+ * order is not ahead of the cursor breaks the layout). The survey and event streams are
+ * merge-joined onto the members the same way with their own cursors, their names interned; the
+ * accounts likewise into the dense per-member columns, tier codes interned too. Names go
+ * through the hash tables of snapshot_names.c. On failure nothing is returned. */
 #include "patron/snapshot.h"
 #include "patron/error.h"
+#include "snapshot_int.h"
 #include "patron/types.h"
 
 #include <stdlib.h>
@@ -19,37 +23,24 @@
 
 struct builder {
     pt_snapshot *snap;
-    size_t       cap_orders, cap_members, cap_surveys, cap_names, cap_tiers;
-    size_t       next;      /* first member whose first[] is not set yet */
-    size_t       snext;     /* likewise for survey_first[] */
-    size_t       last_kind; /* the name the previous answer had */
-    size_t       anext;     /* the account cursor: members before it are passed */
-    size_t       last_tier; /* the tier the previous account had */
+    size_t       cap_orders, cap_members, cap_surveys, cap_items, cap_events, cap_products;
+    size_t       next;  /* first member whose first[] is not set yet */
+    size_t       snext; /* likewise for survey_first[] */
+    size_t       enext; /* likewise for event_first[] */
+    size_t       inext; /* first order whose item_first[] is not set yet */
+    size_t       anext; /* the account cursor: members before it are passed */
+    int64_t     *oid;   /* [norders] order ids, to join the lines; freed after the load */
+    struct pt__names surveys, tiers, channels, events, products, categories;
     void       (*progress)(void *ud, int64_t rows);
     void        *ud;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return PT_OK;
-    size_t cap2 = *cap ? *cap : 4096;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *n = realloc(*p, cap2 * elem);
-    if (!n)
-        return PT_ENOMEM;
-    *p = n;
-    *cap = cap2;
-    return PT_OK;
-}
 
 /* Room for `need` entries in every array of one CSR side; *cap is updated only when all grew. */
 static int grow_all(void **arrays[], const size_t elems[], int n, size_t *cap, size_t need)
 {
     for (int i = 0; i < n; i++) {
         size_t c = *cap;
-        int rc = grow(arrays[i], &c, need, elems[i]);
+        int rc = pt__grow(arrays[i], &c, need, elems[i]);
         if (rc)
             return rc;
     }
@@ -111,9 +102,11 @@ static int take_orders(void *ud, const pt_order_columns *c)
 {
     struct builder *b = ud;
     pt_snapshot *s = b->snap;
-    void **arrays[] = {(void **)&s->order_at, (void **)&s->order_cents, (void **)&s->order_status};
-    const size_t elems[] = {sizeof *s->order_at, sizeof *s->order_cents, sizeof *s->order_status};
-    int rc = grow_all(arrays, elems, 3, &b->cap_orders, s->norders + c->n);
+    void **arrays[] = {(void **)&s->order_at, (void **)&s->order_cents, (void **)&s->order_status,
+                       (void **)&s->order_channel, (void **)&b->oid};
+    const size_t elems[] = {sizeof *s->order_at, sizeof *s->order_cents, sizeof *s->order_status,
+                            sizeof *s->order_channel, sizeof *b->oid};
+    int rc = grow_all(arrays, elems, 5, &b->cap_orders, s->norders + c->n);
     for (size_t i = 0; rc == PT_OK && i < c->n; i++) {
         size_t was = b->next;
         rc = seek_member(b, c->member_id[i]);
@@ -124,6 +117,10 @@ static int take_orders(void *ud, const pt_order_columns *c)
         s->order_at[s->norders] = c->ordered_at[i];
         s->order_cents[s->norders] = c->amount_cents[i];
         s->order_status[s->norders] = c->status[i];
+        b->oid[s->norders] = c->id[i];
+        rc = pt__names_intern(&b->channels, c->channel[i], &s->order_channel[s->norders]);
+        if (rc)
+            return rc;
         if (c->status[i] == PT_ORDER_PAID)
             s->revenue_cents += c->amount_cents[i];
         s->norders++;
@@ -133,53 +130,44 @@ static int take_orders(void *ud, const pt_order_columns *c)
     return rc;
 }
 
-static int find_name(char (*names)[PT_LABEL_MAX], size_t n, const char *name)
+/* The index of name among n fixed-width names, or −1: the finished snapshot keeps no hash. */
+static int find_name(const char *names, size_t width, size_t n, const char *name)
 {
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(names[k], name) == 0)
+    for (size_t k = 0; names && k < n; k++)
+        if (strncmp(names + k * width, name, width) == 0)
             return (int)k;
     return -1;
 }
 
 int pt_snapshot_survey_kind(const pt_snapshot *s, const char *name)
 {
-    return find_name(s->survey_names, s->nsurvey_names, name);
+    return find_name(*s->survey_names, PT_LABEL_MAX, s->nsurvey_names, name);
 }
 
-/* An interning table: the names, their count and capacity, the last one hit. */
-struct names {
-    char  (**v)[PT_LABEL_MAX];
-    size_t *n, *cap, *last;
-};
-
-/* The index of name in t, added when new. */
-static int intern(const struct names *t, const char *name, int32_t *kind)
+int pt_snapshot_event_kind(const pt_snapshot *s, const char *name)
 {
-    if (*t->last < *t->n && strcmp((*t->v)[*t->last], name) == 0) {
-        *kind = (int32_t)*t->last;
-        return PT_OK;
-    }
-    int k = find_name(*t->v, *t->n, name);
-    if (k < 0) {
-        if (*t->n == PT_SNAPSHOT_SURVEY_NAMES)
-            return PT_ETOOBIG;
-        int rc = grow((void **)t->v, t->cap, *t->n + 1, sizeof **t->v);
-        if (rc)
-            return rc;
-        memcpy((*t->v)[*t->n], name, PT_LABEL_MAX);
-        (*t->v)[*t->n][PT_LABEL_MAX - 1] = '\0';
-        k = (int)(*t->n)++;
-    }
-    *t->last = (size_t)k;
-    *kind = (int32_t)k;
-    return PT_OK;
+    return find_name(*s->event_names, PT_LABEL_MAX, s->nevent_names, name);
+}
+
+int pt_snapshot_channel(const pt_snapshot *s, const char *name)
+{
+    return find_name(*s->channel_names, PT_LABEL_MAX, s->nchannel_names, name);
+}
+
+int pt_snapshot_product(const pt_snapshot *s, const char *code)
+{
+    return find_name(*s->product_code, PT_SKU_MAX, s->nproducts, code);
+}
+
+int pt_snapshot_category(const pt_snapshot *s, const char *name)
+{
+    return find_name(*s->category_names, PT_CATEGORY_MAX, s->ncategories, name);
 }
 
 static int take_surveys(void *ud, const pt_survey_columns *c)
 {
     struct builder *b = ud;
     pt_snapshot *s = b->snap;
-    const struct names t = {&s->survey_names, &s->nsurvey_names, &b->cap_names, &b->last_kind};
     void **arrays[] = {(void **)&s->survey_at, (void **)&s->survey_score, (void **)&s->survey_kind};
     const size_t elems[] = {sizeof *s->survey_at, sizeof *s->survey_score, sizeof *s->survey_kind};
     int rc = grow_all(arrays, elems, 3, &b->cap_surveys, s->nsurveys + c->n);
@@ -191,7 +179,7 @@ static int take_surveys(void *ud, const pt_survey_columns *c)
         if (b->snext == was && s->nsurveys > s->survey_first[b->snext - 1] &&
             c->at[i] < s->survey_at[s->nsurveys - 1])
             return PT_ECORRUPT;
-        rc = intern(&t, c->survey[i], &s->survey_kind[s->nsurveys]);
+        rc = pt__names_intern(&b->surveys, c->survey[i], &s->survey_kind[s->nsurveys]);
         s->survey_at[s->nsurveys] = c->at[i];
         s->survey_score[s->nsurveys] = c->score[i];
         s->nsurveys += rc == PT_OK;
@@ -204,7 +192,6 @@ static int take_accounts(void *ud, const pt_account_columns *c)
 {
     struct builder *b = ud;
     pt_snapshot *s = b->snap;
-    const struct names t = {&s->tier_names, &s->ntier_names, &b->cap_tiers, &b->last_tier};
     int rc = PT_OK;
     for (size_t i = 0; rc == PT_OK && i < c->n; i++) {
         if (b->anext && s->member_id[b->anext - 1] >= c->member_id[i])
@@ -217,7 +204,65 @@ static int take_accounts(void *ud, const pt_account_columns *c)
         s->member_points[m] = c->balance[i];
         s->member_pending[m] = c->pending[i];
         if (c->tier[i][0])
-            rc = intern(&t, c->tier[i], &s->member_tier[m]);
+            rc = pt__names_intern(&b->tiers, c->tier[i], &s->member_tier[m]);
+    }
+    return rc;
+}
+
+static int take_events(void *ud, const pt_event_columns *c)
+{
+    struct builder *b = ud;
+    pt_snapshot *s = b->snap;
+    void **arrays[] = {(void **)&s->event_at, (void **)&s->event_kind, (void **)&s->event_value};
+    const size_t elems[] = {sizeof *s->event_at, sizeof *s->event_kind, sizeof *s->event_value};
+    int rc = grow_all(arrays, elems, 3, &b->cap_events, s->nevents + c->n);
+    for (size_t i = 0; rc == PT_OK && i < c->n; i++) {
+        size_t was = b->enext;
+        rc = seek(s, &b->enext, s->event_first, s->nevents, c->member_id[i]);
+        if (rc)
+            return rc;
+        if (b->enext == was && s->nevents > s->event_first[b->enext - 1] && c->at[i] < s->event_at[s->nevents - 1])
+            return PT_ECORRUPT;
+        rc = pt__names_intern(&b->events, c->kind[i], &s->event_kind[s->nevents]);
+        s->event_at[s->nevents] = c->at[i];
+        s->event_value[s->nevents] = c->value[i];
+        s->nevents += rc == PT_OK;
+    }
+    return rc;
+}
+
+/* Moves the order cursor to the order with id oid (the current one, or one ahead), setting
+ * item_first[] of the orders passed; PT_ECORRUPT when no order ahead has that id. */
+static int seek_order(struct builder *b, int64_t oid)
+{
+    pt_snapshot *s = b->snap;
+    if (b->inext && b->oid[b->inext - 1] == oid)
+        return PT_OK;
+    while (b->inext < s->norders && b->oid[b->inext] != oid)
+        s->item_first[b->inext++] = s->nitems;
+    if (b->inext == s->norders)
+        return PT_ECORRUPT;
+    s->item_first[b->inext++] = s->nitems;
+    return PT_OK;
+}
+
+static int take_items(void *ud, const pt_item_columns *c)
+{
+    struct builder *b = ud;
+    pt_snapshot *s = b->snap;
+    void **arrays[] = {(void **)&s->item_product, (void **)&s->item_qty, (void **)&s->item_cents};
+    const size_t elems[] = {sizeof *s->item_product, sizeof *s->item_qty, sizeof *s->item_cents};
+    int rc = grow_all(arrays, elems, 3, &b->cap_items, s->nitems + c->n);
+    for (size_t i = 0; rc == PT_OK && i < c->n; i++) {
+        rc = seek_order(b, c->order_id[i]);
+        if (rc == PT_OK)
+            rc = pt__snapshot_product(&b->products, &b->categories, &s->product_category, &b->cap_products,
+                                      c->sku[i], c->category[i], &s->item_product[s->nitems]);
+        if (rc)
+            return rc;
+        s->item_qty[s->nitems] = c->qty[i];
+        s->item_cents[s->nitems] = c->amount_cents[i];
+        s->nitems++;
     }
     return rc;
 }
@@ -270,31 +315,106 @@ void pt_snapshot_free(pt_snapshot *s)
     free(s->member_pending);
     free(s->member_tier);
     free(s->tier_names);
+    free(s->order_channel);
+    free(s->channel_names);
+    free(s->item_first);
+    free(s->item_product);
+    free(s->item_qty);
+    free(s->item_cents);
+    free(s->product_code);
+    free(s->product_name);
+    free(s->product_category);
+    free(s->category_names);
+    free(s->event_first);
+    free(s->event_at);
+    free(s->event_kind);
+    free(s->event_value);
+    free(s->event_names);
     free(s);
+}
+
+/* A zeroed CSR offsets array of n + 1 entries into *first. */
+static int offsets(size_t **first, size_t n)
+{
+    *first = calloc(n + 1, sizeof **first);
+    return *first ? PT_OK : PT_ENOMEM;
 }
 
 /* Every stream in one read transaction: one consistent state, and writers are not blocked
  * while a large store loads. */
 static int read_streams(pt_store *st, struct builder *b)
 {
+    pt_snapshot *s = b->snap;
     int rc = pt_store_begin_read(st);
     if (rc)
         return rc;
     rc = pt_store_member_columns(st, take_members, b);
-    if (rc == PT_OK && !(b->snap->first = calloc(b->snap->nmembers + 1, sizeof *b->snap->first)))
-        rc = PT_ENOMEM;
+    if (rc == PT_OK)
+        rc = offsets(&s->first, s->nmembers);
     if (rc == PT_OK)
         rc = pt_store_order_columns(st, take_orders, b);
-    if (rc == PT_OK && !(b->snap->survey_first = calloc(b->snap->nmembers + 1, sizeof *b->snap->survey_first)))
-        rc = PT_ENOMEM;
+    if (rc == PT_OK)
+        rc = offsets(&s->item_first, s->norders);
+    if (rc == PT_OK)
+        rc = pt_store_item_columns(st, take_items, b);
+    if (rc == PT_OK)
+        rc = offsets(&s->survey_first, s->nmembers);
     if (rc == PT_OK)
         rc = pt_store_survey_columns(st, take_surveys, b);
     if (rc == PT_OK)
-        rc = accounts_init(b->snap);
+        rc = offsets(&s->event_first, s->nmembers);
+    if (rc == PT_OK)
+        rc = pt_store_event_columns(st, take_events, b);
+    if (rc == PT_OK)
+        rc = accounts_init(s);
     if (rc == PT_OK)
         rc = pt_store_account_columns(st, take_accounts, b);
     int rc2 = pt_store_rollback(st);
     return rc ? rc : rc2;
+}
+
+/* Sets the CSR offsets of the rows after the last cursor position: first[next..n] = rows. */
+static void close_csr(size_t *first, size_t next, size_t n, size_t rows)
+{
+    while (next <= n)
+        first[next++] = rows;
+}
+
+static void builder_free(struct builder *b)
+{
+    free(b->oid);
+    struct pt__names *t[] = {&b->surveys, &b->tiers, &b->channels, &b->events, &b->products, &b->categories};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        pt__names_free(t[i]);
+}
+
+static void builder_init(struct builder *b, pt_snapshot *s)
+{
+    *b = (struct builder){.snap = s};
+    pt__names_init(&b->surveys, PT_LABEL_MAX, PT_SNAPSHOT_SURVEY_NAMES);
+    pt__names_init(&b->tiers, PT_LABEL_MAX, PT_SNAPSHOT_SURVEY_NAMES);
+    pt__names_init(&b->channels, PT_LABEL_MAX, PT_SNAPSHOT_SURVEY_NAMES);
+    pt__names_init(&b->events, PT_LABEL_MAX, PT_SNAPSHOT_SURVEY_NAMES);
+    pt__names_init(&b->products, PT_SKU_MAX, SIZE_MAX);
+    pt__names_init(&b->categories, PT_CATEGORY_MAX, SIZE_MAX);
+}
+
+/* The interned names become the snapshot's name columns. */
+static void take_names(struct builder *b)
+{
+    pt_snapshot *s = b->snap;
+    s->nsurvey_names = b->surveys.n;
+    s->survey_names = pt__names_take(&b->surveys);
+    s->ntier_names = b->tiers.n;
+    s->tier_names = pt__names_take(&b->tiers);
+    s->nchannel_names = b->channels.n;
+    s->channel_names = pt__names_take(&b->channels);
+    s->nevent_names = b->events.n;
+    s->event_names = pt__names_take(&b->events);
+    s->nproducts = b->products.n;
+    s->product_code = pt__names_take(&b->products);
+    s->ncategories = b->categories.n;
+    s->category_names = pt__names_take(&b->categories);
 }
 
 int pt_snapshot_load(pt_snapshot **out, pt_store *st, void (*progress)(void *ud, int64_t rows), void *ud)
@@ -303,18 +423,22 @@ int pt_snapshot_load(pt_snapshot **out, pt_store *st, void (*progress)(void *ud,
     pt_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return PT_ENOMEM;
-    struct builder b = {.snap = s, .progress = progress, .ud = ud};
+    struct builder b;
+    builder_init(&b, s);
+    b.progress = progress;
+    b.ud = ud;
     int rc = read_streams(st, &b);
     if (rc) {
+        builder_free(&b);
         pt_snapshot_free(s);
         return rc;
     }
-    while (b.next < s->nmembers)
-        s->first[b.next++] = s->norders;
-    s->first[s->nmembers] = s->norders;
-    while (b.snext < s->nmembers)
-        s->survey_first[b.snext++] = s->nsurveys;
-    s->survey_first[s->nmembers] = s->nsurveys;
+    close_csr(s->first, b.next, s->nmembers, s->norders);
+    close_csr(s->item_first, b.inext, s->norders, s->nitems);
+    close_csr(s->survey_first, b.snext, s->nmembers, s->nsurveys);
+    close_csr(s->event_first, b.enext, s->nmembers, s->nevents);
+    take_names(&b);
+    builder_free(&b);
     *out = s;
     return PT_OK;
 }

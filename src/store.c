@@ -244,12 +244,15 @@ FWD(int, order_columns, (pt_store *s, pt_order_columns_cb cb, void *ud), (s, cb,
 FWD(int, member_columns, (pt_store *s, pt_member_columns_cb cb, void *ud), (s, cb, ud))
 FWD(int, survey_columns, (pt_store *s, pt_survey_columns_cb cb, void *ud), (s, cb, ud))
 FWD(int, account_columns, (pt_store *s, pt_account_columns_cb cb, void *ud), (s, cb, ud))
+FWD(int, item_columns, (pt_store *s, pt_item_columns_cb cb, void *ud), (s, cb, ud))
+FWD(int, event_columns, (pt_store *s, pt_event_columns_cb cb, void *ud), (s, cb, ud))
 
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
 {
     if (b->n == 0)
         return PT_OK;
-    pt_order_columns c = {b->n, b->member_id, b->ordered_at, b->amount_cents, b->status};
+    pt_order_columns c = {b->n,     b->member_id, b->ordered_at,
+                          b->amount_cents, b->status, b->id, (const char(*)[PT_LABEL_MAX])b->channel};
     b->n = 0;
     return cb(ud, &c);
 }
@@ -277,6 +280,25 @@ int pt__account_columns_flush(struct pt_account_columns_buf *b, pt_account_colum
     if (b->n == 0)
         return PT_OK;
     pt_account_columns c = {b->n, b->member_id, b->balance, b->pending, (const char(*)[PT_LABEL_MAX])b->tier};
+    b->n = 0;
+    return cb(ud, &c);
+}
+
+int pt__item_columns_flush(struct pt_item_columns_buf *b, pt_item_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_item_columns c = {b->n, b->order_id, (const char(*)[PT_SKU_MAX])b->sku,
+                         (const char(*)[PT_CATEGORY_MAX])b->category, b->qty, b->amount_cents};
+    b->n = 0;
+    return cb(ud, &c);
+}
+
+int pt__event_columns_flush(struct pt_event_columns_buf *b, pt_event_columns_cb cb, void *ud)
+{
+    if (b->n == 0)
+        return PT_OK;
+    pt_event_columns c = {b->n, b->member_id, (const char(*)[PT_LABEL_MAX])b->kind, b->at, b->value};
     b->n = 0;
     return cb(ud, &c);
 }

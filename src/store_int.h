@@ -133,6 +133,8 @@ struct pt_store_ops {
     int (*member_columns)(pt_store *s, pt_member_columns_cb cb, void *ud);
     int (*survey_columns)(pt_store *s, pt_survey_columns_cb cb, void *ud);
     int (*account_columns)(pt_store *s, pt_account_columns_cb cb, void *ud);
+    int (*item_columns)(pt_store *s, pt_item_columns_cb cb, void *ud);
+    int (*event_columns)(pt_store *s, pt_event_columns_cb cb, void *ud);
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
@@ -153,6 +155,8 @@ struct pt_columns_buf {
     int64_t ordered_at[PT_COLUMNS_BATCH];
     int64_t amount_cents[PT_COLUMNS_BATCH];
     int32_t status[PT_COLUMNS_BATCH];
+    int64_t id[PT_COLUMNS_BATCH];
+    char    channel[PT_COLUMNS_BATCH][PT_LABEL_MAX];
     size_t  n;
 };
 /* Hands the filled batch to cb and empties it. */
@@ -194,6 +198,29 @@ struct pt_account_columns_buf {
 int pt__account_columns_flush(struct pt_account_columns_buf *b, pt_account_columns_cb cb, void *ud);
 int pt__sq_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
 int pt__pg_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
+/* Column batches for pt_store_item_columns, likewise. */
+struct pt_item_columns_buf {
+    int64_t order_id[PT_COLUMNS_BATCH];
+    char    sku[PT_COLUMNS_BATCH][PT_SKU_MAX];
+    char    category[PT_COLUMNS_BATCH][PT_CATEGORY_MAX];
+    int64_t qty[PT_COLUMNS_BATCH];
+    int64_t amount_cents[PT_COLUMNS_BATCH];
+    size_t  n;
+};
+int pt__item_columns_flush(struct pt_item_columns_buf *b, pt_item_columns_cb cb, void *ud);
+int pt__sq_item_columns(pt_store *s, pt_item_columns_cb cb, void *ud);
+int pt__pg_item_columns(pt_store *s, pt_item_columns_cb cb, void *ud);
+/* Column batches for pt_store_event_columns, likewise. */
+struct pt_event_columns_buf {
+    int64_t member_id[PT_COLUMNS_BATCH];
+    char    kind[PT_COLUMNS_BATCH][PT_LABEL_MAX];
+    int64_t at[PT_COLUMNS_BATCH];
+    int64_t value[PT_COLUMNS_BATCH];
+    size_t  n;
+};
+int pt__event_columns_flush(struct pt_event_columns_buf *b, pt_event_columns_cb cb, void *ud);
+int pt__sq_event_columns(pt_store *s, pt_event_columns_cb cb, void *ud);
+int pt__pg_event_columns(pt_store *s, pt_event_columns_cb cb, void *ud);
 
 /* The SQLite backend: path is a file name (created if missing). */
 int pt__store_sqlite_open(pt_store **out, const char *path, char *errmsg, size_t errmsg_len);

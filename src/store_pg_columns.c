@@ -1,6 +1,7 @@
 /* store_pg_columns.c — bulk column reads for analytics on PostgreSQL: pt_store_order_columns,
- * pt_store_member_columns, pt_store_survey_columns and pt_store_account_columns, each one `COPY (SELECT …) TO STDOUT (FORMAT binary)` parsed
- * straight into column batches by one shared stream reader (copy_rows).
+ * pt_store_member_columns, pt_store_survey_columns, pt_store_account_columns,
+ * pt_store_item_columns and pt_store_event_columns, each one `COPY (SELECT …) TO STDOUT (FORMAT
+ * binary)` parsed straight into column batches by one shared stream reader (copy_rows).
  *
  * Binary COPY: an 11-byte signature, a 32-bit flags word and a 32-bit header-extension length
  * (then that many bytes); then per row a 16-bit field count followed by, per field, a 32-bit
@@ -8,8 +9,9 @@
  * libpq hands back one row (the first with the header) per PQgetCopyData call. The columns
  * selected are NOT NULL bigints, integers and short texts (nullable ones go through coalesce), so
  * every integer field is checked for its exact size against the stream's layout; a text field
- * (size 0 in the layout) is the raw UTF-8 bytes, without a terminating NUL, of at most
- * PT_LABEL_MAX − 1 bytes here — it points into libpq's row buffer, valid only during row().
+ * (size 0 in the layout) is the raw UTF-8 bytes, without a terminating NUL, of at most the
+ * stream's text_max bytes (PT_LABEL_MAX − 1 unless the stream says more) — it points into
+ * libpq's row buffer, valid only during row().
  */
 #include "store_pg_int.h"
 #include "patron/error.h"
@@ -18,7 +20,7 @@
 #include <string.h>
 
 #define ORDERS_SQL                                                                             \
-    "COPY (SELECT member_id, ordered_at, amount_cents, status FROM orders"                     \
+    "COPY (SELECT member_id, ordered_at, amount_cents, status, id, channel FROM orders"         \
     " ORDER BY member_id, ordered_at, id) TO STDOUT (FORMAT binary)"
 #define MEMBERS_SQL                                                                            \
     "COPY (SELECT id, registered_at, coalesce(merged_into, 0), status, consent FROM members"   \
@@ -30,6 +32,16 @@
 
 #define ACCOUNTS_SQL                                                                           \
     "COPY (SELECT member_id, balance, pending, tier FROM accounts ORDER BY member_id)"         \
+    " TO STDOUT (FORMAT binary)"
+
+/* Lines in the order stream's order; the sort is PostgreSQL's, on the joined rows. */
+#define ITEMS_SQL                                                                              \
+    "COPY (SELECT i.order_id, i.sku, i.category, i.qty, i.amount_cents"                        \
+    " FROM orders o JOIN items i ON i.order_id = o.id"                                         \
+    " ORDER BY o.member_id, o.ordered_at, o.id, i.line_no) TO STDOUT (FORMAT binary)"
+
+#define EVENTS_SQL                                                                             \
+    "COPY (SELECT member_id, kind, at, value FROM events ORDER BY member_id, at, id)"         \
     " TO STDOUT (FORMAT binary)"
 
 #define MAX_FIELDS 8
@@ -53,6 +65,7 @@ struct copy_stream {
     int           (*row)(void *ud, const struct copy_row *r);
     int           (*finish)(void *ud);
     void           *ud;
+    uint32_t        text_max; /* longest text field accepted, bytes; 0 for TEXT_MAX */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -76,14 +89,15 @@ static int parse_row(const unsigned char *p, size_t n, const struct copy_stream 
         return 1;
     if (fields != cs->nfields)
         return -1;
+    uint32_t text_max = cs->text_max ? cs->text_max : TEXT_MAX;
     size_t off = 2;
     for (int i = 0; i < cs->nfields; i++) {
         uint32_t sz = cs->sizes[i];
         if (off + 4 > n)
             return -1;
-        if (sz == 0) { /* text: any length up to TEXT_MAX; −1 (NULL) is 0xffffffff and fails */
+        if (sz == 0) { /* text: any length up to text_max; −1 (NULL) is 0xffffffff and fails */
             sz = be32(p + off);
-            if (sz > TEXT_MAX || off + 4 + sz > n)
+            if (sz > text_max || off + 4 + sz > n)
                 return -1;
             r->text[i] = p + off + 4;
             r->len[i] = sz;
@@ -171,6 +185,9 @@ static int order_row(void *ud, const struct copy_row *r)
     b->ordered_at[b->n] = v[1];
     b->amount_cents[b->n] = v[2];
     b->status[b->n] = (int32_t)v[3];
+    b->id[b->n] = v[4];
+    memcpy(b->channel[b->n], r->text[5], r->len[5]);
+    b->channel[b->n][r->len[5]] = '\0';
     return ++b->n == PT_COLUMNS_BATCH ? pt__columns_flush(b, k->cb, k->ud) : PT_OK;
 }
 
@@ -182,12 +199,12 @@ static int order_finish(void *ud)
 
 int pt__pg_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud)
 {
-    static const uint32_t sizes[4] = {8, 8, 8, 4};
+    static const uint32_t sizes[6] = {8, 8, 8, 4, 8, 0};
     struct order_sink k = {.b = malloc(sizeof *k.b), .cb = cb, .ud = ud};
     if (!k.b)
         return PT_ENOMEM;
     k.b->n = 0;
-    struct copy_stream cs = {ORDERS_SQL, "reading order columns (COPY)", 4, sizes, order_row, order_finish, &k};
+    struct copy_stream cs = {ORDERS_SQL, "reading order columns (COPY)", 6, sizes, order_row, order_finish, &k, 0};
     int rc = copy_rows(s, &cs);
     free(k.b);
     return rc;
@@ -226,7 +243,7 @@ int pt__pg_member_columns(pt_store *s, pt_member_columns_cb cb, void *ud)
     if (!k.b)
         return PT_ENOMEM;
     k.b->n = 0;
-    struct copy_stream cs = {MEMBERS_SQL, "reading member columns (COPY)", 5, sizes, member_row, member_finish, &k};
+    struct copy_stream cs = {MEMBERS_SQL, "reading member columns (COPY)", 5, sizes, member_row, member_finish, &k, 0};
     int rc = copy_rows(s, &cs);
     free(k.b);
     return rc;
@@ -266,7 +283,7 @@ int pt__pg_survey_columns(pt_store *s, pt_survey_columns_cb cb, void *ud)
     if (!k.b)
         return PT_ENOMEM;
     k.b->n = 0;
-    struct copy_stream cs = {SURVEYS_SQL, "reading survey columns (COPY)", 4, sizes, survey_row, survey_finish, &k};
+    struct copy_stream cs = {SURVEYS_SQL, "reading survey columns (COPY)", 4, sizes, survey_row, survey_finish, &k, 0};
     int rc = copy_rows(s, &cs);
     free(k.b);
     return rc;
@@ -304,7 +321,88 @@ int pt__pg_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud)
     if (!k.b)
         return PT_ENOMEM;
     k.b->n = 0;
-    struct copy_stream cs = {ACCOUNTS_SQL, "reading account columns (COPY)", 4, sizes, account_row, account_finish, &k};
+    struct copy_stream cs = {ACCOUNTS_SQL, "reading account columns (COPY)", 4, sizes, account_row, account_finish, &k, 0};
+    int rc = copy_rows(s, &cs);
+    free(k.b);
+    return rc;
+}
+
+/* --- items --------------------------------------------------------------------------------- */
+struct item_sink {
+    struct pt_item_columns_buf *b;
+    pt_item_columns_cb          cb;
+    void                       *ud;
+};
+
+_Static_assert(PT_SKU_MAX == PT_CATEGORY_MAX, "one text limit serves both item text columns");
+
+static int item_row(void *ud, const struct copy_row *r)
+{
+    struct item_sink *k = ud;
+    struct pt_item_columns_buf *b = k->b;
+    b->order_id[b->n] = r->v[0];
+    memcpy(b->sku[b->n], r->text[1], r->len[1]);
+    b->sku[b->n][r->len[1]] = '\0';
+    memcpy(b->category[b->n], r->text[2], r->len[2]);
+    b->category[b->n][r->len[2]] = '\0';
+    b->qty[b->n] = r->v[3];
+    b->amount_cents[b->n] = r->v[4];
+    return ++b->n == PT_COLUMNS_BATCH ? pt__item_columns_flush(b, k->cb, k->ud) : PT_OK;
+}
+
+static int item_finish(void *ud)
+{
+    struct item_sink *k = ud;
+    return pt__item_columns_flush(k->b, k->cb, k->ud);
+}
+
+int pt__pg_item_columns(pt_store *s, pt_item_columns_cb cb, void *ud)
+{
+    static const uint32_t sizes[5] = {8, 0, 0, 8, 8};
+    struct item_sink k = {.b = malloc(sizeof *k.b), .cb = cb, .ud = ud};
+    if (!k.b)
+        return PT_ENOMEM;
+    k.b->n = 0;
+    struct copy_stream cs = {ITEMS_SQL, "reading item columns (COPY)", 5, sizes, item_row, item_finish, &k,
+                             PT_SKU_MAX - 1};
+    int rc = copy_rows(s, &cs);
+    free(k.b);
+    return rc;
+}
+
+/* --- events -------------------------------------------------------------------------------- */
+struct event_sink {
+    struct pt_event_columns_buf *b;
+    pt_event_columns_cb          cb;
+    void                        *ud;
+};
+
+static int event_row(void *ud, const struct copy_row *r)
+{
+    struct event_sink *k = ud;
+    struct pt_event_columns_buf *b = k->b;
+    b->member_id[b->n] = r->v[0];
+    memcpy(b->kind[b->n], r->text[1], r->len[1]);
+    b->kind[b->n][r->len[1]] = '\0';
+    b->at[b->n] = r->v[2];
+    b->value[b->n] = r->v[3];
+    return ++b->n == PT_COLUMNS_BATCH ? pt__event_columns_flush(b, k->cb, k->ud) : PT_OK;
+}
+
+static int event_finish(void *ud)
+{
+    struct event_sink *k = ud;
+    return pt__event_columns_flush(k->b, k->cb, k->ud);
+}
+
+int pt__pg_event_columns(pt_store *s, pt_event_columns_cb cb, void *ud)
+{
+    static const uint32_t sizes[4] = {8, 0, 8, 8};
+    struct event_sink k = {.b = malloc(sizeof *k.b), .cb = cb, .ud = ud};
+    if (!k.b)
+        return PT_ENOMEM;
+    k.b->n = 0;
+    struct copy_stream cs = {EVENTS_SQL, "reading event columns (COPY)", 4, sizes, event_row, event_finish, &k, 0};
     int rc = copy_rows(s, &cs);
     free(k.b);
     return rc;

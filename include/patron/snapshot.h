@@ -1,12 +1,13 @@
 /* snapshot.h — what analytics read, loaded from the store once into columnar arrays.
  *
- * Part of the analytics snapshot (the analytics issue extends it with items and events): every
- * member with its status and consent, the paid and refunded orders as columns, sorted by member
- * then time, the survey answers likewise, and each member's points account. Loading goes through
- * pt_store_member_columns, pt_store_order_columns, pt_store_survey_columns and
- * pt_store_account_columns — prepared scans on SQLite, binary COPYs on PostgreSQL — inside one
- * store transaction, so both streams see the same state (on SQLite that holds the writer lock
- * for the length of the load); never record by record.
+ * Every member with its status and consent, the paid and refunded orders as columns, sorted by
+ * member then time, with their channels and their lines (items), the survey answers and member
+ * events likewise, and each member's points account. Loading goes through
+ * pt_store_member_columns, pt_store_order_columns, pt_store_item_columns,
+ * pt_store_survey_columns, pt_store_event_columns and pt_store_account_columns — prepared scans
+ * on SQLite, binary COPYs on PostgreSQL — inside one read transaction, so every stream sees the
+ * same state; never record by record. pt_snapshot_load_transactions (snapshot_csv.c) builds the
+ * same layout from a transactions CSV instead.
  *
  * Layout (CSR): members 0..nmembers−1 are every member row of the store — merged-away and
  * erased ones included, members without orders included — with ids member_id[i] strictly
@@ -19,6 +20,24 @@
  * ascending by time; survey_first[nmembers] = nsurveys. A survey's name is interned:
  * survey_kind[r] indexes survey_names, which lists the distinct names in order of first
  * appearance. A snapshot built by hand may leave survey_first NULL: it then has no answers.
+ *
+ * Order channels: order_channel[r] indexes channel_names (distinct channel names in order of
+ * first appearance; "" when the source gave none). NULL in a snapshot built by hand.
+ *
+ * Order lines (items) are a CSR over the orders: order r's lines are rows item_first[r] ..
+ * item_first[r+1]−1 of the item columns, in line order; item_first[norders] = nitems; an order
+ * without lines has an empty range. item_product[l] indexes the products: product_code[p]
+ * (distinct SKUs in order of first appearance), product_name[p] (a description when the source
+ * had one, "" otherwise; the array is NULL when no source had any) and product_category[p] (an
+ * index into category_names, the first non-empty category seen for the product, −1 for none).
+ * item_cents[l] is the line's amount in cents as imported (refund lines included, as their
+ * orders are). A snapshot built by hand may leave item_first NULL: it then has no lines.
+ *
+ * Member events (check-ins, reviews, shares, … as imported; pt_store_event_columns) are a CSR
+ * over the members like the survey answers: member i's events are rows event_first[i] ..
+ * event_first[i+1]−1, ascending by time; event_first[nmembers] = nevents; event_kind[e]
+ * indexes event_names; event_value[e] is kind-specific (review stars; 0 if none). A snapshot
+ * built by hand may leave event_first NULL: it then has no events.
  *
  * Points accounts (pt_store_account_columns, same transaction) are dense per member:
  * member_points[i], member_pending[i] and member_tier[i] (an index into tier_names, −1 without
@@ -38,6 +57,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define PT_SNAPSHOT_PRODUCT_NAME 128 /* bytes of a product description kept, NUL included */
 
 typedef struct pt_snapshot {
     size_t    nmembers;             /* every member row */
@@ -65,12 +86,40 @@ typedef struct pt_snapshot {
     int32_t  *member_tier;          /* [nmembers] index into tier_names, −1 for none */
     size_t    ntier_names;
     char    (*tier_names)[PT_LABEL_MAX]; /* [ntier_names] distinct tier codes */
+    int32_t  *order_channel;        /* [norders] index into channel_names, or NULL */
+    size_t    nchannel_names;
+    char    (*channel_names)[PT_LABEL_MAX];
+    size_t   *item_first;           /* [norders + 1] CSR offsets into the item columns, or NULL */
+    size_t    nitems;
+    int32_t  *item_product;         /* [nitems] index into the product columns */
+    int64_t  *item_qty;             /* [nitems] */
+    int64_t  *item_cents;           /* [nitems] line amount */
+    size_t    nproducts;
+    char    (*product_code)[PT_SKU_MAX];              /* [nproducts] distinct SKUs */
+    char    (*product_name)[PT_SNAPSHOT_PRODUCT_NAME]; /* [nproducts] or NULL */
+    int32_t  *product_category;     /* [nproducts] index into category_names, −1 for none */
+    size_t    ncategories;
+    char    (*category_names)[PT_CATEGORY_MAX];       /* [ncategories] distinct categories */
+    size_t   *event_first;          /* [nmembers + 1] CSR offsets into the event columns, or NULL */
+    size_t    nevents;
+    int64_t  *event_at;             /* [nevents] UTC epoch s */
+    int32_t  *event_kind;           /* [nevents] index into event_names */
+    int64_t  *event_value;          /* [nevents] */
+    size_t    nevent_names;
+    char    (*event_names)[PT_LABEL_MAX]; /* [nevent_names] distinct event kinds */
 } pt_snapshot;
 
-#define PT_SNAPSHOT_SURVEY_NAMES 4096 /* distinct survey names, and tier codes; more is PT_ETOOBIG */
+/* Distinct survey names, tier codes, channel names and event kinds, each; more is PT_ETOOBIG.
+ * Products and categories are limited only by memory (and INT32_MAX). */
+#define PT_SNAPSHOT_SURVEY_NAMES 4096
 
-/* The index of survey `name` in snap->survey_names, or −1 when no answer has that name. */
+/* The index of survey `name` in snap->survey_names, or −1 when no answer has that name; the
+ * same for an event kind, a channel, a product code and a category. */
 int pt_snapshot_survey_kind(const pt_snapshot *snap, const char *name);
+int pt_snapshot_event_kind(const pt_snapshot *snap, const char *name);
+int pt_snapshot_channel(const pt_snapshot *snap, const char *name);
+int pt_snapshot_product(const pt_snapshot *snap, const char *code);
+int pt_snapshot_category(const pt_snapshot *snap, const char *name);
 
 /* How an analysis may use member i, checked in this order. */
 enum pt_snapshot_use {
@@ -81,11 +130,11 @@ enum pt_snapshot_use {
 };
 int pt_snapshot_member_use(const pt_snapshot *snap, size_t i);
 
-/* Loads the members, orders, survey answers and points accounts of store s (see the top of this file). progress (may be NULL)
- * is called after each order batch with the order rows read so far. PT_ECORRUPT when the
- * store's streams break the layout (unsorted, or an order, answer or account of an unknown
- * member);
- * PT_ETOOBIG past PT_SNAPSHOT_SURVEY_NAMES survey names. */
+/* Loads the members, orders with their channels and lines, survey answers, events and points
+ * accounts of store s (see the top of this file). progress (may be NULL) is called after each
+ * order batch with the order rows read so far. PT_ECORRUPT when the store's streams break the
+ * layout (unsorted, or an order, answer, event or account of an unknown member, a line of an
+ * unknown order); PT_ETOOBIG past PT_SNAPSHOT_SURVEY_NAMES names of one kind. */
 int  pt_snapshot_load(pt_snapshot **out, pt_store *s, void (*progress)(void *ud, int64_t rows), void *ud);
 void pt_snapshot_free(pt_snapshot *snap);
 

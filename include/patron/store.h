@@ -257,7 +257,9 @@ int  pt_store_stats_get(pt_store *s, pt_store_stats *out);
  * Every order's analytic columns, in (member_id, ordered_at, id) order, streamed in batches of
  * up to PT_COLUMNS_BATCH rows — never record by record. SQLite: one prepared scan; PostgreSQL:
  * one COPY (SELECT …) TO STDOUT in binary format, which is one consistent snapshot of the
- * table. The callback must not call the store; a non-zero return stops the stream. */
+ * table. The callback must not call the store; a non-zero return stops the stream. channel[i]
+ * is the order's channel name, NUL-terminated within PT_LABEL_MAX bytes; id[i] is the order's
+ * id, which pt_store_item_columns names. */
 #define PT_COLUMNS_BATCH 65536
 typedef struct pt_order_columns {
     size_t         n;
@@ -265,6 +267,8 @@ typedef struct pt_order_columns {
     const int64_t *ordered_at;
     const int64_t *amount_cents;
     const int32_t *status;
+    const int64_t *id;
+    const char   (*channel)[PT_LABEL_MAX];
 } pt_order_columns;
 typedef int (*pt_order_columns_cb)(void *ud, const pt_order_columns *batch);
 int  pt_store_order_columns(pt_store *s, pt_order_columns_cb cb, void *ud);
@@ -312,5 +316,34 @@ typedef struct pt_account_columns {
 } pt_account_columns;
 typedef int (*pt_account_columns_cb)(void *ud, const pt_account_columns *batch);
 int  pt_store_account_columns(pt_store *s, pt_account_columns_cb cb, void *ud);
+
+/* Every order line's analytic columns, in the order of pt_store_order_columns (the line's
+ * order by (member_id, ordered_at, id)), then by line_no within an order; orders without lines
+ * contribute none. In batches of up to PT_COLUMNS_BATCH rows, the same way: one prepared scan
+ * on SQLite, one binary COPY on PostgreSQL. sku and category are NUL-terminated within their
+ * sizes; amount_cents is the line's amount as imported. */
+typedef struct pt_item_columns {
+    size_t         n;
+    const int64_t *order_id;
+    const char   (*sku)[PT_SKU_MAX];
+    const char   (*category)[PT_CATEGORY_MAX]; /* "" when none */
+    const int64_t *qty;
+    const int64_t *amount_cents;
+} pt_item_columns;
+typedef int (*pt_item_columns_cb)(void *ud, const pt_item_columns *batch);
+int  pt_store_item_columns(pt_store *s, pt_item_columns_cb cb, void *ud);
+
+/* Every member event's analytic columns (check-ins, reviews, shares, … as imported), in
+ * (member_id, at, id) order, in batches of up to PT_COLUMNS_BATCH rows, the same way. kind[i]
+ * is NUL-terminated within PT_LABEL_MAX bytes; value is kind-specific (0 if none). */
+typedef struct pt_event_columns {
+    size_t         n;
+    const int64_t *member_id;
+    const char   (*kind)[PT_LABEL_MAX];
+    const int64_t *at;    /* UTC epoch s */
+    const int64_t *value;
+} pt_event_columns;
+typedef int (*pt_event_columns_cb)(void *ud, const pt_event_columns *batch);
+int  pt_store_event_columns(pt_store *s, pt_event_columns_cb cb, void *ud);
 
 #endif
