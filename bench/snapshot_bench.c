@@ -1,4 +1,4 @@
-/* snapshot_bench.c — time to load the analytics snapshot (orders as columns) from a store.
+/* snapshot_bench.c — time to load the analytics snapshot (orders, lines, events … as columns) from a store.
  *
  *   snapshot_bench STORE_URL [RUNS]
  *
@@ -48,8 +48,10 @@ int main(int argc, char **argv)
         }
         if (i == 0 || dt < best)
             best = dt;
-        printf("snapshot %-8s run %d  members %zu  orders %zu  revenue %lld cents  %.2f s  %.0f orders/s\n", be,
-               i + 1, snap->nmembers, snap->norders, (long long)snap->revenue_cents, dt, (double)snap->norders / dt);
+        printf("snapshot %-8s run %d  members %zu  orders %zu  lines %zu  products %zu  events %zu  revenue %lld cents"
+               "  %.2f s  %.0f orders/s\n",
+               be, i + 1, snap->nmembers, snap->norders, snap->nitems, snap->nproducts, snap->nevents,
+               (long long)snap->revenue_cents, dt, (double)snap->norders / dt);
         pt_snapshot_free(snap);
     }
     printf("snapshot %-8s best %.2f s\n", be, best);

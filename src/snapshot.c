@@ -330,6 +330,7 @@ void pt_snapshot_free(pt_snapshot *s)
     free(s->event_kind);
     free(s->event_value);
     free(s->event_names);
+    free(s->member_ext_id);
     free(s);
 }
 

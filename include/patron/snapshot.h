@@ -57,8 +57,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PT_SNAPSHOT_PRODUCT_NAME 128 /* bytes of a product description kept, NUL included */
+#define PT_SNAPSHOT_EXT_ID       64  /* bytes of a member id from a file, NUL included */
 
 typedef struct pt_snapshot {
     size_t    nmembers;             /* every member row */
@@ -107,6 +109,7 @@ typedef struct pt_snapshot {
     int64_t  *event_value;          /* [nevents] */
     size_t    nevent_names;
     char    (*event_names)[PT_LABEL_MAX]; /* [nevent_names] distinct event kinds */
+    char    (*member_ext_id)[PT_SNAPSHOT_EXT_ID]; /* [nmembers] the id as the file wrote it, or NULL */
 } pt_snapshot;
 
 /* Distinct survey names, tier codes, channel names and event kinds, each; more is PT_ETOOBIG.
@@ -137,5 +140,61 @@ int pt_snapshot_member_use(const pt_snapshot *snap, size_t i);
  * unknown order); PT_ETOOBIG past PT_SNAPSHOT_SURVEY_NAMES names of one kind. */
 int  pt_snapshot_load(pt_snapshot **out, pt_store *s, void (*progress)(void *ud, int64_t rows), void *ud);
 void pt_snapshot_free(pt_snapshot *snap);
+
+/* --- a snapshot from a transactions file (snapshot_csv.c) ----------------------------------
+ * A CSV with a header row: one row per purchase (CDNOW style) or per invoice line (Online
+ * Retail style). Columns are found by name, case-insensitively; a column left NULL here is
+ * looked for under its usual names (docs/rfm.md, "Transactions files"): member id, date and
+ * either an amount or quantity × unit price are required; item, quantity, price, invoice,
+ * description and category are used when present. Rows of one invoice (and member) become one
+ * order at its earliest time; without an invoice column every row is one order. Amounts are
+ * decimals turned into integer cents exactly (a price may have up to 4 decimals; a line whose
+ * quantity × price is not whole cents is dropped and counted).
+ *
+ * Members are the distinct ids: their numeric value when every id is an integer (17850.0 and
+ * 0017850 are both member 17850), otherwise numbered 1, 2, … in order of first appearance; the
+ * id as written is kept in member_ext_id. Members from the user's own file have analytics
+ * consent; registered_at is their first order. There are no surveys, events, channels or
+ * accounts (those arrays are NULL). Every kept order is paid.
+ *
+ * Cleaning, in this order, each counted in the report, never silent: no member id; a
+ * cancellation (invoice starting with C); a return (quantity ≤ 0); no price (≤ 0); a
+ * non-product code (POST, DOT, C2, D, M, m, S, B, BANK CHARGES, AMAZONFEE, CRUK); a negative
+ * amount; a line amount that is not whole cents. Any other bad value fails the whole load with
+ * errmsg "FILE:LINE: column 'NAME': reason". */
+typedef struct pt_tx_opts {
+    const char *id_col, *date_col, *amount_col;          /* NULL: the usual names */
+    const char *item_col, *qty_col, *price_col;          /* NULL: the usual names, if present */
+    const char *invoice_col, *desc_col, *category_col;   /* likewise */
+    int         tz_offset_s;                             /* for times without a zone; 0 = UTC */
+} pt_tx_opts;
+
+enum pt_tx_drop {
+    PT_TX_NO_ID,
+    PT_TX_CANCELLED,
+    PT_TX_RETURN,
+    PT_TX_NO_PRICE,
+    PT_TX_NON_PRODUCT,
+    PT_TX_NEGATIVE,
+    PT_TX_SUB_CENT,
+    PT_TX_DROP__COUNT
+};
+
+typedef struct pt_tx_report {
+    int64_t rows;                        /* data rows read */
+    int64_t used;                        /* rows kept */
+    int64_t dropped[PT_TX_DROP__COUNT];  /* rows dropped by each cleaning rule */
+    int64_t members, orders, lines;
+    char    col[9][64];                  /* the header name used for id, date, amount, item, qty,
+                                            price, invoice, description, category ("" unused) */
+} pt_tx_report;
+
+/* "no member id", "cancelled (invoice C…)", … for report lines. */
+const char *pt_tx_drop_reason(int rule);
+
+/* Reads f (named name in messages) into a new snapshot. PT_EPARSE (bad header, row or value),
+ * PT_ENOMEM, PT_EIO; errmsg then says where and why. rep (may be NULL) gets the counts. */
+int pt_snapshot_load_transactions(pt_snapshot **out, FILE *f, const char *name, const pt_tx_opts *opts,
+                                  pt_tx_report *rep, char *errmsg, size_t errmsg_len);
 
 #endif
