@@ -4,10 +4,13 @@
  * calibration end, fit, print as text, --json or --csv. Members without analytics consent and
  * erased members are in neither the fit nor the output (counted in "anonymous").
  *
- * DATE is YYYY-MM-DD in the tenant's time zone (that day's start) or @EPOCH; orders strictly
- * before it count; time unit weeks. Money is printed in cents.
+ * DATE is YYYY-MM-DD in the tenant's time zone (UTC for --transactions; that day's start) or
+ * @EPOCH; orders strictly before it count. --calibration-end DATE is the last day of the
+ * calibration period, inclusive (the literature's "through 1997-09-30"): the same as --as-of
+ * the day after. Time unit weeks (or days). Money is printed in cents.
  */
 #include "cli.h"
+#include "tx_options.h"
 #include "patron/clv.h"
 #include "patron/config.h"
 #include "patron/error.h"
@@ -24,16 +27,19 @@
 enum { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 struct clv_args {
-    const char *as_of;
-    int         model, out, threads;
-    double      horizon, discount;
+    const char   *as_of, *cal_end;
+    int           model, out, threads;
+    double        horizon, discount, unit_days;
+    struct cli_tx tx;
 };
 
 static void clv_usage(void)
 {
-    printf("usage: patron clv fit   [--as-of DATE] [--model bgnbd|pareto|gg] [--json] [--threads N]\n"
-           "       patron clv score [--as-of DATE] [--model bgnbd|pareto] [--horizon-months N]\n"
-           "                        [--discount-annual RATE] [--json|--csv] [--threads N]\n"
+    printf("usage: patron clv fit   [--as-of DATE | --calibration-end DATE] [--unit day|week]\n"
+           "                        [--model bgnbd|pareto|gg] [--json] [--threads N] [--transactions FILE …]\n"
+           "       patron clv score [--as-of DATE | --calibration-end DATE] [--unit day|week]\n"
+           "                        [--model bgnbd|pareto] [--horizon-months N] [--discount-annual RATE]\n"
+           "                        [--json|--csv] [--threads N] [--transactions FILE …]\n"
            "\n"
            "Customer lifetime value from the members' paid orders before DATE (the end of the\n"
            "calibration period), in weeks; purchases on one day count as one transaction.\n"
@@ -43,13 +49,17 @@ static void clv_usage(void)
            "  score  per member: P(alive), expected purchases in the horizon, expected spend per\n"
            "         purchase and over the horizon, and CLV (cents, discounted monthly)\n"
            "\n"
-           "  --as-of DATE            YYYY-MM-DD in the tenant's time zone or @EPOCH (default now)\n"
+           "  --as-of DATE            YYYY-MM-DD in the tenant's time zone or @EPOCH (default now):\n"
+           "                          orders before it count\n"
+           "  --calibration-end DATE  the last day of calibration, inclusive (= --as-of the day after)\n"
+           "  --unit day|week         the models' time unit (default week); horizons stay in months\n"
            "  --model M               purchase model (default bgnbd); fit also takes gg\n"
            "  --horizon-months N      CLV horizon in whole months (default 12)\n"
            "  --discount-annual RATE  annual discount rate, e.g. 0.1 (default), compounded monthly\n"
            "  --json, --csv           machine-readable output\n"
-           "  --threads N             worker threads (default: one per core)\n"
-           "\n"
+           "  --threads N             worker threads (default: one per core)\n");
+    cli_tx_help();
+    printf("\n"
            "Members without analytics consent and erased members are left out. Formulas and\n"
            "sources: docs/clv.md.\n");
 }
@@ -68,13 +78,24 @@ static int parse_args(int argc, char **argv, struct clv_args *a, int score)
         {"horizon-months", required_argument, 0, 'H'},  {"discount-annual", required_argument, 0, 'D'},
         {"json", no_argument, 0, 'j'},                  {"csv", no_argument, 0, 'c'},
         {"threads", required_argument, 0, 't'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    *a = (struct clv_args){.model = PT_CLV_BGNBD, .out = OUT_TEXT, .horizon = 12, .discount = 0.10};
+        {"calibration-end", required_argument, 0, 'E'}, {"unit", required_argument, 0, 'u'},
+        CLI_TX_LONGOPTS,                                {0, 0, 0, 0}};
+    *a = (struct clv_args){.model = PT_CLV_BGNBD, .out = OUT_TEXT, .horizon = 12, .discount = 0.10, .unit_days = 7};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_tx_option(&a->tx, c, optarg))
+            continue;
         switch (c) {
         case 'a': a->as_of = optarg; break;
+        case 'E': a->cal_end = optarg; break;
+        case 'u':
+            if (strcmp(optarg, "week") && strcmp(optarg, "day")) {
+                cli_error("--unit takes day or week");
+                return EXIT_USAGE;
+            }
+            a->unit_days = optarg[0] == 'w' ? 7 : 1;
+            break;
         case 'm':
             a->model = pt_clv_model_of(optarg);
             if (!a->model || (score && a->model == PT_CLV_GG)) {
@@ -105,47 +126,35 @@ static int parse_args(int argc, char **argv, struct clv_args *a, int score)
         cli_error("clv %s takes no arguments (see patron clv --help)", score ? "score" : "fit");
         return EXIT_USAGE;
     }
+    if (a->as_of && a->cal_end) {
+        cli_error("give --as-of or --calibration-end, not both");
+        return EXIT_USAGE;
+    }
     return EXIT_OK;
 }
 
-/* DATE (the tenant's zone, start of the day) or @EPOCH → UTC epoch s. */
-static int parse_as_of(pt_db *db, const char *s, int64_t *t)
+/* The calibration end: --as-of, or the day after --calibration-end, or now. */
+static int calibration_end(pt_db *db, const pt_snapshot *snap, const struct clv_args *a, int64_t *end)
 {
-    const pt_config *cfg = pt_db_config(db);
-    char *end;
-    if (s[0] == '@') {
-        *t = strtoll(s + 1, &end, 10);
-        return *end || end == s + 1 ? EXIT_USAGE : EXIT_OK;
-    }
-    pt_civil c = {0};
-    char extra;
-    if (sscanf(s, "%d-%d-%d%c", &c.year, &c.month, &c.day, &extra) != 3)
-        return EXIT_USAGE;
-    if (pt_tz_utc(cfg->timezone, &c, t) == PT_OK)
+    *end = cli_tx_now(db, snap);
+    if (a->as_of)
+        return cli_tx_date_arg(db, a->as_of, end);
+    if (!a->cal_end)
         return EXIT_OK;
-    if (pt_tz_utc("UTC", &c, t) != PT_OK)
-        return EXIT_USAGE;
-    *t -= cfg->tz_offset_s;
-    return EXIT_OK;
+    int rc = cli_tx_date_arg(db, a->cal_end, end);
+    if (rc == EXIT_OK && a->cal_end[0] != '@' && pt_tz_add(cli_tx_zone(db), PT_TZ_DAY, *end, 1, end) != PT_OK)
+        rc = EXIT_USAGE;
+    return rc;
 }
 
-/* Loads the snapshot and summarises it as of --as-of. */
-static int summarise(pt_db *db, const struct clv_args *a, pt_clv_summary *s)
+/* Summarises snap as of the calibration end. */
+static int summarise(pt_db *db, const pt_snapshot *snap, const struct clv_args *a, pt_clv_summary *s)
 {
-    int64_t end = pt_db_now(db);
-    if (a->as_of && parse_as_of(db, a->as_of, &end)) {
-        cli_error("'%s' is not a date (YYYY-MM-DD in %s, or @EPOCH)", a->as_of, pt_db_config(db)->timezone);
-        return EXIT_USAGE;
-    }
-    pt_store *st = pt_db_store(db);
-    pt_snapshot *snap = NULL;
-    int rc = pt_snapshot_load(&snap, st, NULL, NULL);
-    if (rc) {
-        cli_error("loading the snapshot: %s (%s)", pt_store_errmsg(st), pt_strerror(rc));
-        return cli_exit_for(rc);
-    }
-    rc = pt_clv_summary_from_snapshot(s, snap, end, 7, pt_db_config(db)->tz_offset_s);
-    pt_snapshot_free(snap);
+    int64_t end;
+    int rc = calibration_end(db, snap, a, &end);
+    if (rc)
+        return rc;
+    rc = pt_clv_summary_from_snapshot(s, snap, end, a->unit_days, db ? pt_db_config(db)->tz_offset_s : 0);
     if (rc) {
         cli_error("clv: %s", pt_strerror(rc));
         return cli_exit_for(rc);
@@ -168,9 +177,10 @@ static int fit(const pt_clv_summary *s, int model, int threads, pt_clv_fit *f)
 
 static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_fit *f)
 {
+    const char *unit = a->unit_days == 7 ? "week" : "day";
     if (a->out == OUT_JSON) {
-        printf("{\"model\":\"%s\",\"unit\":\"week\",\"calibration_end\":%lld,\"params\":{", pt_clv_model_name(f->model),
-               (long long)s->end);
+        printf("{\"model\":\"%s\",\"unit\":\"%s\",\"calibration_end\":%lld,\"params\":{", pt_clv_model_name(f->model),
+               unit, (long long)s->end);
         for (int k = 0; k < f->nparams; k++)
             printf("%s\"%s\":%.9g", k ? "," : "", pt_clv_param_name(f->model, k), f->param[k]);
         printf("},\"log_likelihood\":%.6f,\"members_used\":%zu,\"distinct_rows\":%zu,\"members_without_orders\":%zu,"
@@ -179,7 +189,8 @@ static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const p
                f->converged ? "true" : "false", f->threads, f->seconds);
         return;
     }
-    printf("model %s (time unit: week%s)\n", pt_clv_model_name(f->model), f->model == PT_CLV_GG ? ", gamma in cents" : "");
+    printf("model %s (time unit: %s%s)\n", pt_clv_model_name(f->model), unit,
+           f->model == PT_CLV_GG ? ", gamma in cents" : "");
     for (int k = 0; k < f->nparams; k++)
         printf("  %-6s %.6g\n", pt_clv_param_name(f->model, k), f->param[k]);
     printf("log-likelihood %.4f over %s members (%s distinct rows), %d iterations%s, %.2f s\n", f->log_likelihood,
@@ -189,7 +200,8 @@ static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const p
            cli_num((int64_t)s->no_history), cli_num((int64_t)s->anon));
 }
 
-static void print_scores(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_row *rows)
+static void print_scores(const struct clv_args *a, const pt_snapshot *snap, const pt_clv_summary *s,
+                         const pt_clv_row *rows)
 {
     if (a->out == OUT_JSON)
         printf("{\"model\":\"%s\",\"horizon_months\":%g,\"discount_annual\":%g,\"members\":[", pt_clv_model_name(a->model),
@@ -200,8 +212,8 @@ static void print_scores(const struct clv_args *a, const pt_clv_summary *s, cons
         printf("%-12s %7s %10s %14s %14s %14s\n", "member", "P(alive)", "purchases", "per purchase", "spend", "CLV");
     for (size_t i = 0; i < s->n; i++) {
         const pt_clv_row *w = &rows[i];
-        char no[PT_MEMBER_NO_MAX];
-        pt_member_no_for_id(w->member_id, no);
+        char no[PT_SNAPSHOT_EXT_ID];
+        cli_tx_member(snap, w->member_id, no);
         if (a->out == OUT_JSON)
             printf("%s{\"member\":\"%s\",\"p_alive\":%.6f,\"expected_purchases\":%.6f,\"avg_spend_cents\":%lld,"
                    "\"spend_cents\":%lld,\"clv_cents\":%lld}",
@@ -218,7 +230,7 @@ static void print_scores(const struct clv_args *a, const pt_clv_summary *s, cons
         printf("]}\n");
 }
 
-static int score(const struct clv_args *a, const pt_clv_summary *s)
+static int score(const struct clv_args *a, const pt_snapshot *snap, const pt_clv_summary *s)
 {
     pt_clv_fit tx, gg;
     int rc = fit(s, a->model, a->threads, &tx);
@@ -237,7 +249,7 @@ static int score(const struct clv_args *a, const pt_clv_summary *s)
         cli_error("clv: scoring: %s", pt_strerror(rc));
         return cli_exit_for(rc);
     }
-    print_scores(a, s, rows);
+    print_scores(a, snap, s, rows);
     free(rows);
     return EXIT_OK;
 }
@@ -257,13 +269,14 @@ int cmd_clv(int argc, char **argv)
     int rc = parse_args(argc - 1, argv + 1, &a, is_score);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
-    pt_db *db = cli_open();
-    if (!db)
-        return EXIT_STORE;
+    pt_db *db = NULL;
+    pt_snapshot *snap = NULL;
     pt_clv_summary s = {0};
-    rc = summarise(db, &a, &s);
+    rc = cli_tx_snapshot(&a.tx, &db, &snap);
+    if (rc == EXIT_OK)
+        rc = summarise(db, snap, &a, &s);
     if (rc == EXIT_OK && is_score) {
-        rc = score(&a, &s);
+        rc = score(&a, snap, &s);
     } else if (rc == EXIT_OK) {
         pt_clv_fit f;
         rc = fit(&s, a.model, a.threads, &f);
@@ -271,6 +284,8 @@ int cmd_clv(int argc, char **argv)
             print_fit(&a, &s, &f);
     }
     pt_clv_summary_free(&s);
-    pt_db_close(db);
+    pt_snapshot_free(snap);
+    if (db)
+        pt_db_close(db);
     return rc;
 }

@@ -10,6 +10,7 @@
  * empty when they have no denominator. Definitions and populations: docs/metrics.md.
  */
 #include "cli.h"
+#include "tx_options.h"
 #include "patron/config.h"
 #include "patron/error.h"
 #include "patron/metrics.h"
@@ -25,8 +26,10 @@ enum { OUT_TEXT, OUT_JSON, OUT_CSV };
 enum { CMD_KPI, CMD_COHORTS, CMD_NPS, CMD_TRENDS };
 
 struct kpi_args {
-    int         cmd, out, months;
-    const char *from, *to, *survey;
+    int           cmd, out, months;
+    const char   *from, *to, *survey;
+    struct cli_tx tx;
+    int64_t       now; /* cli_tx_now, once the snapshot is loaded */
 };
 
 static const char *const CMD_NAME[] = {"kpi", "cohorts", "nps", "trends"};
@@ -54,10 +57,11 @@ static void kpi_usage(int cmd)
     printf("usage: patron %s %s\n"
            "  --from DATE, --to DATE  YYYY-MM-DD in the tenant's time zone (that day's start) or\n"
            "                          @EPOCH; the period is [from, to)\n"
-           "  --json, --csv           machine-readable output (rates in basis points)\n"
-           "\nTotals count every member anonymously; repurchase, churn, cohorts and NPS use only members\n"
-           "who consent to analytics and are not erased. Definitions: docs/metrics.md.\n",
+           "  --json, --csv           machine-readable output (rates in basis points)\n",
            CMD_NAME[cmd], what[cmd]);
+    cli_tx_help();
+    printf("\nTotals count every member anonymously; repurchase, churn, cohorts and NPS use only members\n"
+           "who consent to analytics and are not erased. Definitions: docs/metrics.md.\n");
 }
 
 static int parse_opt(int c, struct kpi_args *a)
@@ -108,7 +112,7 @@ static int parse_args(int cmd, int argc, char **argv, struct kpi_args *a)
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
         {"months", required_argument, 0, 'm'}, {"survey", required_argument, 0, 's'},
         {"json", no_argument, 0, 'j'}, {"csv", no_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'}, CLI_TX_LONGOPTS, {0, 0, 0, 0}};
     *a = (struct kpi_args){.cmd = cmd, .months = 12};
     int c, months_given = 0;
     optind = 1;
@@ -117,6 +121,8 @@ static int parse_args(int cmd, int argc, char **argv, struct kpi_args *a)
             kpi_usage(cmd);
             return -1;
         }
+        if (cli_tx_option(&a->tx, c, optarg))
+            continue;
         months_given |= c == 'm';
         int rc = parse_opt(c, a);
         if (rc)
@@ -129,39 +135,11 @@ static int parse_args(int cmd, int argc, char **argv, struct kpi_args *a)
     return check_args(a, months_given);
 }
 
-/* DATE (the tenant's zone, start of the day) or @EPOCH → UTC epoch s; as `patron lifecycle`. */
-static int parse_date(pt_db *db, const char *s, int64_t *t)
-{
-    const pt_config *cfg = pt_db_config(db);
-    char *end, extra;
-    if (s[0] == '@') {
-        *t = strtoll(s + 1, &end, 10);
-        return *end || end == s + 1 ? EXIT_USAGE : EXIT_OK;
-    }
-    pt_civil c = {0};
-    if (sscanf(s, "%d-%d-%d%c", &c.year, &c.month, &c.day, &extra) != 3)
-        return EXIT_USAGE;
-    if (pt_tz_utc(cfg->timezone, &c, t) == PT_OK)
-        return EXIT_OK;
-    if (pt_tz_utc("UTC", &c, t) != PT_OK) /* a zone ICU does not know: the configured offset */
-        return EXIT_USAGE;
-    *t -= cfg->tz_offset_s;
-    return EXIT_OK;
-}
-
-static int date_arg(pt_db *db, const char *s, int64_t *t)
-{
-    if (parse_date(db, s, t) == EXIT_OK)
-        return EXIT_OK;
-    cli_error("'%s' is not a date (YYYY-MM-DD in %s, or @EPOCH)", s, pt_db_config(db)->timezone);
-    return EXIT_USAGE;
-}
-
 /* The period: the flags, else `back` complete local months before the current one (0 = all time). */
 static int period(pt_db *db, const struct kpi_args *a, int back, int64_t *from, int64_t *to)
 {
     if (a->from) {
-        if (date_arg(db, a->from, from) || date_arg(db, a->to, to))
+        if (cli_tx_date_arg(db, a->from, from) || cli_tx_date_arg(db, a->to, to))
             return EXIT_USAGE;
         if (*to <= *from) {
             cli_error("--to must be after --from");
@@ -174,8 +152,8 @@ static int period(pt_db *db, const struct kpi_args *a, int back, int64_t *from, 
         *to = INT64_MAX;
         return EXIT_OK;
     }
-    const char *zone = pt_db_config(db)->timezone;
-    if (pt_tz_start_of(zone, PT_TZ_MONTH, pt_db_now(db), to) || pt_tz_add(zone, PT_TZ_MONTH, *to, -back, from)) {
+    const char *zone = cli_tx_zone(db);
+    if (pt_tz_start_of(zone, PT_TZ_MONTH, a->now, to) || pt_tz_add(zone, PT_TZ_MONTH, *to, -back, from)) {
         cli_error("the time zone '%s' in config.json is not known", zone);
         return EXIT_USAGE;
     }
@@ -189,7 +167,7 @@ static const char *local_date(pt_db *db, int64_t t, int month)
     static int slot;
     char *b = buf[slot++ % 4];
     pt_civil c;
-    if (t == INT64_MIN || t == INT64_MAX || pt_tz_civil(pt_db_config(db)->timezone, t, &c) != PT_OK)
+    if (t == INT64_MIN || t == INT64_MAX || pt_tz_civil(cli_tx_zone(db), t, &c) != PT_OK)
         snprintf(b, 32, "@%lld", (long long)t);
     else if (month)
         snprintf(b, 32, "%04d-%02d", c.year, c.month);
@@ -299,7 +277,7 @@ static void print_kpi_json(pt_db *db, const pt_kpi *cur, const pt_kpi *prev)
     const struct field *sides[2] = {c, p};
     const pt_kpi *ks[2] = {cur, prev};
     static const char *const names[2] = {"period", "previous"};
-    printf("{\"zone\":\"%s\"", pt_db_config(db)->timezone);
+    printf("{\"zone\":\"%s\"", cli_tx_zone(db));
     for (int s = 0; s < 2; s++) {
         printf(",\"%s\":{\"from\":%lld,\"to\":%lld,\"from_date\":\"%s\",\"to_date\":\"%s\"", names[s],
                (long long)ks[s]->from, (long long)ks[s]->to, local_date(db, ks[s]->from, 0),
@@ -419,7 +397,7 @@ static void print_cohorts(pt_db *db, const struct kpi_args *a, const pt_cohorts 
 {
     if (a->out == OUT_JSON) {
         printf("{\"zone\":\"%s\",\"from\":%lld,\"to\":%lld,\"months\":%d,\"anonymous\":%zu,\"cohorts\":[",
-               pt_db_config(db)->timezone, (long long)from, (long long)to, c->months, c->anonymous);
+               cli_tx_zone(db), (long long)from, (long long)to, c->months, c->anonymous);
         for (size_t i = 0; i < c->n; i++)
             print_cohort_json(db, &c->cohorts[i], c->months, i);
         printf("]}\n");
@@ -445,7 +423,7 @@ static int run_cohorts(pt_db *db, const struct kpi_args *a, const pt_snapshot *s
     if (period(db, a, 12, &from, &to))
         return EXIT_USAGE;
     pt_cohorts c;
-    int rc = pt_metrics_cohorts(&c, snap, pt_db_config(db)->timezone, from, to, a->months);
+    int rc = pt_metrics_cohorts(&c, snap, cli_tx_zone(db), from, to, a->months);
     if (rc) {
         cli_error("cohorts: %s (at most %d months; is the time zone in config.json known?)", pt_strerror(rc),
                   PT_METRICS_MONTHS_MAX);
@@ -501,7 +479,7 @@ static int run_nps(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
 static void print_trends(pt_db *db, const struct kpi_args *a, const pt_trend_month *t, size_t n)
 {
     if (a->out == OUT_JSON)
-        printf("{\"zone\":\"%s\",\"months\":[", pt_db_config(db)->timezone);
+        printf("{\"zone\":\"%s\",\"months\":[", cli_tx_zone(db));
     else if (a->out == OUT_CSV)
         printf("month,members,new,active,orders,revenue_cents,aov_cents\n");
     else
@@ -533,7 +511,7 @@ static int run_trends(pt_db *db, const struct kpi_args *a, const pt_snapshot *sn
         return EXIT_USAGE;
     pt_trend_month *t = NULL;
     size_t n = 0;
-    int rc = pt_metrics_trends(&t, &n, snap, pt_db_config(db)->timezone, from, to);
+    int rc = pt_metrics_trends(&t, &n, snap, cli_tx_zone(db), from, to);
     if (rc) {
         cli_error("trends: %s (at most %d months; is the time zone in config.json known?)", pt_strerror(rc),
                   PT_METRICS_MONTHS_MAX);
@@ -551,22 +529,18 @@ static int run(int cmd, int argc, char **argv)
     int rc = parse_args(cmd, argc, argv, &a);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
-    pt_db *db = cli_open();
-    if (!db)
-        return EXIT_STORE;
+    pt_db *db = NULL;
     pt_snapshot *snap = NULL;
-    pt_store *st = pt_db_store(db);
-    rc = pt_snapshot_load(&snap, st, NULL, NULL);
-    if (rc) {
-        cli_error("loading the snapshot: %s (%s)", pt_store_errmsg(st), pt_strerror(rc));
-        rc = cli_exit_for(rc);
-    } else {
+    rc = cli_tx_snapshot(&a.tx, &db, &snap);
+    if (rc == EXIT_OK) {
         static int (*const runs[])(pt_db *, const struct kpi_args *, const pt_snapshot *) = {run_kpi, run_cohorts,
                                                                                               run_nps, run_trends};
+        a.now = cli_tx_now(db, snap);
         rc = runs[cmd](db, &a, snap);
     }
     pt_snapshot_free(snap);
-    pt_db_close(db);
+    if (db)
+        pt_db_close(db);
     return rc;
 }
 

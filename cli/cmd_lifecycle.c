@@ -10,6 +10,7 @@
  * anonymous totals the library gives.
  */
 #include "cli.h"
+#include "tx_options.h"
 #include "patron/config.h"
 #include "patron/error.h"
 #include "patron/lifecycle.h"
@@ -29,6 +30,8 @@ struct lc_args {
     int               sub, out, zh, monthly;
     const char       *as_of, *from, *to;
     pt_lifecycle_opts o;
+    struct cli_tx     tx;
+    int64_t           now; /* cli_tx_now, once the snapshot is loaded */
 };
 
 static const char *const SUB_NAME[] = {"lifecycle", "lifecycle counts", "lifecycle transitions"};
@@ -58,10 +61,11 @@ static void lc_usage(int sub)
            "                     percentile of those gaps); dormant in between\n"
            "  --new-days N       new while the first purchase is at most N days old (default: active)\n"
            "  --lang en|zh       stage names in English (default) or Chinese\n"
-           "  --json, --csv      machine-readable output\n"
-           "\nOnly members who consent to analytics and are not erased are shown; the others are\n"
-           "counted in anonymous totals. Definitions: docs/lifecycle.md.\n",
+           "  --json, --csv      machine-readable output\n",
            SUB_NAME[sub], what[sub]);
+    cli_tx_help();
+    printf("\nOnly members who consent to analytics and are not erased are shown; the others are\n"
+           "counted in anonymous totals. Definitions: docs/lifecycle.md.\n");
 }
 
 static int parse_days(const char *flag, const char *v, int *out)
@@ -125,7 +129,8 @@ static int parse_args(int argc, char **argv, struct lc_args *a)
         {"churn-days", required_argument, 0, 'C'},  {"new-days", required_argument, 0, 'N'},
         {"monthly", no_argument, 0, 'm'},           {"json", no_argument, 0, 'j'},
         {"csv", no_argument, 0, 'c'},               {"lang", required_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},              CLI_TX_LONGOPTS,
+        {0, 0, 0, 0}};
     *a = (struct lc_args){.sub = SUB_MEMBERS};
     pt_lifecycle_opts_init(&a->o);
     if (argc > 1 && strcmp(argv[1], "counts") == 0)
@@ -143,6 +148,8 @@ static int parse_args(int argc, char **argv, struct lc_args *a)
             lc_usage(a->sub);
             return -1;
         }
+        if (cli_tx_option(&a->tx, c, optarg))
+            continue;
         int rc = parse_opt(c, a);
         if (rc)
             return rc;
@@ -154,34 +161,6 @@ static int parse_args(int argc, char **argv, struct lc_args *a)
     return check_args(a);
 }
 
-/* DATE (the tenant's zone, start of the day) or @EPOCH → UTC epoch s; as `patron rfm`. */
-static int parse_date(pt_db *db, const char *s, int64_t *t)
-{
-    const pt_config *cfg = pt_db_config(db);
-    char *end, extra;
-    if (s[0] == '@') {
-        *t = strtoll(s + 1, &end, 10);
-        return *end || end == s + 1 ? EXIT_USAGE : EXIT_OK;
-    }
-    pt_civil c = {0};
-    if (sscanf(s, "%d-%d-%d%c", &c.year, &c.month, &c.day, &extra) != 3)
-        return EXIT_USAGE;
-    if (pt_tz_utc(cfg->timezone, &c, t) == PT_OK)
-        return EXIT_OK;
-    if (pt_tz_utc("UTC", &c, t) != PT_OK) /* a zone ICU does not know: the configured offset */
-        return EXIT_USAGE;
-    *t -= cfg->tz_offset_s;
-    return EXIT_OK;
-}
-
-static int date_arg(pt_db *db, const char *s, int64_t *t)
-{
-    if (parse_date(db, s, t) == EXIT_OK)
-        return EXIT_OK;
-    cli_error("'%s' is not a date (YYYY-MM-DD in %s, or @EPOCH)", s, pt_db_config(db)->timezone);
-    return EXIT_USAGE;
-}
-
 /* "YYYY-MM-DD" (or "YYYY-MM" when month) of instant t in the tenant's zone; static ring. */
 static const char *local_date(pt_db *db, int64_t t, int month)
 {
@@ -189,7 +168,7 @@ static const char *local_date(pt_db *db, int64_t t, int month)
     static int slot;
     char *b = buf[slot++ % 4];
     pt_civil c;
-    if (pt_tz_civil(pt_db_config(db)->timezone, t, &c) != PT_OK)
+    if (pt_tz_civil(cli_tx_zone(db), t, &c) != PT_OK)
         snprintf(b, 32, "@%lld", (long long)t);
     else if (month)
         snprintf(b, 32, "%04d-%02d", c.year, c.month);
@@ -231,7 +210,7 @@ static void print_counts_json(const pt_lifecycle_counts *c)
     printf("}");
 }
 
-static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle *lc)
+static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle *lc, const pt_snapshot *snap)
 {
     if (a->out == OUT_JSON) {
         printf("{\"as_of\":%lld,\"date\":\"%s\",", (long long)lc->as_of, local_date(db, lc->as_of, 0));
@@ -247,8 +226,8 @@ static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle
     }
     for (size_t i = 0; i < lc->nrows; i++) {
         const pt_lifecycle_row *r = &lc->rows[i];
-        char no[PT_MEMBER_NO_MAX];
-        pt_member_no_for_id(r->member_id, no);
+        char no[PT_SNAPSHOT_EXT_ID];
+        cli_tx_member(snap, r->member_id, no);
         if (a->out == OUT_JSON)
             printf("%s{\"member\":\"%s\",\"stage\":\"%s\",\"stage_name\":\"%s\",\"orders\":%lld,"
                    "\"days_since_first\":%lld,\"days_since_last\":%lld}",
@@ -363,8 +342,8 @@ static int lib_error(const char *what, int rc)
 
 static int run_members(pt_db *db, const struct lc_args *a, const pt_snapshot *snap)
 {
-    int64_t as_of = pt_db_now(db);
-    if (a->as_of && date_arg(db, a->as_of, &as_of))
+    int64_t as_of = a->now;
+    if (a->as_of && cli_tx_date_arg(db, a->as_of, &as_of))
         return EXIT_USAGE;
     pt_lifecycle_thresholds th;
     int rc = pt_lifecycle_derive(&th, snap, &a->o, as_of);
@@ -374,7 +353,7 @@ static int run_members(pt_db *db, const struct lc_args *a, const pt_snapshot *sn
     rc = pt_lifecycle_compute(&lc, snap, as_of, &th);
     if (rc)
         return lib_error("lifecycle", rc);
-    print_members(db, a, &lc);
+    print_members(db, a, &lc, snap);
     pt_lifecycle_free(&lc);
     return EXIT_OK;
 }
@@ -383,7 +362,7 @@ static int run_members(pt_db *db, const struct lc_args *a, const pt_snapshot *sn
 static int count_points(pt_db *db, const struct lc_args *a, int64_t from, int64_t to, int64_t **t, size_t *n)
 {
     if (a->monthly) {
-        int rc = pt_lifecycle_month_ends(pt_db_config(db)->timezone, from, to, t, n);
+        int rc = pt_lifecycle_month_ends(cli_tx_zone(db), from, to, t, n);
         return rc ? lib_error("month ends (is the time zone in config.json known?)", rc) : EXIT_OK;
     }
     *t = malloc(2 * sizeof **t);
@@ -398,7 +377,7 @@ static int count_points(pt_db *db, const struct lc_args *a, int64_t from, int64_
 static int run_range(pt_db *db, const struct lc_args *a, const pt_snapshot *snap)
 {
     int64_t from, to;
-    if (date_arg(db, a->from, &from) || date_arg(db, a->to, &to))
+    if (cli_tx_date_arg(db, a->from, &from) || cli_tx_date_arg(db, a->to, &to))
         return EXIT_USAGE;
     if (to < from) {
         cli_error("--to must not be before --from");
@@ -438,21 +417,16 @@ int cmd_lifecycle(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
-    pt_db *db = cli_open();
-    if (!db)
-        return EXIT_STORE;
+    pt_db *db = NULL;
     pt_snapshot *snap = NULL;
-    pt_store *st = pt_db_store(db);
-    rc = pt_snapshot_load(&snap, st, NULL, NULL);
-    if (rc) {
-        cli_error("loading the snapshot: %s (%s)", pt_store_errmsg(st), pt_strerror(rc));
-        rc = cli_exit_for(rc);
-    } else if (a.sub == SUB_MEMBERS) {
+    rc = cli_tx_snapshot(&a.tx, &db, &snap);
+    a.now = rc ? 0 : cli_tx_now(db, snap);
+    if (rc == EXIT_OK && a.sub == SUB_MEMBERS)
         rc = run_members(db, &a, snap);
-    } else {
+    else if (rc == EXIT_OK)
         rc = run_range(db, &a, snap);
-    }
     pt_snapshot_free(snap);
-    pt_db_close(db);
+    if (db)
+        pt_db_close(db);
     return rc;
 }

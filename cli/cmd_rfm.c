@@ -3,10 +3,12 @@
  * table, --json or --csv. Members without analytics consent and erased members never appear
  * per member; they show only as the anonymous rows and totals the library gives.
  *
- * DATE is YYYY-MM-DD in the tenant's time zone (config.json), meaning that day's first second,
- * or @EPOCH; orders strictly before it count. Output is streamed (a million rows are fine).
+ * DATE is YYYY-MM-DD in the tenant's time zone (config.json; UTC for --transactions), meaning
+ * that day's first second, or @EPOCH; orders strictly before it count. Output is streamed (a
+ * million rows are fine). --transactions FILE analyses a CSV instead of the store (tx_options.c).
  */
 #include "cli.h"
+#include "tx_options.h"
 #include "patron/config.h"
 #include "patron/error.h"
 #include "patron/member.h"
@@ -22,15 +24,16 @@
 enum { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 struct rfm_args {
-    const char *as_of;
-    int         window_days, map, monetary, zh, out, threads;
+    const char   *as_of;
+    int           window_days, map, monetary, zh, out, threads;
+    struct cli_tx tx;
 };
 
 static void rfm_usage(const char *cmd)
 {
     int seg = strcmp(cmd, "segments") == 0;
     printf("usage: patron %s [--as-of DATE] [--window-days N] [--map 11|8] [--monetary sum|avg]\n"
-           "       %*s [--lang en|zh] [--json|--csv] [--threads N]\n"
+           "       %*s [--lang en|zh] [--json|--csv] [--threads N] [--transactions FILE …]\n"
            "\n"
            "%s"
            "\n"
@@ -42,10 +45,7 @@ static void rfm_usage(const char *cmd)
            "  --monetary sum|avg total spend in the window (default) or spend per order\n"
            "  --lang en|zh       segment names in English (default) or Chinese\n"
            "  --json, --csv      machine-readable output\n"
-           "  --threads N        worker threads (default: one per core)\n"
-           "\n"
-           "Only members who consent to analytics and are not erased are shown; the others are\n"
-           "counted in anonymous totals. Definitions: docs/rfm.md.\n",
+           "  --threads N        worker threads (default: one per core)\n",
            cmd, (int)strlen(cmd), "",
            seg ? "Per segment: members, share of members, revenue, share of revenue and average\n"
                  "recency (days), frequency (orders) and monetary value; then members without a\n"
@@ -53,6 +53,10 @@ static void rfm_usage(const char *cmd)
                : "Per member: member number, recency (days since the last paid order), frequency\n"
                  "(paid orders in the window), monetary value (cents), R/F/M scores 1-5 (quintiles,\n"
                  "ties share the lower score), the above/below-mean code (e.g. HLH) and the segment.\n");
+    cli_tx_help();
+    printf("\n"
+           "Only members who consent to analytics and are not erased are shown; the others are\n"
+           "counted in anonymous totals. Definitions: docs/rfm.md.\n");
 }
 
 static int parse_args(const char *cmd, int argc, char **argv, struct rfm_args *a)
@@ -62,12 +66,15 @@ static int parse_args(const char *cmd, int argc, char **argv, struct rfm_args *a
         {"map", required_argument, 0, 'm'},      {"monetary", required_argument, 0, 'M'},
         {"lang", required_argument, 0, 'l'},     {"json", no_argument, 0, 'j'},
         {"csv", no_argument, 0, 'c'},            {"threads", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           CLI_TX_LONGOPTS,
+        {0, 0, 0, 0}};
     *a = (struct rfm_args){.map = PT_RFM_MAP11, .monetary = PT_RFM_SUM, .out = OUT_TEXT};
     int c;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_tx_option(&a->tx, c, optarg))
+            continue;
         switch (c) {
         case 'a': a->as_of = optarg; break;
         case 'w':
@@ -112,45 +119,16 @@ static int parse_args(const char *cmd, int argc, char **argv, struct rfm_args *a
     return EXIT_OK;
 }
 
-/* DATE (the tenant's zone, start of the day) or @EPOCH → UTC epoch s. */
-static int parse_as_of(pt_db *db, const char *s, int64_t *t)
-{
-    const pt_config *cfg = pt_db_config(db);
-    char *end;
-    if (s[0] == '@') {
-        *t = strtoll(s + 1, &end, 10);
-        return *end || end == s + 1 ? EXIT_USAGE : EXIT_OK;
-    }
-    pt_civil c = {0};
-    char extra;
-    if (sscanf(s, "%d-%d-%d%c", &c.year, &c.month, &c.day, &extra) != 3)
-        return EXIT_USAGE;
-    if (pt_tz_utc(cfg->timezone, &c, t) == PT_OK)
-        return EXIT_OK;
-    if (pt_tz_utc("UTC", &c, t) != PT_OK) /* a zone ICU does not know: the configured offset */
-        return EXIT_USAGE;
-    *t -= cfg->tz_offset_s;
-    return EXIT_OK;
-}
-
-static int compute(pt_db *db, const struct rfm_args *a, pt_snapshot **snap, pt_rfm *r)
+static int compute(pt_db *db, const struct rfm_args *a, const pt_snapshot *snap, pt_rfm *r)
 {
     pt_rfm_opts o;
-    pt_rfm_opts_init(&o, pt_db_now(db));
-    if (a->as_of && parse_as_of(db, a->as_of, &o.as_of)) {
-        cli_error("'%s' is not a date (YYYY-MM-DD in %s, or @EPOCH)", a->as_of, pt_db_config(db)->timezone);
+    pt_rfm_opts_init(&o, cli_tx_now(db, snap));
+    if (a->as_of && cli_tx_date_arg(db, a->as_of, &o.as_of))
         return EXIT_USAGE;
-    }
     o.window_days = a->window_days;
     o.monetary = a->monetary;
     o.threads = a->threads;
-    pt_store *st = pt_db_store(db);
-    int rc = pt_snapshot_load(snap, st, NULL, NULL);
-    if (rc) {
-        cli_error("loading the snapshot: %s (%s)", pt_store_errmsg(st), pt_strerror(rc));
-        return cli_exit_for(rc);
-    }
-    rc = pt_rfm_compute(r, *snap, &o);
+    int rc = pt_rfm_compute(r, snap, &o);
     if (rc) {
         cli_error("rfm: %s", pt_strerror(rc));
         return cli_exit_for(rc);
@@ -170,7 +148,7 @@ static void print_totals_json(const pt_rfm *r, int map)
            (long long)t->revenue_cents, (long long)t->anon_orders, (long long)t->anon_revenue_cents);
 }
 
-static void print_rows(const struct rfm_args *a, const pt_rfm *r)
+static void print_rows(const struct rfm_args *a, const pt_rfm *r, const pt_snapshot *snap)
 {
     if (a->out == OUT_JSON) {
         printf("{");
@@ -184,8 +162,8 @@ static void print_rows(const struct rfm_args *a, const pt_rfm *r)
     }
     for (size_t i = 0; i < r->nrows; i++) {
         const pt_rfm_row *w = &r->rows[i];
-        char no[PT_MEMBER_NO_MAX];
-        pt_member_no_for_id(w->member_id, no);
+        char no[PT_SNAPSHOT_EXT_ID];
+        cli_tx_member(snap, w->member_id, no);
         int seg = pt_rfm_row_segment(w, a->map);
         const char *hl = w->r ? pt_rfm_hl_code(w->hl) : "";
         if (a->out == OUT_JSON)
@@ -255,19 +233,20 @@ static int run(const char *cmd, int argc, char **argv)
     int rc = parse_args(cmd, argc, argv, &a);
     if (rc)
         return rc < 0 ? EXIT_OK : rc;
-    pt_db *db = cli_open();
-    if (!db)
-        return EXIT_STORE;
+    pt_db *db = NULL;
     pt_snapshot *snap = NULL;
     pt_rfm r = {0};
-    rc = compute(db, &a, &snap, &r);
+    rc = cli_tx_snapshot(&a.tx, &db, &snap);
+    if (rc == EXIT_OK)
+        rc = compute(db, &a, snap, &r);
     if (rc == EXIT_OK && strcmp(cmd, "rfm") == 0)
-        print_rows(&a, &r);
+        print_rows(&a, &r, snap);
     else if (rc == EXIT_OK)
         print_segments(&a, &r);
     pt_rfm_free(&r);
     pt_snapshot_free(snap);
-    pt_db_close(db);
+    if (db)
+        pt_db_close(db);
     return rc;
 }
 

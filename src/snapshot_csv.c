@@ -390,6 +390,8 @@ static int by_member_time(const void *pa, const void *pb)
 /* Member keys, and each row's order time: the earliest time of its invoice. */
 static void order_rows(struct loader *l)
 {
+    if (!l->nrows)
+        return;
     for (size_t i = 0; i < l->nrows; i++) {
         struct txrow *t = &l->rows[i];
         t->key = l->all_numeric ? t->num : (int64_t)t->sid + 1;
