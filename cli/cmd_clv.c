@@ -27,7 +27,7 @@
 enum { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 struct clv_args {
-    const char   *as_of, *cal_end;
+    const char   *as_of, *cal_end, *holdout_end;
     int           model, out, threads;
     double        horizon, discount, unit_days;
     struct cli_tx tx;
@@ -36,7 +36,8 @@ struct clv_args {
 static void clv_usage(void)
 {
     printf("usage: patron clv fit   [--as-of DATE | --calibration-end DATE] [--unit day|week]\n"
-           "                        [--model bgnbd|pareto|gg] [--json] [--threads N] [--transactions FILE …]\n"
+           "                        [--model bgnbd|pareto|gg] [--holdout-end DATE] [--json] [--threads N]\n"
+           "                        [--transactions FILE …]\n"
            "       patron clv score [--as-of DATE | --calibration-end DATE] [--unit day|week]\n"
            "                        [--model bgnbd|pareto] [--horizon-months N] [--discount-annual RATE]\n"
            "                        [--json|--csv] [--threads N] [--transactions FILE …]\n"
@@ -53,6 +54,9 @@ static void clv_usage(void)
            "                          orders before it count\n"
            "  --calibration-end DATE  the last day of calibration, inclusive (= --as-of the day after)\n"
            "  --unit day|week         the models' time unit (default week); horizons stay in months\n"
+           "  --holdout-end DATE      fit: also compare predicted with actual transactions from the\n"
+           "                          calibration end through DATE (inclusive), by calibration\n"
+           "                          frequency x = 0 … 6, 7+ (BG/NBD and Pareto/NBD)\n"
            "  --model M               purchase model (default bgnbd); fit also takes gg\n"
            "  --horizon-months N      CLV horizon in whole months (default 12)\n"
            "  --discount-annual RATE  annual discount rate, e.g. 0.1 (default), compounded monthly\n"
@@ -79,6 +83,7 @@ static int parse_args(int argc, char **argv, struct clv_args *a, int score)
         {"json", no_argument, 0, 'j'},                  {"csv", no_argument, 0, 'c'},
         {"threads", required_argument, 0, 't'},         {"help", no_argument, 0, 'h'},
         {"calibration-end", required_argument, 0, 'E'}, {"unit", required_argument, 0, 'u'},
+        {"holdout-end", required_argument, 0, 'O'},
         CLI_TX_LONGOPTS,                                {0, 0, 0, 0}};
     *a = (struct clv_args){.model = PT_CLV_BGNBD, .out = OUT_TEXT, .horizon = 12, .discount = 0.10, .unit_days = 7};
     int c;
@@ -89,6 +94,7 @@ static int parse_args(int argc, char **argv, struct clv_args *a, int score)
         switch (c) {
         case 'a': a->as_of = optarg; break;
         case 'E': a->cal_end = optarg; break;
+        case 'O': a->holdout_end = optarg; break;
         case 'u':
             if (strcmp(optarg, "week") && strcmp(optarg, "day")) {
                 cli_error("--unit takes day or week");
@@ -126,11 +132,24 @@ static int parse_args(int argc, char **argv, struct clv_args *a, int score)
         cli_error("clv %s takes no arguments (see patron clv --help)", score ? "score" : "fit");
         return EXIT_USAGE;
     }
+    if (a->holdout_end && (score || a->model == PT_CLV_GG)) {
+        cli_error("--holdout-end belongs to clv fit with --model bgnbd or pareto");
+        return EXIT_USAGE;
+    }
     if (a->as_of && a->cal_end) {
         cli_error("give --as-of or --calibration-end, not both");
         return EXIT_USAGE;
     }
     return EXIT_OK;
+}
+
+/* The end of an inclusive last day DATE: the start of the next day (@EPOCH as given). */
+static int day_after(pt_db *db, const char *date, int64_t *end)
+{
+    int rc = cli_tx_date_arg(db, date, end);
+    if (rc == EXIT_OK && date[0] != '@' && pt_tz_add(cli_tx_zone(db), PT_TZ_DAY, *end, 1, end) != PT_OK)
+        rc = EXIT_USAGE;
+    return rc;
 }
 
 /* The calibration end: --as-of, or the day after --calibration-end, or now. */
@@ -139,12 +158,7 @@ static int calibration_end(pt_db *db, const pt_snapshot *snap, const struct clv_
     *end = cli_tx_now(db, snap);
     if (a->as_of)
         return cli_tx_date_arg(db, a->as_of, end);
-    if (!a->cal_end)
-        return EXIT_OK;
-    int rc = cli_tx_date_arg(db, a->cal_end, end);
-    if (rc == EXIT_OK && a->cal_end[0] != '@' && pt_tz_add(cli_tx_zone(db), PT_TZ_DAY, *end, 1, end) != PT_OK)
-        rc = EXIT_USAGE;
-    return rc;
+    return a->cal_end ? day_after(db, a->cal_end, end) : EXIT_OK;
 }
 
 /* Summarises snap as of the calibration end. */
@@ -175,7 +189,27 @@ static int fit(const pt_clv_summary *s, int model, int threads, pt_clv_fit *f)
     return rc ? cli_exit_for(rc) : EXIT_OK;
 }
 
-static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_fit *f)
+static void print_holdout_json(const pt_clv_holdout *h)
+{
+    printf(",\"holdout\":{\"length\":%.6g,\"buckets\":[", h->t);
+    for (int b = 0; b < PT_CLV_BUCKETS; b++)
+        printf("%s{\"x\":\"%d%s\",\"members\":%zu,\"actual\":%.7g,\"predicted\":%.7g}", b ? "," : "", b,
+               b == PT_CLV_BUCKETS - 1 ? "+" : "", h->n[b], h->actual[b], h->predicted[b]);
+    printf("],\"all\":{\"members\":%zu,\"actual\":%.7g,\"predicted\":%.7g}}", h->n_all, h->actual_all,
+           h->predicted_all);
+}
+
+static void print_holdout_text(const pt_clv_holdout *h, const char *unit)
+{
+    printf("holdout (%.4g %ss): mean transactions per member by calibration repeat purchases x\n", h->t, unit);
+    printf("  %-4s %9s %10s %10s\n", "x", "members", "actual", "predicted");
+    for (int b = 0; b < PT_CLV_BUCKETS; b++)
+        printf("  %d%-3s %9s %10.4f %10.4f\n", b, b == PT_CLV_BUCKETS - 1 ? "+" : "", cli_num((int64_t)h->n[b]),
+               h->actual[b], h->predicted[b]);
+    printf("  %-4s %9s %10.4f %10.4f\n", "all", cli_num((int64_t)h->n_all), h->actual_all, h->predicted_all);
+}
+
+static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const pt_clv_fit *f, const pt_clv_holdout *h)
 {
     const char *unit = a->unit_days == 7 ? "week" : "day";
     if (a->out == OUT_JSON) {
@@ -184,9 +218,12 @@ static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const p
         for (int k = 0; k < f->nparams; k++)
             printf("%s\"%s\":%.9g", k ? "," : "", pt_clv_param_name(f->model, k), f->param[k]);
         printf("},\"log_likelihood\":%.6f,\"members_used\":%zu,\"distinct_rows\":%zu,\"members_without_orders\":%zu,"
-               "\"anonymous\":%zu,\"iterations\":%d,\"converged\":%s,\"threads\":%d,\"fit_seconds\":%.3f}\n",
+               "\"anonymous\":%zu,\"iterations\":%d,\"converged\":%s,\"threads\":%d,\"fit_seconds\":%.3f",
                f->log_likelihood, f->n_used, f->n_distinct, s->no_history, s->anon, f->iterations,
                f->converged ? "true" : "false", f->threads, f->seconds);
+        if (h)
+            print_holdout_json(h);
+        printf("}\n");
         return;
     }
     printf("model %s (time unit: %s%s)\n", pt_clv_model_name(f->model), unit,
@@ -198,6 +235,31 @@ static void print_fit(const struct clv_args *a, const pt_clv_summary *s, const p
            f->converged ? "" : " (not converged)", f->seconds);
     printf("%s members without a paid order before the end and %s anonymous members are not used\n",
            cli_num((int64_t)s->no_history), cli_num((int64_t)s->anon));
+    if (h)
+        print_holdout_text(h, unit);
+}
+
+/* Fits, and with --holdout-end compares the holdout, then prints. */
+static int run_fit(pt_db *db, const pt_snapshot *snap, const struct clv_args *a, const pt_clv_summary *s)
+{
+    pt_clv_fit f;
+    int rc = fit(s, a->model, a->threads, &f);
+    if (rc || !a->holdout_end) {
+        if (rc == EXIT_OK)
+            print_fit(a, s, &f, NULL);
+        return rc;
+    }
+    int64_t hend;
+    pt_clv_holdout h;
+    rc = day_after(db, a->holdout_end, &hend);
+    int lrc = rc ? PT_OK : pt_clv_holdout_report(&h, s, snap, &f, hend, db ? pt_db_config(db)->tz_offset_s : 0);
+    if (lrc == PT_EINVAL)
+        cli_error("--holdout-end must be after the calibration end");
+    else if (lrc)
+        cli_error("clv: holdout: %s", pt_strerror(lrc));
+    if (rc == EXIT_OK && lrc == PT_OK)
+        print_fit(a, s, &f, &h);
+    return rc ? rc : lrc == PT_EINVAL ? EXIT_USAGE : cli_exit_for(lrc);
 }
 
 static void print_scores(const struct clv_args *a, const pt_snapshot *snap, const pt_clv_summary *s,
@@ -278,10 +340,7 @@ int cmd_clv(int argc, char **argv)
     if (rc == EXIT_OK && is_score) {
         rc = score(&a, snap, &s);
     } else if (rc == EXIT_OK) {
-        pt_clv_fit f;
-        rc = fit(&s, a.model, a.threads, &f);
-        if (rc == EXIT_OK)
-            print_fit(&a, &s, &f);
+        rc = run_fit(db, snap, &a, &s);
     }
     pt_clv_summary_free(&s);
     pt_snapshot_free(snap);

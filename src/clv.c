@@ -697,3 +697,54 @@ done:
     distinct_free(&d);
     return rc;
 }
+
+/* --- calibration / holdout report ------------------------------------------------------------- */
+
+/* Member i's transactions (distinct local days with a paid order) in [from, to). */
+static int64_t holdout_days(const pt_snapshot *snap, size_t i, int64_t from, int64_t to, int32_t tz)
+{
+    int64_t n = 0, day = 0;
+    for (size_t k = snap->first[i]; k < snap->first[i + 1]; k++) {
+        if (snap->order_status[k] != PT_ORDER_PAID || snap->order_at[k] < from || snap->order_at[k] >= to)
+            continue;
+        int64_t d = day_of(snap->order_at[k], tz);
+        n += n == 0 || d != day;
+        day = d;
+    }
+    return n;
+}
+
+int pt_clv_holdout_report(pt_clv_holdout *out, const pt_clv_summary *s, const pt_snapshot *snap, const pt_clv_fit *f,
+                          int64_t holdout_end, int32_t tz_offset_s)
+{
+    memset(out, 0, sizeof *out);
+    if (holdout_end <= s->end || !s->member_id || (f->model != PT_CLV_BGNBD && f->model != PT_CLV_PARETO))
+        return PT_EINVAL;
+    out->t = (double)(day_of(holdout_end - 1, tz_offset_s) - day_of(s->end - 1, tz_offset_s)) / s->unit_days;
+    size_t m = 0; /* snapshot cursor: both are ascending by member id */
+    for (size_t j = 0; j < s->n; j++) {
+        while (m < snap->nmembers && snap->member_id[m] < s->member_id[j])
+            m++;
+        if (m == snap->nmembers || snap->member_id[m] != s->member_id[j])
+            return PT_ECORRUPT;
+        int b = s->x[j] < PT_CLV_BUCKETS - 1 ? (int)s->x[j] : PT_CLV_BUCKETS - 1;
+        double actual = (double)holdout_days(snap, m, s->end, holdout_end, tz_offset_s);
+        double predicted = pt_clv_conditional(f->model, f->param, out->t, s->x[j], s->t_x[j], s->T[j]);
+        out->n[b]++;
+        out->actual[b] += actual;
+        out->predicted[b] += predicted;
+        out->actual_all += actual;
+        out->predicted_all += predicted;
+    }
+    for (int b = 0; b < PT_CLV_BUCKETS; b++)
+        if (out->n[b]) {
+            out->actual[b] /= (double)out->n[b];
+            out->predicted[b] /= (double)out->n[b];
+        }
+    out->n_all = s->n;
+    if (s->n) {
+        out->actual_all /= (double)s->n;
+        out->predicted_all /= (double)s->n;
+    }
+    return PT_OK;
+}

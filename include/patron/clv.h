@@ -165,4 +165,28 @@ double pt_clv_value(int model, const double *param, double x, double t_x, double
 int pt_clv_score(pt_clv_row **rows, const pt_clv_summary *s, const pt_clv_fit *tx, const pt_clv_fit *gg,
                  const pt_clv_score_opts *o);
 
+/* --- calibration / holdout report --------------------------------------------------------------
+ * How well a purchase model predicts the holdout period [s->end, holdout_end): per bucket of
+ * calibration frequency x = 0, 1, …, 6 and 7+ (the literature's table), the members, their mean
+ * actual holdout transactions (paid orders, one per distinct day, as in the summary) and the
+ * mean predicted E[Y(t) | x, t_x, T] with t the holdout length in the summary's unit; also over
+ * all members. Summary rows are those of pt_clv_summary_from_snapshot(s, snap, …) with the
+ * same tz_offset_s. */
+#define PT_CLV_BUCKETS 8
+
+typedef struct pt_clv_holdout {
+    double t;                          /* holdout length, summary units */
+    size_t n[PT_CLV_BUCKETS];          /* members with x = k (the last: x ≥ 7) */
+    double actual[PT_CLV_BUCKETS];     /* mean holdout transactions */
+    double predicted[PT_CLV_BUCKETS];  /* mean E[Y(t) | x, t_x, T] */
+    size_t n_all;
+    double actual_all, predicted_all;  /* means over every member */
+} pt_clv_holdout;
+
+/* PT_EINVAL when holdout_end is not after s->end, the fit is not BG/NBD or Pareto/NBD, or the
+ * summary has no member ids (built from arrays); PT_ECORRUPT when a summary member is not in
+ * snap. */
+int pt_clv_holdout_report(pt_clv_holdout *out, const pt_clv_summary *s, const pt_snapshot *snap, const pt_clv_fit *f,
+                          int64_t holdout_end, int32_t tz_offset_s);
+
 #endif
