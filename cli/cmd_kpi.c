@@ -14,6 +14,7 @@
 #include "patron/config.h"
 #include "patron/error.h"
 #include "patron/metrics.h"
+#include "patron/rfm.h"
 #include "patron/snapshot.h"
 #include "patron/tz.h"
 
@@ -28,6 +29,7 @@ enum { CMD_KPI, CMD_COHORTS, CMD_NPS, CMD_TRENDS };
 struct kpi_args {
     int           cmd, out, months;
     const char   *from, *to, *survey;
+    const char   *name, *by; /* kpi NAME, --by tier|segment|channel|month */
     struct cli_tx tx;
     int64_t       now; /* cli_tx_now, once the snapshot is loaded */
 };
@@ -37,10 +39,14 @@ static const char *const CMD_NAME[] = {"kpi", "cohorts", "nps", "trends"};
 static void kpi_usage(int cmd)
 {
     static const char *const what[] = {
-        "[--from DATE --to DATE] [--json]\n"
+        "[NAME] [--by tier|segment|channel|month] [--from DATE --to DATE] [--json]\n"
         "\nLoyalty KPIs of the period [--from, --to) (default: the last complete month) beside the\n"
         "previous period of the same length: members, new, active, orders, revenue, AOV, purchase\n"
-        "frequency, repurchase rate (in the period, and ever), churn rate.\n",
+        "frequency, repurchase rate (in the period, and ever), churn rate.\n"
+        "NAME (a key of the JSON: members, members_new, active, orders, revenue_cents, aov_cents,\n"
+        "frequency_x100, repurchase_bp, repurchase_ever_bp, churn_bp, …) prints that KPI alone;\n"
+        "--by splits the period's KPIs by current tier, RFM segment (11 map, as of --to), order\n"
+        "channel (as if the channel's orders were the only ones) or month (docs/metrics.md).\n",
         "[--from DATE --to DATE] [--months N] [--json|--csv]\n"
         "\nRetention by first-purchase month: for each month overlapping the period (default: the\n"
         "twelve complete months before this one), the members whose first paid order fell in it\n"
@@ -71,6 +77,13 @@ static int parse_opt(int c, struct kpi_args *a)
     case 'f': a->from = optarg; return EXIT_OK;
     case 't': a->to = optarg; return EXIT_OK;
     case 's': a->survey = optarg; return EXIT_OK;
+    case 'b':
+        if (strcmp(optarg, "tier") && strcmp(optarg, "segment") && strcmp(optarg, "channel") && strcmp(optarg, "month")) {
+            cli_error("--by takes tier, segment, channel or month");
+            return EXIT_USAGE;
+        }
+        a->by = optarg;
+        return EXIT_OK;
     case 'j': a->out = OUT_JSON; return EXIT_OK;
     case 'c': a->out = OUT_CSV; return EXIT_OK;
     case 'm':
@@ -89,6 +102,10 @@ static int check_args(const struct kpi_args *a, int months_given)
 {
     if (months_given && a->cmd != CMD_COHORTS) {
         cli_error("--months belongs to patron cohorts");
+        return EXIT_USAGE;
+    }
+    if (a->by && a->cmd != CMD_KPI) {
+        cli_error("--by belongs to patron kpi");
         return EXIT_USAGE;
     }
     if (a->survey && a->cmd != CMD_NPS) {
@@ -111,6 +128,7 @@ static int parse_args(int cmd, int argc, char **argv, struct kpi_args *a)
     static const struct option opts[] = {
         {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
         {"months", required_argument, 0, 'm'}, {"survey", required_argument, 0, 's'},
+        {"by", required_argument, 0, 'b'},
         {"json", no_argument, 0, 'j'}, {"csv", no_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'}, CLI_TX_LONGOPTS, {0, 0, 0, 0}};
     *a = (struct kpi_args){.cmd = cmd, .months = 12};
@@ -128,6 +146,8 @@ static int parse_args(int cmd, int argc, char **argv, struct kpi_args *a)
         if (rc)
             return rc;
     }
+    if (cmd == CMD_KPI && optind < argc)
+        a->name = argv[optind++];
     if (optind < argc) {
         cli_error("unexpected '%s' (see patron %s --help)", argv[optind], CMD_NAME[cmd]);
         return EXIT_USAGE;
@@ -331,6 +351,210 @@ static void print_kpi_text(pt_db *db, const pt_kpi *cur, const pt_kpi *prev)
     printf("Totals count every member; rows marked consenting only members with analytics consent.\n");
 }
 
+/* --- kpi NAME / --by ---------------------------------------------------------------------------- */
+struct group {
+    char   label[64];
+    pt_kpi k;
+};
+
+/* The field of k named name, or NULL. */
+static const struct field *find_field(const struct field f[NFIELDS], const char *name)
+{
+    for (int i = 0; f[i].kind >= 0; i++)
+        if (strcmp(f[i].key, name) == 0)
+            return &f[i];
+    return NULL;
+}
+
+/* One group per distinct value of by[] (ascending), labelled by label(v). */
+static int groups_of(const pt_snapshot *snap, const int32_t *by, int64_t from, int64_t to,
+                     const char *(*label)(const pt_snapshot *, int32_t), struct group **out, size_t *n)
+{
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (size_t i = 0; i < snap->nmembers; i++) {
+        lo = by[i] < lo ? by[i] : lo;
+        hi = by[i] > hi ? by[i] : hi;
+    }
+    *n = 0;
+    *out = snap->nmembers && hi - lo < 100000 ? calloc((size_t)(hi - lo) + 1, sizeof **out) : NULL;
+    if (snap->nmembers && !*out)
+        return PT_ENOMEM;
+    for (int64_t v = lo; snap->nmembers && v <= hi; v++) {
+        pt_kpi_slice sl = {.group = by, .g = (int32_t)v, .channel = -1};
+        struct group *g = &(*out)[*n];
+        int rc = pt_metrics_kpi_slice(&g->k, snap, from, to, &sl);
+        if (rc)
+            return rc;
+        if (g->k.members || g->k.orders) {
+            snprintf(g->label, sizeof g->label, "%s", label(snap, (int32_t)v));
+            ++*n;
+        }
+    }
+    return PT_OK;
+}
+
+static const char *tier_label(const pt_snapshot *snap, int32_t v)
+{
+    return v >= 0 ? snap->tier_names[v] : "(none)";
+}
+
+static const char *segment_label(const pt_snapshot *snap, int32_t v)
+{
+    (void)snap;
+    return v < 0 ? "(anonymous)" : pt_rfm_segment_key(PT_RFM_MAP11, v);
+}
+
+/* Each member's RFM 11-map segment as of to (unscored: none; not shown: −1). */
+static int segments_of(const pt_snapshot *snap, int64_t to, int32_t *by)
+{
+    pt_rfm_opts o;
+    pt_rfm_opts_init(&o, to);
+    pt_rfm r;
+    int rc = pt_rfm_compute(&r, snap, &o);
+    if (rc)
+        return rc;
+    size_t j = 0; /* rows ascend by member id, as the snapshot does */
+    for (size_t i = 0; i < snap->nmembers; i++) {
+        by[i] = -1;
+        if (j < r.nrows && r.rows[j].member_id == snap->member_id[i])
+            by[i] = r.rows[j++].seg11;
+    }
+    pt_rfm_free(&r);
+    return PT_OK;
+}
+
+static int by_channel(const pt_snapshot *snap, int64_t from, int64_t to, struct group **out, size_t *n)
+{
+    *out = calloc(snap->nchannel_names + 1, sizeof **out);
+    if (!*out)
+        return PT_ENOMEM;
+    for (*n = 0; *n < snap->nchannel_names; ++*n) {
+        pt_kpi_slice sl = {.group = NULL, .channel = (int32_t)*n};
+        int rc = pt_metrics_kpi_slice(&(*out)[*n].k, snap, from, to, &sl);
+        if (rc)
+            return rc;
+        snprintf((*out)[*n].label, sizeof (*out)[*n].label, "%s", snap->channel_names[*n][0] ? snap->channel_names[*n] : "(none)");
+    }
+    return PT_OK;
+}
+
+static int by_month(pt_db *db, const pt_snapshot *snap, int64_t from, int64_t to, struct group **out, size_t *n)
+{
+    int64_t *b = NULL;
+    size_t nm = 0;
+    int rc = pt_metrics_months(cli_tx_zone(db), from, to, 0, &b, &nm);
+    *out = rc ? NULL : calloc(nm + 1, sizeof **out);
+    if (rc == PT_OK && !*out)
+        rc = PT_ENOMEM;
+    for (*n = 0; rc == PT_OK && *n < nm; ++*n) {
+        int64_t f = b[*n] > from ? b[*n] : from, t = b[*n + 1] < to ? b[*n + 1] : to;
+        rc = pt_metrics_kpi(&(*out)[*n].k, snap, f, t);
+        snprintf((*out)[*n].label, sizeof (*out)[*n].label, "%s", local_date(db, b[*n], 1));
+    }
+    free(b);
+    return rc;
+}
+
+/* The groups of --by (or one group "all"). */
+static int kpi_groups(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap, int64_t from, int64_t to,
+                      struct group **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!a->by) {
+        *out = calloc(1, sizeof **out);
+        if (!*out)
+            return PT_ENOMEM;
+        snprintf((*out)->label, sizeof (*out)->label, "all");
+        *n = 1;
+        return pt_metrics_kpi(&(*out)->k, snap, from, to);
+    }
+    if (strcmp(a->by, "month") == 0)
+        return by_month(db, snap, from, to, out, n);
+    if (strcmp(a->by, "channel") == 0)
+        return snap->order_channel ? by_channel(snap, from, to, out, n) : PT_ENOTFOUND;
+    if (strcmp(a->by, "tier") == 0)
+        return snap->has_accounts ? groups_of(snap, snap->member_tier, from, to, tier_label, out, n) : PT_ENOTFOUND;
+    int32_t *seg = malloc((snap->nmembers + 1) * sizeof *seg);
+    int rc = seg ? segments_of(snap, to, seg) : PT_ENOMEM;
+    if (rc == PT_OK)
+        rc = groups_of(snap, seg, from, to, segment_label, out, n);
+    free(seg);
+    return rc;
+}
+
+static void print_groups(pt_db *db, const struct kpi_args *a, const struct group *g, size_t n, int64_t from,
+                         int64_t to)
+{
+    static const char *const cols[] = {"members", "members_new", "active", "orders", "revenue_cents",
+                                       "aov_cents", "repurchase_bp", "churn_bp"};
+    if (a->out == OUT_JSON)
+        printf("{\"zone\":\"%s\",\"from\":%lld,\"to\":%lld,\"from_date\":\"%s\",\"to_date\":\"%s\",\"by\":%s%s%s,"
+               "\"kpi\":%s%s%s,\"groups\":[",
+               cli_tx_zone(db), (long long)from, (long long)to, local_date(db, from, 0), local_date(db, to, 0),
+               a->by ? "\"" : "", a->by ? a->by : "null", a->by ? "\"" : "", a->name ? "\"" : "",
+               a->name ? a->name : "null", a->name ? "\"" : "");
+    else if (a->name)
+        printf("%-32s %16s\n", a->by ? a->by : "", a->name);
+    else {
+        printf("%-32s", a->by);
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+            printf(" %14s", cols[c]);
+        printf("\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct field f[NFIELDS];
+        kpi_fields(&g[i].k, f);
+        json_t *lab = json_string(g[i].label);
+        char *esc = lab ? json_dumps(lab, JSON_ENCODE_ANY) : NULL;
+        if (a->out == OUT_JSON && a->name) {
+            printf("%s{\"group\":%s,\"value\":%s}", i ? "," : "", esc ? esc : "\"?\"", jval(find_field(f, a->name)->v));
+        } else if (a->out == OUT_JSON) {
+            printf("%s{\"group\":%s", i ? "," : "", esc ? esc : "\"?\"");
+            for (int k = 0; f[k].kind >= 0; k++)
+                printf(",\"%s\":%s", f[k].key, jval(f[k].v));
+            printf("}");
+        } else if (a->name) {
+            const struct field *v = find_field(f, a->name);
+            printf("%-32s %16s\n", g[i].label, kpi_text(v, v->v));
+        } else {
+            printf("%-32s", g[i].label);
+            for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+                const struct field *v = find_field(f, cols[c]);
+                printf(" %14s", kpi_text(v, v->v));
+            }
+            printf("\n");
+        }
+        free(esc);
+        json_decref(lab);
+    }
+    if (a->out == OUT_JSON)
+        printf("]}\n");
+}
+
+static int run_kpi_by(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap, int64_t from, int64_t to)
+{
+    struct field f[NFIELDS];
+    pt_kpi none = {0};
+    kpi_fields(&none, f);
+    if (a->name && !find_field(f, a->name)) {
+        cli_error("unknown KPI '%s' (see patron kpi --help)", a->name);
+        return EXIT_USAGE;
+    }
+    struct group *g = NULL;
+    size_t n = 0;
+    int rc = kpi_groups(db, a, snap, from, to, &g, &n);
+    if (rc == PT_ENOTFOUND)
+        cli_error("--by %s needs %s, which this snapshot does not have", a->by,
+                  strcmp(a->by, "tier") == 0 ? "points accounts (the store)" : "order channels (the store)");
+    else if (rc)
+        cli_error("kpi: %s", pt_strerror(rc));
+    else
+        print_groups(db, a, g, n, from, to);
+    free(g);
+    return rc == PT_ENOTFOUND ? EXIT_DATA : rc ? cli_exit_for(rc) : EXIT_OK;
+}
+
 static int run_kpi(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
 {
     int64_t from, to;
@@ -342,6 +566,8 @@ static int run_kpi(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
         cli_error("the period is out of range");
         return EXIT_USAGE;
     }
+    if (a->name || a->by)
+        return run_kpi_by(db, a, snap, from, to);
     int64_t len = to - from;
     if (pt_metrics_kpi(&cur, snap, from, to) ||
         pt_metrics_kpi(&prev, snap, from - len, from)) {

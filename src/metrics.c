@@ -33,13 +33,20 @@ int64_t pt_metrics_bp(int64_t num, int64_t den)
     return den == 0 ? PT_METRICS_NONE : pt_metrics_div(num * 10000, den);
 }
 
-/* Paid orders of member i in [from, to), and the number before `to`. */
-static void count_orders(const pt_snapshot *s, size_t i, int64_t from, int64_t to, int64_t *in, int64_t *before)
+/* Whether order r counts: paid, and in the slice's channel when it has one. */
+static int counts(const pt_snapshot *s, size_t r, int32_t channel)
+{
+    return s->order_status[r] == PT_ORDER_PAID && (channel < 0 || s->order_channel[r] == channel);
+}
+
+/* Counted orders of member i in [from, to), and the number before `to`. */
+static void count_orders(const pt_snapshot *s, size_t i, int64_t from, int64_t to, int32_t channel, int64_t *in,
+                         int64_t *before)
 {
     *in = 0;
     *before = 0;
     for (size_t r = s->first[i]; r < s->first[i + 1] && s->order_at[r] < to; r++) {
-        if (s->order_status[r] != PT_ORDER_PAID)
+        if (!counts(s, r, channel))
             continue;
         ++*before;
         *in += s->order_at[r] >= from;
@@ -47,7 +54,7 @@ static void count_orders(const pt_snapshot *s, size_t i, int64_t from, int64_t t
 }
 
 /* The anonymous totals of one member: members, new, active, orders, revenue in [from, to). */
-static void kpi_totals(pt_kpi *k, const pt_snapshot *s, size_t i)
+static void kpi_totals(pt_kpi *k, const pt_snapshot *s, size_t i, int32_t channel)
 {
     int64_t reg = s->member_registered_at[i];
     if (reg < k->to)
@@ -56,7 +63,7 @@ static void kpi_totals(pt_kpi *k, const pt_snapshot *s, size_t i)
         k->members_new++;
     int64_t n = 0;
     for (size_t r = s->first[i]; r < s->first[i + 1] && s->order_at[r] < k->to; r++) {
-        if (s->order_status[r] != PT_ORDER_PAID || s->order_at[r] < k->from)
+        if (!counts(s, r, channel) || s->order_at[r] < k->from)
             continue;
         n++;
         k->revenue_cents += s->order_cents[r];
@@ -66,11 +73,11 @@ static void kpi_totals(pt_kpi *k, const pt_snapshot *s, size_t i)
 }
 
 /* The consenting member i's part of repurchase and churn. */
-static void kpi_consenting(pt_kpi *k, const pt_snapshot *s, size_t i)
+static void kpi_consenting(pt_kpi *k, const pt_snapshot *s, size_t i, int32_t channel)
 {
     int64_t in, before, prev, prev_before;
-    count_orders(s, i, k->from, k->to, &in, &before);
-    count_orders(s, i, k->from - (k->to - k->from), k->from, &prev, &prev_before);
+    count_orders(s, i, k->from, k->to, channel, &in, &before);
+    count_orders(s, i, k->from - (k->to - k->from), k->from, channel, &prev, &prev_before);
     k->buyers += in >= 1;
     k->repeat_buyers += in >= 2;
     k->ever_buyers += before >= 1;
@@ -81,18 +88,24 @@ static void kpi_consenting(pt_kpi *k, const pt_snapshot *s, size_t i)
 
 int pt_metrics_kpi(pt_kpi *out, const pt_snapshot *s, int64_t from, int64_t to)
 {
+    const pt_kpi_slice all = {.group = NULL, .channel = -1};
+    return pt_metrics_kpi_slice(out, s, from, to, &all);
+}
+
+int pt_metrics_kpi_slice(pt_kpi *out, const pt_snapshot *s, int64_t from, int64_t to, const pt_kpi_slice *sl)
+{
     memset(out, 0, sizeof *out);
-    if (to <= from)
+    if (to <= from || (sl->channel >= 0 && !s->order_channel))
         return PT_EINVAL;
     out->from = from;
     out->to = to;
     for (size_t i = 0; i < s->nmembers; i++) {
         int use = pt_snapshot_member_use(s, i);
-        if (use == PT_SNAP_MERGED)
+        if (use == PT_SNAP_MERGED || (sl->group && sl->group[i] != sl->g))
             continue;
-        kpi_totals(out, s, i);
+        kpi_totals(out, s, i, sl->channel);
         if (use == PT_SNAP_USE)
-            kpi_consenting(out, s, i);
+            kpi_consenting(out, s, i, sl->channel);
         else if (s->member_registered_at[i] < to)
             *(use == PT_SNAP_ERASED ? &out->anonymous_erased : &out->anonymous_no_consent) += 1;
     }

@@ -86,6 +86,23 @@ TEST(cli_rfm_from_a_transactions_file_gives_the_worked_values)
     ASSERT_EQ(pt_test_run(&out, "'%s' lifecycle --transactions '%s' --as-of 2024-02-01 --csv 2>/dev/null", BIN, csv), 0);
     ASSERT(out && strstr(out, "\nm4,churned,1,62,62\n") != NULL);
     free(out);
+
+    /* One KPI by month: December 1.00 (m4), January 147.00, February 9.00 (m4 again). */
+    snprintf(cmd, sizeof cmd,
+             "'%s' kpi revenue_cents --by month --transactions '%s' --from 2023-12-01 --to 2024-03-01 --json 2>/dev/null",
+             BIN, csv);
+    o = run_json(cmd);
+    ASSERT(o);
+    json_t *g = json_object_get(o, "groups");
+    static const char *month[3] = {"2023-12", "2024-01", "2024-02"};
+    static const int revenue[3] = {100, 14700, 900};
+    ASSERT_EQ(json_array_size(g), 3);
+    for (size_t k = 0; k < 3; k++) {
+        ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(g, k), "group")), month[k]);
+        ASSERT_EQ(json_integer_value(json_object_get(json_array_get(g, k), "value")), revenue[k]);
+    }
+    json_decref(o);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' kpi --by tier --transactions '%s' 2>/dev/null", BIN, csv), 4);
 }
 
 TEST(cli_transactions_bad_file_fails_with_file_line_and_column)

@@ -190,6 +190,63 @@ TEST(metrics_kpis_count_totals_for_everyone_and_rates_for_consenting_members)
     pt_snapshot_free(s);
 }
 
+/* Slices of the KPI fixture (`patron kpi --by`). Channels: app (0) for the March orders of 1
+ * (+2), 2 (+5) and 7 (+6), store (1) for every other order.
+ *  app:   active 1, 2, 7 → 3; orders 3; revenue 1000 + 999 + 500 = 2,499; buyers 1, 2; no
+ *         repeat → 0 bp; nobody bought in the app the period before → churn has no rate;
+ *         ever buyers 2, ever repeat 0. Members and new are everyone's: 9 and 2.
+ *  store: active 1 (+20), 3, 5, 7 (+7) → 4; orders 4; revenue 2001 + 1000 + 3000 + 500 = 6,501;
+ *         buyers 1, 3, 5; previous-period store buyers 1, 4, 5 (8 is erased) → churned 4 → 3,333 bp;
+ *         ever buyers 1–5, ever repeat 1 and 5 → 4,000 bp.
+ *  group by index parity, group 0 = ids 1, 3, 5, 7, 9, 11: members 5 (9 is merged away), new 1
+ *         (7), active 1, 3, 5, 7 → 4, orders 6, revenue 1000 + 2001 + 1000 + 3000 + 500 + 500. */
+TEST(metrics_kpi_slices_count_one_channel_or_one_group_as_if_alone)
+{
+    pt_snapshot *s = kpi_fixture();
+    s->order_channel = calloc(s->norders + 1, sizeof *s->order_channel);
+    ASSERT(s->order_channel);
+    for (size_t r = 0; r < s->norders; r++)
+        s->order_channel[r] = 1;
+    s->order_channel[1] = s->order_channel[4] = s->order_channel[11] = 0;
+    pt_kpi k;
+    pt_kpi_slice app = {.group = NULL, .channel = 0}, store = {.group = NULL, .channel = 1};
+    ASSERT_OK(pt_metrics_kpi_slice(&k, s, F, T, &app));
+    ASSERT_EQ(k.members, 9);
+    ASSERT_EQ(k.members_new, 2);
+    ASSERT_EQ(k.active, 3);
+    ASSERT_EQ(k.orders, 3);
+    ASSERT_EQ(k.revenue_cents, 2499);
+    ASSERT_EQ(k.buyers, 2);
+    ASSERT_EQ(k.repurchase_bp, 0);
+    ASSERT_EQ(k.prev_active, 0);
+    ASSERT_EQ(k.churn_bp, PT_METRICS_NONE);
+    ASSERT_EQ(k.ever_buyers, 2);
+    ASSERT_OK(pt_metrics_kpi_slice(&k, s, F, T, &store));
+    ASSERT_EQ(k.active, 4);
+    ASSERT_EQ(k.orders, 4);
+    ASSERT_EQ(k.revenue_cents, 6501);
+    ASSERT_EQ(k.buyers, 3);
+    ASSERT_EQ(k.prev_active, 3);
+    ASSERT_EQ(k.churned, 1);
+    ASSERT_EQ(k.churn_bp, 3333);
+    ASSERT_EQ(k.ever_buyers, 5);
+    ASSERT_EQ(k.repurchase_ever_bp, 4000);
+    int32_t parity[11];
+    for (int i = 0; i < 11; i++)
+        parity[i] = i % 2;
+    pt_kpi_slice even = {.group = parity, .g = 0, .channel = -1};
+    ASSERT_OK(pt_metrics_kpi_slice(&k, s, F, T, &even));
+    ASSERT_EQ(k.members, 5);
+    ASSERT_EQ(k.members_new, 1);
+    ASSERT_EQ(k.active, 4);
+    ASSERT_EQ(k.orders, 6);
+    ASSERT_EQ(k.revenue_cents, 8001);
+    free(s->order_channel);
+    s->order_channel = NULL;
+    ASSERT_EQ(pt_metrics_kpi_slice(&k, s, F, T, &app), PT_EINVAL); /* no channels in the snapshot */
+    pt_snapshot_free(s);
+}
+
 /* An empty period: no orders, so AOV, frequency and every rate have no denominator.
  * [F + 40 d, F + 41 d): nobody bought; previous day neither. */
 TEST(metrics_kpis_without_orders_report_no_rate_rather_than_zero)

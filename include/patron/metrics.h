@@ -77,6 +77,18 @@ typedef struct pt_kpi {
 /* The KPIs of [from, to). PT_EINVAL when to ≤ from. */
 int pt_metrics_kpi(pt_kpi *out, const pt_snapshot *snap, int64_t from, int64_t to);
 
+/* A slice of the KPIs (`patron kpi --by`): only members i with group[i] == g (group NULL: every
+ * member), and only the orders of channel index `channel` (−1: every order; otherwise the
+ * snapshot must have order_channel) — as if the others did not exist, so "active" means bought
+ * in that channel, repurchase means two orders there, and members / new count every member of
+ * the group. The same definitions and populations as pt_metrics_kpi otherwise. */
+typedef struct pt_kpi_slice {
+    const int32_t *group;   /* [nmembers] group of each member, or NULL */
+    int32_t        g;
+    int32_t        channel; /* −1: all */
+} pt_kpi_slice;
+int pt_metrics_kpi_slice(pt_kpi *out, const pt_snapshot *snap, int64_t from, int64_t to, const pt_kpi_slice *sl);
+
 typedef struct pt_cohort {
     int64_t month;     /* first instant of the local month of first purchase, UTC epoch s */
     size_t  size;      /* consenting members whose first paid order ever is in this month */
