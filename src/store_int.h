@@ -213,6 +213,9 @@ struct pg_conn *pt__store_pg_conn(pt_store *s);
  * destination's transaction. */
 int pt__store_pg_derived_table(const char *table);
 int pt__store_pg_derived_rebuild(pt_store *s);
+/* Applies the PostgreSQL migrations up to `version` and no further (tests of a migration on
+ * the data of an older schema). */
+int pt__store_pg_migrate_to(const char *url, int version, char *errmsg, size_t errmsg_len);
 
 /* Typed record callbacks reached from a backend's generic row loop (which passes const void *)
  * without casting function pointers: struct <name>_cb {cb, ud} and call_<name>(ctx, rec). */

@@ -857,7 +857,8 @@ static int too_new(pg_store *q, int version)
                            version, SCHEMA_VERSION);
 }
 
-static int migrate(pg_store *q)
+/* Brings the schema to version `target` (SCHEMA_VERSION except in tests of a migration). */
+static int migrate(pg_store *q, int target)
 {
     int version = 0;
     int rc = stored_version(q, &version);
@@ -865,7 +866,7 @@ static int migrate(pg_store *q)
         return rc;
     if (version > SCHEMA_VERSION)
         return too_new(q, version);
-    if (version == SCHEMA_VERSION)
+    if (version >= target)
         return PT_OK; /* the common case: no lock, no DDL */
     rc = pt__pg_exec(q, q->conn, "BEGIN", "starting migration");
     if (rc == PT_OK)
@@ -879,7 +880,7 @@ static int migrate(pg_store *q)
         rc = stored_version(q, &version); /* another process may have migrated meanwhile */
     if (rc == PT_OK && version > SCHEMA_VERSION)
         rc = too_new(q, version);
-    for (int v = version; rc == PT_OK && v < SCHEMA_VERSION; v++) {
+    for (int v = version; rc == PT_OK && v < target; v++) {
         char sql[96];
         rc = pt__pg_exec(q, q->conn, migrations[v], "migrating schema");
         snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)", v + 1);
@@ -1775,7 +1776,7 @@ int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errm
         pg_close(&q->base);
         return rc;
     }
-    rc = migrate(q);
+    rc = migrate(q, SCHEMA_VERSION);
     if (rc == PT_OK)
         rc = prepare_all(q);
     if (rc) {
@@ -1785,4 +1786,21 @@ int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errm
     }
     *out = &q->base;
     return PT_OK;
+}
+
+int pt__store_pg_migrate_to(const char *url, int version, char *errmsg, size_t errmsg_len)
+{
+    pg_store q = {.base.ops = &pg_ops};
+    if (version < 1 || version > SCHEMA_VERSION) {
+        snprintf(errmsg, errmsg_len, "no schema version %d", version);
+        return PT_EINVAL;
+    }
+    int rc = pg_connect(url, &q.conn, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = migrate(&q, version);
+    if (rc)
+        snprintf(errmsg, errmsg_len, "%s", q.base.errmsg);
+    PQfinish(q.conn);
+    return rc;
 }
