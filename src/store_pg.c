@@ -44,19 +44,19 @@
 #include <string.h>
 
 /* --- schema ------------------------------------------------------------------------------- *
- * Citus readiness: every member-scoped table carries member_id (the would-be distribution
- * column) and its look-up indexes lead with it; ids are bigint identities. What still ties the
- * schema to one node, kept because the store's behaviour depends on it:
- *  - global unique keys that do not contain member_id: members.member_no, identities (kind,
- *    blind) — an identifier belongs to one member across the whole store —, orders.order_no —
- *    the cross-source dedup key —; on Citus these need a lookup table keyed by the value;
- *  - primary keys on id alone and foreign keys that do not include member_id (items → orders);
- *  - merges move rows between members by updating member_id, i.e. the distribution column,
- *    which Citus cannot update in place (it would be a delete + insert).
- * Migration 2 (the programme) has none of these: every primary and unique key leads with
- * member_id ((member_id, id) for the identity tables) and its one foreign key is
- * member_id → members(id).
- * docs/scaling.md gives the Citus layout of every table.
+ * Distributable (Citus, docs/scaling.md) from migration 5 on: every member-scoped table carries
+ * member_id (the distribution column), which leads its primary key and every unique key, and
+ * its foreign keys go through member_id (to members(id) or (member_id, …) of a colocated
+ * table). The global keys — a member number, an identifier (kind, blind), an order number, a
+ * coupon or invite code — are look-up tables keyed by the value (member_numbers, identity_keys,
+ * order_numbers, coupon_codes, invite_codes), written by the same statement as the row they
+ * point to; the look-up insert comes first and the row follows only when the key was free, so
+ * a duplicate is PT_EEXIST as on SQLite. member_id is never updated: merges copy rows under the
+ * survivor with their ids and delete the originals. Small shared tables (meta, import_runs,
+ * merges, merge_moved, programmes, reward_stock, rule_budgets) are reference tables.
+ * tests/test_store_pg_schema.c checks this in the catalogue. The look-up tables SQLite does
+ * not have (member_numbers, identity_keys, order_numbers, member_invites) are derived data:
+ * `store copy` skips them and rebuilds them (pt__store_pg_derived_rebuild).
  * Encrypted columns use STORAGE EXTERNAL: ciphertext does not compress, so do not try. */
 
 static const char *const migrations[] = {
