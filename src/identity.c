@@ -287,7 +287,7 @@ static int merge_members(pt_db *db, int64_t survivor_id, int64_t loser_id, const
         rc = merge_in_tx(db, &s, &l, reason, import_run, merge_id, conflicts);
         if (rc == PT_OK)
             rc = pt_store_commit(st);
-        else
+        if (rc) /* a failed commit leaves the level open too */
             pt_store_rollback(st);
         if (rc && !pt_db_errmsg(db)[0])
             pt__db_store_error(db, rc, "merging members");
@@ -393,7 +393,7 @@ static int unmerge_once(pt_db *db, int64_t merge_id)
         rc = unmerge_in_tx(db, &mr, &s, &l);
         if (rc == PT_OK)
             rc = pt_store_commit(st);
-        else
+        if (rc) /* a failed commit leaves the level open too */
             pt_store_rollback(st);
         if (rc)
             pt__db_store_error(db, rc, "undoing merge");

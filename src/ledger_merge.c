@@ -139,7 +139,10 @@ static int absorb_tx(pt_ledger *l, int64_t loser, int64_t survivor, int64_t now,
         if ((rc = pt_store_begin_locking(l->s)))
             return rc;
         rc = absorb_one(l, loser, survivor, now, moved);
-        rc = rc == PT_OK ? pt_store_commit(l->s) : (pt_store_rollback(l->s), rc);
+        if (rc == PT_OK)
+            rc = pt_store_commit(l->s);
+        if (rc) /* a failed commit leaves the transaction open too */
+            pt_store_rollback(l->s);
         if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
             return rc;
         pt__tx_backoff(i);

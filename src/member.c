@@ -291,8 +291,10 @@ int pt_member_save(pt_db *db, pt_member *m)
             rc = pt_store_member_update(s, &r);
         if (rc == PT_OK)
             rc = audit_member(db, m, "member.update");
-        if (own)
-            rc = rc == PT_OK ? pt_store_commit(s) : (pt_store_rollback(s), rc);
+        if (own && rc == PT_OK)
+            rc = pt_store_commit(s);
+        if (own && rc && pt_store_in_tx(s)) /* a failed commit leaves the transaction open too */
+            pt_store_rollback(s);
         if (rc != PT_ERETRY || !own || i + 1 == PT__TX_TRIES)
             break;
         pt__tx_backoff(i);
@@ -475,7 +477,8 @@ static int erase_once(pt_db *db, int64_t id)
         pt_store_rollback(s);
         return pt__db_store_error(db, rc, "erasing member");
     }
-    rc = pt_store_commit(s);
+    if ((rc = pt_store_commit(s)))
+        pt_store_rollback(s); /* a failed commit leaves the transaction open */
     return rc ? pt__db_store_error(db, rc, "committing erasure") : PT_OK;
 }
 
