@@ -287,7 +287,7 @@ static int merge_members(pt_db *db, int64_t survivor_id, int64_t loser_id, const
         rc = merge_in_tx(db, &s, &l, reason, import_run, merge_id, conflicts);
         if (rc == PT_OK)
             rc = pt_store_commit(st);
-        else
+        if (rc) /* a failed commit leaves the level open too */
             pt_store_rollback(st);
         if (rc && !pt_db_errmsg(db)[0])
             pt__db_store_error(db, rc, "merging members");
@@ -300,8 +300,14 @@ static int merge_members(pt_db *db, int64_t survivor_id, int64_t loser_id, const
 int pt_member_merge(pt_db *db, int64_t survivor_id, int64_t loser_id, const char *reason,
                     int64_t import_run, int64_t *merge_id)
 {
-    int conflicts = 0;
-    return merge_members(db, survivor_id, loser_id, reason, import_run, merge_id, &conflicts);
+    int outer = !pt_store_in_tx(pt_db_store(db)), rc;
+    for (int i = 0;; i++) {
+        int conflicts = 0;
+        rc = merge_members(db, survivor_id, loser_id, reason, import_run, merge_id, &conflicts);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            return rc;
+        pt__tx_backoff(i);
+    }
 }
 
 /* --- unmerge ----------------------------------------------------------------------------- */
@@ -361,7 +367,7 @@ static int unmerge_in_tx(pt_db *db, const pt_merge_rec *mr, pt_member *s, pt_mem
     return rc;
 }
 
-int pt_member_unmerge(pt_db *db, int64_t merge_id)
+static int unmerge_once(pt_db *db, int64_t merge_id)
 {
     pt_store *st = pt_db_store(db);
     pt_merge_rec mr;
@@ -387,7 +393,7 @@ int pt_member_unmerge(pt_db *db, int64_t merge_id)
         rc = unmerge_in_tx(db, &mr, &s, &l);
         if (rc == PT_OK)
             rc = pt_store_commit(st);
-        else
+        if (rc) /* a failed commit leaves the level open too */
             pt_store_rollback(st);
         if (rc)
             pt__db_store_error(db, rc, "undoing merge");
@@ -396,6 +402,17 @@ int pt_member_unmerge(pt_db *db, int64_t merge_id)
     pt_member_wipe(&s);
     pt_member_wipe(&l);
     return rc;
+}
+
+int pt_member_unmerge(pt_db *db, int64_t merge_id)
+{
+    int outer = !pt_store_in_tx(pt_db_store(db)), rc;
+    for (int i = 0;; i++) {
+        rc = unmerge_once(db, merge_id);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            return rc;
+        pt__tx_backoff(i);
+    }
 }
 
 /* --- resolution of an incoming record ---------------------------------------------------- */
@@ -515,16 +532,20 @@ int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
     memset(out, 0, sizeof *out);
     if (in->nids == 0)
         return pt__db_error(db, PT_EINVAL, "record has no identifier");
-    int rc = pt_store_begin(st);
-    if (rc)
-        return pt__db_store_error(db, rc, "resolving record");
-    rc = resolve_in_tx(db, in, out);
-    if (rc) {
-        pt_store_rollback(st);
-        return rc;
+    int outer = !pt_store_in_tx(st), rc;
+    for (int i = 0;; i++) {
+        memset(out, 0, sizeof *out);
+        if ((rc = pt_store_begin(st)))
+            return pt__db_store_error(db, rc, "resolving record");
+        rc = resolve_in_tx(db, in, out);
+        if (rc == PT_OK && (rc = pt_store_commit(st)))
+            pt__db_store_error(db, rc, "resolving record");
+        if (rc && pt_store_in_tx(st))
+            pt_store_rollback(st);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            return rc;
+        pt__tx_backoff(i);
     }
-    rc = pt_store_commit(st);
-    return rc ? pt__db_store_error(db, rc, "resolving record") : PT_OK;
 }
 
 struct merge_of_ctx {

@@ -636,6 +636,42 @@ static int import_in_tx(struct import *im, FILE *f, uint64_t total)
     return rc;
 }
 
+/* One attempt: the whole file in one transaction. */
+static int import_once(struct import *im, FILE *f, uint64_t total)
+{
+    int rc = pt_store_begin(im->store);
+    if (rc)
+        return pt__db_store_error(im->db, rc, "starting the import");
+    rc = import_in_tx(im, f, total);
+    if (rc == PT_OK && (rc = pt_store_commit(im->store)))
+        pt__db_store_error(im->db, rc, "committing the import");
+    if (rc) {
+        if (pt_store_in_tx(im->store))
+            pt_store_rollback(im->store);
+        im->res->run.rows_accepted = 0;
+    }
+    return rc;
+}
+
+/* Back to the state before the first attempt (`fresh`): a conflict with a concurrent writer
+ * (PT_ERETRY) rolled the whole file back, so it is read again from the start with new counts,
+ * an empty reject file and no cached identifiers (the rolled-back members are gone). */
+static int import_rewind(struct import *im, const struct import *fresh, FILE *f)
+{
+    if (im->rejects)
+        fclose(im->rejects); /* reopened ("w": truncated) by the next reject */
+    pt__idmap_free(im->ids);
+    *im = *fresh;
+    pt_import_run_rec_free(&im->res->run);
+    pt_import_run_rec_init(&im->res->run);
+    im->res->reject_path[0] = 0;
+    im->res->ignored_columns[0] = 0;
+    if (fseek(f, 0, SEEK_SET) != 0)
+        return pt__db_error(im->db, PT_EIO, "%s: cannot read it again after a conflict", im->file_name);
+    clearerr(f);
+    return PT_OK;
+}
+
 int pt_import_file(pt_db *db, int kind, const char *path, const pt_import_opts *opts, pt_import_result *res)
 {
     int rc = check_opts(db, kind, opts);
@@ -647,21 +683,17 @@ int pt_import_file(pt_db *db, int kind, const char *path, const pt_import_opts *
     struct stat st;
     uint64_t total = fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size : 0;
     const char *slash = strrchr(path, '/');
-    struct import im = {.db = db, .store = pt_db_store(db), .kind = kind, .path = path,
-                        .file_name = slash ? slash + 1 : path, .opts = opts, .res = res,
-                        .tz = pt_db_config(db)->tz_offset_s};
+    const struct import fresh = {.db = db, .store = pt_db_store(db), .kind = kind, .path = path,
+                                 .file_name = slash ? slash + 1 : path, .opts = opts, .res = res,
+                                 .tz = pt_db_config(db)->tz_offset_s};
+    struct import im = fresh;
+    int outer = !pt_store_in_tx(im.store);
     setvbuf(f, NULL, _IOFBF, 1 << 20);
-    rc = pt_store_begin(im.store);
-    if (rc == PT_OK) {
-        rc = import_in_tx(&im, f, total);
-        if (rc == PT_OK)
-            rc = pt_store_commit(im.store);
-        if (rc) {
-            pt_store_rollback(im.store);
-            res->run.rows_accepted = 0;
-        }
-    } else {
-        pt__db_store_error(db, rc, "starting the import");
+    for (int i = 0;; i++) {
+        rc = import_once(&im, f, total);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES || (rc = import_rewind(&im, &fresh, f)))
+            break;
+        pt__tx_backoff(i);
     }
     if (opts->progress)
         opts->progress(opts->progress_ud, total, total, res->run.rows_read);

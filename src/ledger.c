@@ -7,6 +7,7 @@
  * serialization failure) retries it from the start a few times.
  */
 #include "ledger_int.h"
+#include "db_int.h"
 #include "patron/audit.h"
 #include "patron/error.h"
 #include "patron/member.h"
@@ -358,6 +359,7 @@ static int run_op(pt_ledger *l, const struct op_spec *sp, const pt_ledger_req *r
         rc = attempt(l, sp, req, res);
         if (rc != PT_ERETRY || !outer || i + 1 == RETRIES)
             break;
+        pt__tx_backoff(i); /* the writers that collided would collide again in step */
         rc = PT_OK;
     }
     if (rc && !l->errmsg[0]) /* failures of the store carry its message */

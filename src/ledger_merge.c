@@ -13,6 +13,7 @@
  * and both chains get an audit record. Running it again finds nothing to move.
  */
 #include "ledger_int.h"
+#include "db_int.h"
 #include "patron/error.h"
 
 #include <stdio.h>
@@ -128,6 +129,27 @@ static int absorb_one(pt_ledger *l, int64_t loser, int64_t survivor, int64_t now
     return rc;
 }
 
+/* One member's points into its survivor in a locking transaction of its own, run again when a
+ * concurrent ledger write made it fail with PT_ERETRY (rolled back: nothing of it was kept). */
+static int absorb_tx(pt_ledger *l, int64_t loser, int64_t survivor, int64_t now, int64_t *moved)
+{
+    int outer = !pt_store_in_tx(l->s), rc;
+    for (int i = 0;; i++) {
+        *moved = 0;
+        if ((rc = pt_store_begin_locking(l->s)))
+            return rc;
+        rc = absorb_one(l, loser, survivor, now, moved);
+        if (rc == PT_OK)
+            rc = pt_store_commit(l->s);
+        if (rc) /* a failed commit leaves the transaction open too */
+            pt_store_rollback(l->s);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            return rc;
+        pt__tx_backoff(i);
+        l->errmsg[0] = 0;
+    }
+}
+
 /* The member a merged-away member ended up in (merges can chain). */
 static int final_survivor(pt_ledger *l, int64_t id, int64_t *out)
 {
@@ -181,10 +203,9 @@ int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points)
         if (!acct.balance && !acct.pending && !acct.debt && !acct.overdraft && !acct.growth)
             continue;
         int64_t survivor, moved = 0;
-        if ((rc = final_survivor(l, c.v[i], &survivor)) || (rc = pt_store_begin_locking(l->s)))
+        if ((rc = final_survivor(l, c.v[i], &survivor)))
             break;
-        rc = absorb_one(l, c.v[i], survivor, now, &moved);
-        rc = rc == PT_OK ? pt_store_commit(l->s) : (pt_store_rollback(l->s), rc);
+        rc = absorb_tx(l, c.v[i], survivor, now, &moved);
         nm += rc == PT_OK;
         np += rc == PT_OK ? moved : 0;
     }

@@ -284,14 +284,22 @@ int pt_member_save(pt_db *db, pt_member *m)
         rc = provenance_to_json(m, &r.provenance);
     pt_store *s = pt_db_store(db);
     int own = rc == PT_OK && !pt_store_in_tx(s); /* the update and its audit record commit together */
-    if (own)
-        rc = pt_store_begin(s);
-    if (rc == PT_OK)
-        rc = pt_store_member_update(s, &r);
-    if (rc == PT_OK)
-        rc = audit_member(db, m, "member.update");
-    if (own)
-        rc = rc == PT_OK ? pt_store_commit(s) : (pt_store_rollback(s), rc);
+    for (int i = 0; rc == PT_OK; i++) {
+        if (own)
+            rc = pt_store_begin(s);
+        if (rc == PT_OK)
+            rc = pt_store_member_update(s, &r);
+        if (rc == PT_OK)
+            rc = audit_member(db, m, "member.update");
+        if (own && rc == PT_OK)
+            rc = pt_store_commit(s);
+        if (own && rc && pt_store_in_tx(s)) /* a failed commit leaves the transaction open too */
+            pt_store_rollback(s);
+        if (rc != PT_ERETRY || !own || i + 1 == PT__TX_TRIES)
+            break;
+        pt__tx_backoff(i);
+        rc = PT_OK; /* a conflict with a concurrent writer rolled it all back: write again */
+    }
     pt_member_rec_free(&r);
     return rc ? pt__db_store_error(db, rc, "saving member") : PT_OK;
 }
@@ -450,7 +458,7 @@ static int erase_one(pt_db *db, int64_t id)
     return rc;
 }
 
-int pt_member_erase(pt_db *db, int64_t id)
+static int erase_once(pt_db *db, int64_t id)
 {
     pt_store *s = pt_db_store(db);
     struct id_list l = {.ids = {id}, .n = 1};
@@ -469,8 +477,20 @@ int pt_member_erase(pt_db *db, int64_t id)
         pt_store_rollback(s);
         return pt__db_store_error(db, rc, "erasing member");
     }
-    rc = pt_store_commit(s);
+    if ((rc = pt_store_commit(s)))
+        pt_store_rollback(s); /* a failed commit leaves the transaction open */
     return rc ? pt__db_store_error(db, rc, "committing erasure") : PT_OK;
+}
+
+int pt_member_erase(pt_db *db, int64_t id)
+{
+    int outer = !pt_store_in_tx(pt_db_store(db)), rc;
+    for (int i = 0;; i++) {
+        rc = erase_once(db, id);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            return rc;
+        pt__tx_backoff(i);
+    }
 }
 
 /* --- export and show --------------------------------------------------------------------- */

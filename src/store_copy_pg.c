@@ -139,6 +139,8 @@ static int pg_tables(pt_store *s, char (*names)[PT__COPY_NAME_MAX], int cap, int
         const char *name = PQgetvalue(res, i, 0);
         if (*n == cap)
             rc = pt__store_error(s, PT_ETOOBIG, "store copy: more than %d tables", cap);
+        else if (pt__store_pg_derived_table(name))
+            continue; /* rebuilt by pg_load_check */
         else if (!pt__copy_name_ok(name))
             rc = pt__store_error(s, PT_ESCHEMA, "store copy: table name \"%s\" is not a plain identifier", name);
         else
@@ -495,8 +497,7 @@ static int pg_load_begin(pt_store *s, int *saved)
 
 static int pg_load_check(pt_store *s)
 {
-    (void)s;
-    return PT_OK;
+    return pt__store_pg_derived_rebuild(s);
 }
 
 static void pg_load_end(pt_store *s, int saved)

@@ -234,6 +234,15 @@ struct sqlite3;
 struct pg_conn;
 struct sqlite3 *pt__store_sqlite_handle(pt_store *s);
 struct pg_conn *pt__store_pg_conn(pt_store *s);
+/* PostgreSQL keeps look-up tables derived from other tables (member and order numbers,
+ * identity keys: docs/scaling.md). They are not data of their own: a whole-table copy skips
+ * them (1 when `table` is one) and rebuilds them once the other tables are loaded, inside the
+ * destination's transaction. */
+int pt__store_pg_derived_table(const char *table);
+int pt__store_pg_derived_rebuild(pt_store *s);
+/* Applies the PostgreSQL migrations up to `version` and no further (tests of a migration on
+ * the data of an older schema). */
+int pt__store_pg_migrate_to(const char *url, int version, char *errmsg, size_t errmsg_len);
 
 /* Typed record callbacks reached from a backend's generic row loop (which passes const void *)
  * without casting function pointers: struct <name>_cb {cb, ud} and call_<name>(ctx, rec). */

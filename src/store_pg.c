@@ -44,19 +44,19 @@
 #include <string.h>
 
 /* --- schema ------------------------------------------------------------------------------- *
- * Citus readiness: every member-scoped table carries member_id (the would-be distribution
- * column) and its look-up indexes lead with it; ids are bigint identities. What still ties the
- * schema to one node, kept because the store's behaviour depends on it:
- *  - global unique keys that do not contain member_id: members.member_no, identities (kind,
- *    blind) — an identifier belongs to one member across the whole store —, orders.order_no —
- *    the cross-source dedup key —; on Citus these need a lookup table keyed by the value;
- *  - primary keys on id alone and foreign keys that do not include member_id (items → orders);
- *  - merges move rows between members by updating member_id, i.e. the distribution column,
- *    which Citus cannot update in place (it would be a delete + insert).
- * Migration 2 (the programme) has none of these: every primary and unique key leads with
- * member_id ((member_id, id) for the identity tables) and its one foreign key is
- * member_id → members(id).
- * docs/scaling.md gives the Citus layout of every table.
+ * Distributable (Citus, docs/scaling.md) from migration 5 on: every member-scoped table carries
+ * member_id (the distribution column), which leads its primary key and every unique key, and
+ * its foreign keys go through member_id (to members(id) or (member_id, …) of a colocated
+ * table). The global keys — a member number, an identifier (kind, blind), an order number, a
+ * coupon or invite code — are look-up tables keyed by the value (member_numbers, identity_keys,
+ * order_numbers, coupon_codes, invite_codes), written by the same statement as the row they
+ * point to; the look-up insert comes first and the row follows only when the key was free, so
+ * a duplicate is PT_EEXIST as on SQLite. member_id is never updated: merges copy rows under the
+ * survivor with their ids and delete the originals. Small shared tables (meta, import_runs,
+ * merges, merge_moved, programmes, reward_stock, rule_budgets) are reference tables.
+ * tests/test_store_pg_schema.c checks this in the catalogue. The look-up tables SQLite does
+ * not have (member_numbers, identity_keys, order_numbers, member_invites) are derived data:
+ * `store copy` skips them and rebuilds them (pt__store_pg_derived_rebuild).
  * Encrypted columns use STORAGE EXTERNAL: ciphertext does not compress, so do not try. */
 
 static const char *const migrations[] = {
@@ -203,6 +203,47 @@ static const char *const migrations[] = {
     " member_id bigint NOT NULL REFERENCES members(id), rule text NOT NULL, day bigint NOT NULL,"
     " points bigint NOT NULL, PRIMARY KEY (member_id, rule, day));"
     "CREATE TABLE rule_budgets (rule text PRIMARY KEY, given bigint NOT NULL);",
+
+    /* 5: distributable (docs/scaling.md). Every member-scoped table's primary and unique keys
+     * lead with member_id and its foreign keys go through member_id; the global keys move to
+     * look-up tables keyed by what they look up, written in the same statement as the row they
+     * point to (member_numbers, identity_keys, order_numbers; member_invites is the member-side
+     * twin of invite_codes, so "one code per member" stays a key). Foreign keys that would cross
+     * shards (merged_into, merges' members, referrers, look-up → member) go: the statements
+     * check those members in the same statement instead. Existing rows are carried over. */
+    "ALTER TABLE members DROP CONSTRAINT members_merged_into_fkey;"
+    "CREATE TABLE member_numbers (member_no text PRIMARY KEY, member_id bigint NOT NULL);"
+    "INSERT INTO member_numbers (member_no, member_id) SELECT member_no, id FROM members"
+    " WHERE member_no IS NOT NULL;"
+    "ALTER TABLE members DROP CONSTRAINT members_member_no_key;"
+    "CREATE TABLE identity_keys ("
+    " blind bytea NOT NULL, kind integer NOT NULL, member_id bigint NOT NULL, PRIMARY KEY (blind, kind));"
+    "INSERT INTO identity_keys (blind, kind, member_id) SELECT blind, kind, member_id FROM identities;"
+    "ALTER TABLE identities DROP CONSTRAINT identities_kind_blind_key,"
+    " DROP CONSTRAINT identities_pkey, ADD PRIMARY KEY (member_id, id),"
+    " ADD UNIQUE (member_id, kind, blind);"
+    "DROP INDEX identities_member;"
+    "CREATE INDEX identities_id ON identities (id);"
+    "CREATE TABLE order_numbers ("
+    " order_no text PRIMARY KEY, member_id bigint NOT NULL, order_id bigint NOT NULL);"
+    "INSERT INTO order_numbers (order_no, member_id, order_id) SELECT order_no, member_id, id FROM orders;"
+    "ALTER TABLE items DROP CONSTRAINT items_order_id_fkey, DROP CONSTRAINT items_pkey;"
+    "ALTER TABLE orders DROP CONSTRAINT orders_order_no_key, DROP CONSTRAINT orders_pkey,"
+    " ADD PRIMARY KEY (member_id, id);"
+    "CREATE INDEX orders_id ON orders (id);"
+    "ALTER TABLE items ADD PRIMARY KEY (member_id, order_id, line_no),"
+    " ADD FOREIGN KEY (member_id, order_id) REFERENCES orders (member_id, id);"
+    "ALTER TABLE events DROP CONSTRAINT events_pkey, ADD PRIMARY KEY (member_id, id);"
+    "ALTER TABLE surveys DROP CONSTRAINT surveys_pkey, ADD PRIMARY KEY (member_id, id);"
+    "ALTER TABLE conflicts DROP CONSTRAINT conflicts_pkey, ADD PRIMARY KEY (member_id, id);"
+    "ALTER TABLE merges DROP CONSTRAINT merges_survivor_id_fkey, DROP CONSTRAINT merges_loser_id_fkey;"
+    "ALTER TABLE coupon_codes DROP CONSTRAINT coupon_codes_member_id_fkey;"
+    "ALTER TABLE invite_codes DROP CONSTRAINT invite_codes_member_id_fkey,"
+    " DROP CONSTRAINT invite_codes_member_id_key;"
+    "CREATE TABLE member_invites ("
+    " member_id bigint PRIMARY KEY REFERENCES members(id), code text NOT NULL);"
+    "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes;"
+    "ALTER TABLE referrals DROP CONSTRAINT referrals_referrer_id_fkey;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -225,58 +266,105 @@ static const char *const migrations[] = {
     "id, kind, source, file, started_at, finished_at, rows_read, rows_accepted, rows_rejected," \
     " duplicates, members_created, members_attached, members_merged, conflicts, filled, missing"
 #define IDENTITY_COLS "id, member_id, kind, blind, value, source, added_at"
+/* the rows of kind k noted under merge $1 */
+#define MOVED_IDS(k) "(SELECT row_id FROM merge_moved WHERE merge_id = $1 AND kind = " k ")"
 
 #define STATEMENTS(X)                                                                          \
     X(SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_version")                  \
     X(META_GET, "SELECT value FROM meta WHERE key = $1")                                       \
     X(META_SET, "INSERT INTO meta (key, value) VALUES ($1, $2)"                                \
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                     \
+    /* The member's id is drawn first: its number's look-up row and the member row are written \
+     * by one statement, the member only when the number was free. */                         \
     X(MEMBER_INSERT,                                                                           \
-      GUARDED_INSERT("($11::bigint IS NULL OR " MEMBER_EXISTS("$11") ")",                       \
-                     "INSERT INTO members (" MEMBER_SET ") SELECT $1::text, $2::integer,"      \
-                     " $3::bigint, $4::text, $5::text, $6::text, $7::bigint, $8::bigint,"      \
-                     " $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint,"        \
-                     " $14::bytea, $15::bytea, $16::text FROM fk WHERE fk.ok"))                \
-    X(MEMBER_UPDATE, "UPDATE members SET member_no = $2, status = $3, registered_at = $4,"     \
-                     " reg_channel = $5, gender = $6, region = $7, consent = $8,"              \
-                     " consent_sms_at = $9, consent_email_at = $10, consent_analytics_at = $11," \
-                     " merged_into = $12, created_at = $13, updated_at = $14, key_wrapped = $15," \
-                     " pii = $16, provenance = $17 WHERE id = $1"                               \
-                     " AND NOT EXISTS (SELECT 1 FROM members o WHERE o.member_no = $2 AND o.id <> $1)" \
-                     " AND ($12::bigint IS NULL OR EXISTS (SELECT 1 FROM members f WHERE f.id = $12))") \
+      "WITH fk AS (SELECT ($11::bigint IS NULL OR " MEMBER_EXISTS("$11") ") AS ok),"            \
+      " nid AS (SELECT nextval(pg_get_serial_sequence('members', 'id')) AS id FROM fk WHERE fk.ok)," \
+      " num AS (INSERT INTO member_numbers (member_no, member_id) SELECT $1::text, nid.id FROM nid" \
+      " WHERE $1::text IS NOT NULL ON CONFLICT DO NOTHING RETURNING member_id),"               \
+      " ins AS (INSERT INTO members (id, " MEMBER_SET ") SELECT nid.id, $1::text, $2::integer," \
+      " $3::bigint, $4::text, $5::text, $6::text, $7::bigint, $8::bigint,"                     \
+      " $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint,"                       \
+      " $14::bytea, $15::bytea, $16::text FROM nid"                                            \
+      " WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM num) RETURNING id)"                   \
+      " SELECT (SELECT id FROM ins), (SELECT ok FROM fk)")                                     \
+    /* A changed number: the new look-up row first (a taken number stops the update), then the \
+     * old one goes. Yields the number of members updated (0 or 1). */                         \
+    X(MEMBER_UPDATE,                                                                           \
+      "WITH cur AS (SELECT member_no FROM members WHERE id = $1),"                             \
+      " ok AS (SELECT ($12::bigint IS NULL OR " MEMBER_EXISTS("$12") ") AS ok),"               \
+      " num AS (INSERT INTO member_numbers (member_no, member_id) SELECT $2::text, $1::bigint"  \
+      " FROM cur, ok WHERE ok.ok AND $2::text IS NOT NULL AND cur.member_no IS DISTINCT FROM $2::text" \
+      " ON CONFLICT DO NOTHING RETURNING 1),"                                                  \
+      " go AS (SELECT ok.ok AND ($2::text IS NULL OR cur.member_no IS NOT DISTINCT FROM $2::text" \
+      " OR EXISTS (SELECT 1 FROM num)) AS go FROM cur, ok),"                                   \
+      " del AS (DELETE FROM member_numbers n USING cur, go WHERE go.go AND n.member_no = cur.member_no" \
+      " AND n.member_id = $1 AND cur.member_no IS DISTINCT FROM $2::text),"                    \
+      " upd AS (UPDATE members SET member_no = $2, status = $3, registered_at = $4,"           \
+      " reg_channel = $5, gender = $6, region = $7, consent = $8,"                             \
+      " consent_sms_at = $9, consent_email_at = $10, consent_analytics_at = $11,"              \
+      " merged_into = $12, created_at = $13, updated_at = $14, key_wrapped = $15,"             \
+      " pii = $16, provenance = $17 FROM go WHERE members.id = $1 AND go.go RETURNING 1)"      \
+      " SELECT count(*) FROM upd")                                                             \
     X(MEMBER_UPDATE_WHY, "SELECT EXISTS (SELECT 1 FROM members WHERE id = $1),"                \
-                         " EXISTS (SELECT 1 FROM members o WHERE o.member_no = $2 AND o.id <> $1)," \
+                         " EXISTS (SELECT 1 FROM member_numbers o WHERE o.member_no = $2 AND o.member_id <> $1)," \
                          " ($3::bigint IS NULL OR " MEMBER_EXISTS("$3") ")")                   \
     X(MEMBER_GET, "SELECT " MEMBER_COLS " FROM members WHERE id = $1")                         \
-    X(MEMBER_GET_BY_NO, "SELECT " MEMBER_COLS " FROM members WHERE member_no = $1")            \
+    X(MEMBER_GET_BY_NO, "SELECT " MEMBER_COLS " FROM members"                                  \
+                        " WHERE id = (SELECT member_id FROM member_numbers WHERE member_no = $1)") \
+    /* the global key (kind, blind) first; the identity only when it was free */              \
     X(IDENTITY_INSERT,                                                                         \
-      GUARDED_INSERT(MEMBER_EXISTS("$1"),                                                      \
-                     "INSERT INTO identities (member_id, kind, blind, value, source, added_at)" \
-                     " SELECT $1::bigint, $2::integer, $3::bytea, $4::bytea, $5::text, $6::bigint" \
-                     " FROM fk WHERE fk.ok"))                                                  \
-    X(IDENTITY_UPDATE, "UPDATE identities SET member_id = $2, value = $3, source = $4"         \
-                       " WHERE id = $1 AND " MEMBER_EXISTS("$2"))                              \
+      "WITH fk AS (SELECT " MEMBER_EXISTS("$1") " AS ok),"                                     \
+      " k AS (INSERT INTO identity_keys (blind, kind, member_id) SELECT $3::bytea, $2::integer," \
+      " $1::bigint FROM fk WHERE fk.ok ON CONFLICT DO NOTHING RETURNING member_id),"           \
+      " ins AS (INSERT INTO identities (member_id, kind, blind, value, source, added_at)"      \
+      " SELECT k.member_id, $2::integer, $3::bytea, $4::bytea, $5::text, $6::bigint FROM k RETURNING id)" \
+      " SELECT (SELECT id FROM ins), (SELECT ok FROM fk)")                                     \
+    /* Another member: the row moves (delete + insert under the same id: member_id is never \
+     * updated) and its look-up row is repointed. Yields the number of identities changed. */  \
+    X(IDENTITY_UPDATE,                                                                         \
+      "WITH fk AS (SELECT " MEMBER_EXISTS("$2") " AS ok),"                                     \
+      " old AS (DELETE FROM identities i USING fk WHERE fk.ok AND i.id = $1 AND i.member_id <> $2::bigint" \
+      " RETURNING i.id, i.kind, i.blind, i.added_at),"                                         \
+      " mv AS (INSERT INTO identities (member_id, id, kind, blind, value, source, added_at)"    \
+      " SELECT $2::bigint, id, kind, blind, $3::bytea, $4::text, added_at FROM old RETURNING kind, blind)," \
+      " k AS (UPDATE identity_keys k SET member_id = $2::bigint FROM mv"                       \
+      " WHERE k.blind = mv.blind AND k.kind = mv.kind),"                                       \
+      " same AS (UPDATE identities i SET value = $3::bytea, source = $4::text FROM fk"         \
+      " WHERE fk.ok AND i.id = $1 AND i.member_id = $2::bigint RETURNING 1)"                   \
+      " SELECT (SELECT count(*) FROM mv) + (SELECT count(*) FROM same)")                       \
     X(IDENTITY_UPDATE_WHY, "SELECT EXISTS (SELECT 1 FROM identities WHERE id = $1), FALSE,"    \
                            MEMBER_EXISTS("$2"))                                                \
-    X(IDENTITY_FIND, "SELECT " IDENTITY_COLS " FROM identities WHERE kind = $1 AND blind = $2") \
+    X(IDENTITY_FIND, "SELECT " IDENTITY_COLS " FROM identities WHERE member_id ="              \
+                     " (SELECT member_id FROM identity_keys WHERE blind = $2 AND kind = $1)"   \
+                     " AND kind = $1 AND blind = $2")                                          \
     X(IDENTITY_LIST, "SELECT " IDENTITY_COLS " FROM identities WHERE member_id = $1 ORDER BY id") \
-    X(IDENTITY_DELETE_MEMBER, "DELETE FROM identities WHERE member_id = $1")                  \
+    X(IDENTITY_DELETE_MEMBER, "WITH d AS (DELETE FROM identities WHERE member_id = $1 RETURNING kind, blind)" \
+                              " DELETE FROM identity_keys k USING d WHERE k.blind = d.blind"   \
+                              " AND k.kind = d.kind AND k.member_id = $1")                    \
+    /* the order number's look-up row first; the order only when the number was free */       \
     X(ORDER_INSERT,                                                                            \
-      GUARDED_INSERT(MEMBER_EXISTS("$1"),                                                      \
-                     "INSERT INTO orders (member_id, order_no, source, channel, store,"        \
-                     " ordered_at, amount_cents, status, import_run) SELECT $1::bigint, $2::text," \
-                     " $3::text, $4::text, $5::text, $6::bigint, $7::bigint, $8::integer,"     \
-                     " $9::bigint FROM fk WHERE fk.ok"))                                       \
-    X(ORDER_FIND_BY_NO, "SELECT " ORDER_COLS " FROM orders WHERE order_no = $1")               \
+      "WITH fk AS (SELECT " MEMBER_EXISTS("$1") " AS ok),"                                     \
+      " nid AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id FROM fk WHERE fk.ok)," \
+      " k AS (INSERT INTO order_numbers (order_no, member_id, order_id) SELECT $2::text, $1::bigint," \
+      " nid.id FROM nid ON CONFLICT DO NOTHING RETURNING order_id),"                           \
+      " ins AS (INSERT INTO orders (id, member_id, order_no, source, channel, store,"          \
+      " ordered_at, amount_cents, status, import_run) SELECT k.order_id, $1::bigint, $2::text," \
+      " $3::text, $4::text, $5::text, $6::bigint, $7::bigint, $8::integer, $9::bigint FROM k"  \
+      " RETURNING id)"                                                                         \
+      " SELECT (SELECT id FROM ins), (SELECT ok FROM fk)")                                     \
+    X(ORDER_FIND_BY_NO, "WITH n AS (SELECT member_id, order_id FROM order_numbers WHERE order_no = $1)" \
+                        " SELECT " ORDER_COLS " FROM orders WHERE member_id = (SELECT member_id FROM n)" \
+                        " AND id = (SELECT order_id FROM n)")                                  \
     X(ORDER_LIST, "SELECT " ORDER_COLS " FROM orders WHERE member_id = $1 ORDER BY ordered_at, id") \
     X(ITEM_INSERT,                                                                             \
-      GUARDED_INSERT_RET("EXISTS (SELECT 1 FROM orders WHERE id = $1::bigint)",                \
+      GUARDED_INSERT_RET("EXISTS (SELECT 1 FROM orders WHERE member_id = $2::bigint AND id = $1::bigint)", \
                          "INSERT INTO items (order_id, member_id, line_no, sku, category, qty," \
                          " unit_cents, amount_cents) SELECT $1::bigint, $2::bigint, $3::integer," \
                          " $4::text, $5::text, $6::bigint, $7::bigint, $8::bigint FROM fk WHERE fk.ok", \
                          "line_no"))                                                           \
     X(ITEM_LIST, "SELECT order_id, member_id, line_no, sku, category, qty, unit_cents,"        \
-                 " amount_cents FROM items WHERE order_id = $1 ORDER BY line_no")              \
+                 " amount_cents FROM items WHERE member_id IN (SELECT member_id FROM orders WHERE id = $1)" \
+                 " AND order_id = $1 ORDER BY line_no")                                        \
     X(EVENT_INSERT,                                                                            \
       GUARDED_INSERT(MEMBER_EXISTS("$1"),                                                      \
                      "INSERT INTO events (member_id, kind, at, source, value) SELECT $1::bigint," \
@@ -304,7 +392,7 @@ static const char *const migrations[] = {
                          " $2::integer, $3::bigint FROM fk WHERE fk.ok", "row_id"))            \
     X(MOVED_LIST, "SELECT kind, row_id FROM merge_moved WHERE merge_id = $1 ORDER BY kind, row_id") \
     X(MOVE_ORDERS_NOTE, "INSERT INTO merge_moved (merge_id, kind, row_id)"                     \
-                        " SELECT $1, 2, id FROM orders WHERE member_id = $2")                  \
+                        " SELECT $1, 2, id FROM orders WHERE member_id = $2 AND $3::bigint <> $2")                  \
     X(MOVE_EVENTS_NOTE, "INSERT INTO merge_moved (merge_id, kind, row_id)"                     \
                         " SELECT $1, 3, e.id FROM events e WHERE e.member_id = $2 AND NOT EXISTS" \
                         " (SELECT 1 FROM events t WHERE t.member_id = $3 AND t.kind = e.kind"  \
@@ -313,14 +401,32 @@ static const char *const migrations[] = {
                          " SELECT $1, 4, v.id FROM surveys v WHERE v.member_id = $2 AND NOT EXISTS" \
                          " (SELECT 1 FROM surveys t WHERE t.member_id = $3 AND t.survey = v.survey" \
                          " AND t.at = v.at)")                                                  \
-    X(MOVE_ORDERS, "UPDATE orders SET member_id = $2 WHERE id IN"                              \
-                   " (SELECT row_id FROM merge_moved WHERE merge_id = $1 AND kind = 2)")       \
-    X(MOVE_ITEMS, "UPDATE items SET member_id = $2 WHERE order_id IN"                          \
-                  " (SELECT row_id FROM merge_moved WHERE merge_id = $1 AND kind = 2)")        \
-    X(MOVE_EVENTS, "UPDATE events SET member_id = $2 WHERE id IN"                              \
-                   " (SELECT row_id FROM merge_moved WHERE merge_id = $1 AND kind = 3)")       \
-    X(MOVE_SURVEYS, "UPDATE surveys SET member_id = $2 WHERE id IN"                            \
-                    " (SELECT row_id FROM merge_moved WHERE merge_id = $1 AND kind = 4)")      \
+    /* Moving the noted rows from member $2 to $3: copies under $3 with the same ids, then the \
+     * originals deleted (member_id, the distribution column, is never updated); children after \
+     * their parents when copying, before them when deleting. */                               \
+    X(COPY_ORDERS, "INSERT INTO orders (id, member_id, order_no, source, channel, store, ordered_at," \
+                   " amount_cents, status, import_run) SELECT id, $3::bigint, order_no, source, channel, store," \
+                   " ordered_at, amount_cents, status, import_run FROM orders WHERE member_id = $2" \
+                   " AND id IN " MOVED_IDS("2"))                                               \
+    X(COPY_ITEMS, "INSERT INTO items (order_id, member_id, line_no, sku, category, qty, unit_cents," \
+                  " amount_cents) SELECT order_id, $3::bigint, line_no, sku, category, qty, unit_cents,"  \
+                  " amount_cents FROM items WHERE member_id = $2 AND order_id IN " MOVED_IDS("2")) \
+    X(DROP_ITEMS, "DELETE FROM items WHERE member_id = $2 AND $3::bigint <> $2"                \
+                  " AND order_id IN " MOVED_IDS("2"))                                          \
+    X(DROP_ORDERS, "DELETE FROM orders WHERE member_id = $2 AND $3::bigint <> $2"              \
+                   " AND id IN " MOVED_IDS("2"))                                               \
+    X(REPOINT_ORDER_NOS, "UPDATE order_numbers SET member_id = $3::bigint WHERE $2::bigint <> $3 AND order_no IN" \
+                         " (SELECT order_no FROM orders WHERE member_id = $3 AND id IN " MOVED_IDS("2") ")") \
+    X(COPY_EVENTS, "INSERT INTO events (id, member_id, kind, at, source, value)"               \
+                   " SELECT id, $3::bigint, kind, at, source, value FROM events WHERE member_id = $2"  \
+                   " AND id IN " MOVED_IDS("3"))                                               \
+    X(DROP_EVENTS, "DELETE FROM events WHERE member_id = $2 AND $3::bigint <> $2"              \
+                   " AND id IN " MOVED_IDS("3"))                                               \
+    X(COPY_SURVEYS, "INSERT INTO surveys (id, member_id, survey, at, score, source)"           \
+                    " SELECT id, $3::bigint, survey, at, score, source FROM surveys WHERE member_id = $2" \
+                    " AND id IN " MOVED_IDS("4"))                                              \
+    X(DROP_SURVEYS, "DELETE FROM surveys WHERE member_id = $2 AND $3::bigint <> $2"            \
+                    " AND id IN " MOVED_IDS("4"))                                              \
     X(RUN_INSERT, "INSERT INTO import_runs (kind, source, file, started_at, finished_at,"      \
                   " rows_read, rows_accepted, rows_rejected, duplicates, members_created,"     \
                   " members_attached, members_merged, conflicts, filled, missing) VALUES"      \
@@ -751,7 +857,8 @@ static int too_new(pg_store *q, int version)
                            version, SCHEMA_VERSION);
 }
 
-static int migrate(pg_store *q)
+/* Brings the schema to version `target` (SCHEMA_VERSION except in tests of a migration). */
+static int migrate(pg_store *q, int target)
 {
     int version = 0;
     int rc = stored_version(q, &version);
@@ -759,7 +866,7 @@ static int migrate(pg_store *q)
         return rc;
     if (version > SCHEMA_VERSION)
         return too_new(q, version);
-    if (version == SCHEMA_VERSION)
+    if (version >= target)
         return PT_OK; /* the common case: no lock, no DDL */
     rc = pt__pg_exec(q, q->conn, "BEGIN", "starting migration");
     if (rc == PT_OK)
@@ -773,7 +880,7 @@ static int migrate(pg_store *q)
         rc = stored_version(q, &version); /* another process may have migrated meanwhile */
     if (rc == PT_OK && version > SCHEMA_VERSION)
         rc = too_new(q, version);
-    for (int v = version; rc == PT_OK && v < SCHEMA_VERSION; v++) {
+    for (int v = version; rc == PT_OK && v < target; v++) {
         char sql[96];
         rc = pt__pg_exec(q, q->conn, migrations[v], "migrating schema");
         snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)", v + 1);
@@ -898,6 +1005,19 @@ int pt__pg_guarded_insert(pg_store *q, int id, const struct params *p, const cha
     return rc;
 }
 
+/* Runs a statement whose one row's first column counts the rows it changed (updates written
+ * as several statements in one, where the command tag would not say). */
+static int run_count(pg_store *q, enum stmt_id id, const struct params *p, const char *doing, int64_t *changed)
+{
+    PGresult *res;
+    int rc = pt__pg_run(q, id, p, doing, &res);
+    if (rc)
+        return rc;
+    *changed = PQntuples(res) == 1 ? g_i64(res, 0, 0) : 0;
+    PQclear(res);
+    return PT_OK;
+}
+
 /* Explains a guarded update that changed no row: why-statement columns are (row exists, a unique
  * key would clash, parents exist). */
 static int explain_update(pg_store *q, enum stmt_id why, const struct params *p, const char *doing,
@@ -982,7 +1102,7 @@ static int pg_member_update(pt_store *s, const pt_member_rec *r)
     int64_t changed = 0;
     p_i64(&p, r->id);
     bind_member(&p, r, gender);
-    int rc = pt__pg_run_cmd(q, ST_MEMBER_UPDATE, &p, "updating member", &changed);
+    int rc = run_count(q, ST_MEMBER_UPDATE, &p, "updating member", &changed);
     if (rc || changed)
         return rc;
     struct params w = {0};
@@ -1055,7 +1175,7 @@ static int pg_identity_update(pt_store *s, const pt_identity_rec *r)
     p_i64(&p, r->member_id);
     p_buf(&p, &r->value);
     p_text(&p, r->source);
-    int rc = pt__pg_run_cmd(q, ST_IDENTITY_UPDATE, &p, "updating identifier", &changed);
+    int rc = run_count(q, ST_IDENTITY_UPDATE, &p, "updating identifier", &changed);
     if (rc || changed)
         return rc;
     struct params w = {0};
@@ -1320,23 +1440,30 @@ static int pg_merge_list(pt_store *s, int64_t member_id, int (*cb)(void *, const
     return rc;
 }
 
-/* Runs one of the move statements with its n (2 or 3) parameters: merge, a member, another. */
-static int run_move(pg_store *q, enum stmt_id id, int n, int64_t merge_id, int64_t a, int64_t b)
+/* Runs one of the move statements: merge, from, to. */
+static int run_move(pg_store *q, enum stmt_id id, int64_t merge_id, int64_t from, int64_t to)
 {
     struct params p = {0};
     p_i64(&p, merge_id);
-    p_i64(&p, a);
-    if (n >= 3)
-        p_i64(&p, b);
+    p_i64(&p, from);
+    p_i64(&p, to);
     return pt__pg_run_cmd(q, id, &p, "moving rows between members", NULL);
 }
 
-static int unmove(pg_store *q, int64_t merge_id, int64_t to)
+/* Moves the rows noted under merge_id from one member to another. The distribution column is
+ * never updated: rows are copied under `to` with their ids, then the originals deleted, so ids
+ * (and merge_moved's notes, line_earns' order ids) stay valid. Separate statements, in foreign
+ * key order, so that each holds on its own on Citus too. */
+static int move_noted(pg_store *q, int64_t merge_id, int64_t from, int64_t to)
 {
-    static const enum stmt_id moves[] = {ST_MOVE_ORDERS, ST_MOVE_ITEMS, ST_MOVE_EVENTS, ST_MOVE_SURVEYS};
+    static const enum stmt_id steps[] = {ST_COPY_ORDERS, ST_COPY_ITEMS, ST_DROP_ITEMS, ST_DROP_ORDERS,
+                                         ST_REPOINT_ORDER_NOS, ST_COPY_EVENTS, ST_DROP_EVENTS,
+                                         ST_COPY_SURVEYS, ST_DROP_SURVEYS};
     int rc = PT_OK;
-    for (size_t i = 0; rc == PT_OK && i < sizeof moves / sizeof *moves; i++)
-        rc = run_move(q, moves[i], 2, merge_id, to, 0);
+    if (from == to)
+        return PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < sizeof steps / sizeof *steps; i++)
+        rc = run_move(q, steps[i], merge_id, from, to);
     return rc;
 }
 
@@ -1358,11 +1485,22 @@ static int op_end(pg_store *q, int rc)
     return rc;
 }
 
+/* Undo: the noted rows are with the merge's survivor (an unmerge is refused while the survivor
+ * is merged into another), or with the loser when moving toward the survivor. */
 static int pg_member_unmove_rows(pt_store *s, int64_t merge_id, int64_t to)
 {
-    int rc = op_begin(PG(s));
+    pg_store *q = PG(s);
+    pt_merge_rec mr;
+    pt_merge_rec_init(&mr);
+    int rc = pg_merge_get(s, merge_id, &mr);
+    int64_t from = mr.survivor_id == to ? mr.loser_id : mr.survivor_id;
+    pt_merge_rec_free(&mr);
+    if (rc == PT_ENOTFOUND)
+        return PT_OK; /* nothing noted under a merge that does not exist */
     if (rc == PT_OK)
-        rc = op_end(PG(s), unmove(PG(s), merge_id, to));
+        rc = op_begin(q);
+    if (rc == PT_OK)
+        rc = op_end(q, move_noted(q, merge_id, from, to));
     return rc;
 }
 
@@ -1374,13 +1512,13 @@ static int pg_member_move_rows(pt_store *s, int64_t merge_id, int64_t from, int6
     int rc = op_begin(q);
     if (rc)
         return rc;
-    rc = run_move(q, ST_MOVE_ORDERS_NOTE, 2, merge_id, from, to);
+    rc = run_move(q, ST_MOVE_ORDERS_NOTE, merge_id, from, to);
     if (rc == PT_OK)
-        rc = run_move(q, ST_MOVE_EVENTS_NOTE, 3, merge_id, from, to);
+        rc = run_move(q, ST_MOVE_EVENTS_NOTE, merge_id, from, to);
     if (rc == PT_OK)
-        rc = run_move(q, ST_MOVE_SURVEYS_NOTE, 3, merge_id, from, to);
+        rc = run_move(q, ST_MOVE_SURVEYS_NOTE, merge_id, from, to);
     if (rc == PT_OK)
-        rc = unmove(q, merge_id, to);
+        rc = move_noted(q, merge_id, from, to);
     return op_end(q, rc);
 }
 
@@ -1525,6 +1663,42 @@ static int pg_stats_get(pt_store *s, pt_store_stats *out)
     return pt__pg_query_one(PG(s), ST_STATS, &p, read_stats, out, "counting");
 }
 
+/* --- derived look-up tables --------------------------------------------------------------- */
+
+/* Migration 5's look-up tables and how each is rebuilt from the table it indexes. */
+static const struct {
+    const char *table;
+    const char *rebuild;
+} derived[] = {
+    {"member_numbers", "INSERT INTO member_numbers (member_no, member_id)"
+                       " SELECT member_no, id FROM members WHERE member_no IS NOT NULL"},
+    {"identity_keys", "INSERT INTO identity_keys (blind, kind, member_id) SELECT blind, kind, member_id FROM identities"},
+    {"order_numbers", "INSERT INTO order_numbers (order_no, member_id, order_id) SELECT order_no, member_id, id FROM orders"},
+    {"member_invites", "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes"},
+};
+
+int pt__store_pg_derived_table(const char *table)
+{
+    for (size_t i = 0; i < sizeof derived / sizeof *derived; i++)
+        if (strcmp(table, derived[i].table) == 0)
+            return 1;
+    return 0;
+}
+
+int pt__store_pg_derived_rebuild(pt_store *s)
+{
+    pg_store *q = PG(s);
+    int rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < sizeof derived / sizeof *derived; i++) {
+        char del[64];
+        snprintf(del, sizeof del, "DELETE FROM %s", derived[i].table);
+        rc = pt__pg_exec(q, q->conn, del, "rebuilding look-up tables");
+        if (rc == PT_OK)
+            rc = pt__pg_exec(q, q->conn, derived[i].rebuild, "rebuilding look-up tables");
+    }
+    return rc;
+}
+
 /* --- the table ---------------------------------------------------------------------------- */
 
 static const struct pt_store_ops pg_ops;
@@ -1604,7 +1778,7 @@ int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errm
         pg_close(&q->base);
         return rc;
     }
-    rc = migrate(q);
+    rc = migrate(q, SCHEMA_VERSION);
     if (rc == PT_OK)
         rc = prepare_all(q);
     if (rc) {
@@ -1614,4 +1788,21 @@ int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errm
     }
     *out = &q->base;
     return PT_OK;
+}
+
+int pt__store_pg_migrate_to(const char *url, int version, char *errmsg, size_t errmsg_len)
+{
+    pg_store q = {.base.ops = &pg_ops};
+    if (version < 1 || version > SCHEMA_VERSION) {
+        snprintf(errmsg, errmsg_len, "no schema version %d", version);
+        return PT_EINVAL;
+    }
+    int rc = pg_connect(url, &q.conn, errmsg, errmsg_len);
+    if (rc)
+        return rc;
+    rc = migrate(&q, version);
+    if (rc)
+        snprintf(errmsg, errmsg_len, "%s", q.base.errmsg);
+    PQfinish(q.conn);
+    return rc;
 }

@@ -47,17 +47,25 @@
       " $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::text, $10::text FROM k" \
       " ON CONFLICT DO NOTHING RETURNING 1 AS id)"                                             \
       " SELECT (SELECT id FROM ins), (SELECT ok FROM fk)")                                     \
-    X(COUPON_GET, "SELECT c.member_id, c.code, c.kind, c.value_cents, c.min_spend_cents,"      \
-                  " c.issued_at, c.expires_at, c.used_at, c.used_ref, c.source FROM coupon_codes k" \
-                  " JOIN coupons c ON c.member_id = k.member_id AND c.code = k.code WHERE k.code = $1") \
+    X(COUPON_GET, "SELECT " COUPON_COLS " FROM coupons WHERE member_id ="                     \
+                  " (SELECT member_id FROM coupon_codes WHERE code = $1) AND code = $1")       \
     X(COUPON_USE, "UPDATE coupons SET used_at = $3, used_ref = $4 WHERE member_id = $1 AND code = $2" \
                   " AND used_at = 0 AND (expires_at = 0 OR expires_at >= $3)")                \
     X(COUPON_LIST, "SELECT " COUPON_COLS " FROM coupons WHERE member_id = $1 ORDER BY issued_at, code") \
+    /* The code's look-up row, then its member-side twin (one code per member: its key). A   \
+     * member who has a code gets no second one; callers create codes inside the member's     \
+     * locking frame, so two requests for one member do not race past that check. */          \
     X(INVITE_INSERT,                                                                           \
-      GUARDED_INSERT_RET(MEMBER_EXISTS("$2"), "INSERT INTO invite_codes (code, member_id, created_at)" \
-                         " SELECT $1::text, $2::bigint, $3::bigint FROM fk WHERE fk.ok", "1"))  \
+      "WITH m AS (SELECT " MEMBER_EXISTS("$2") " AS ok),"                                      \
+      " fk AS (SELECT m.ok AND NOT EXISTS (SELECT 1 FROM member_invites WHERE member_id = $2::bigint)" \
+      " AS free FROM m),"                                                                      \
+      " k AS (INSERT INTO invite_codes (code, member_id, created_at) SELECT $1::text, $2::bigint," \
+      " $3::bigint FROM fk WHERE fk.free ON CONFLICT DO NOTHING RETURNING code),"              \
+      " ins AS (INSERT INTO member_invites (member_id, code) SELECT $2::bigint, k.code FROM k" \
+      " ON CONFLICT DO NOTHING RETURNING 1 AS id)"                                             \
+      " SELECT (SELECT id FROM ins), (SELECT ok FROM m)")                                      \
     X(INVITE_FIND, "SELECT member_id FROM invite_codes WHERE code = $1")                       \
-    X(INVITE_OF, "SELECT code FROM invite_codes WHERE member_id = $1")                         \
+    X(INVITE_OF, "SELECT code FROM member_invites WHERE member_id = $1")                       \
     X(REFERRAL_INSERT,                                                                         \
       GUARDED_INSERT_RET(MEMBER_EXISTS("$1") " AND " MEMBER_EXISTS("$2"),                      \
                          "INSERT INTO referrals (" REFERRAL_COLS ") SELECT $1::bigint, $2::bigint," \

@@ -151,6 +151,10 @@ static const char *const migrations[] = {
     " member_id INTEGER NOT NULL REFERENCES members(id), rule TEXT NOT NULL, day INTEGER NOT NULL,"
     " points INTEGER NOT NULL, PRIMARY KEY (member_id, rule, day)) WITHOUT ROWID;"
     "CREATE TABLE rule_budgets (rule TEXT PRIMARY KEY, given INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 5: PostgreSQL's distributable keys and look-up tables (store_pg.c, docs/scaling.md).
+     * SQLite never distributes, so nothing changes here; the entry keeps both backends at the
+     * same version, which `store copy` requires. */
+    "",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
