@@ -7,7 +7,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 BUILD    ?= build/release
 SAN      ?= 0
-PKGS     := sqlite3 libsodium jansson libpq icu-i18n icu-uc gsl libmicrohttpd openblas
+PKGS     := sqlite3 libsodium jansson libpq icu-i18n icu-uc gsl libmicrohttpd openblas libcurl
 VERSION  := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -22,7 +22,7 @@ OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 endif
 CFLAGS_ALL  := $(CSTD) $(WARN) $(OPT) -fPIC -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(OPT) $(LDFLAGS)
-LIBS_ALL    := $(PKG_LIBS) -llinear -lpthread -lm
+LIBS_ALL    := $(PKG_LIBS) -llinear -lxgboost -lpthread -lm
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)

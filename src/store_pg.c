@@ -244,6 +244,15 @@ static const char *const migrations[] = {
     " member_id bigint PRIMARY KEY REFERENCES members(id), code text NOT NULL);"
     "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes;"
     "ALTER TABLE referrals DROP CONSTRAINT referrals_referrer_id_fkey;",
+
+    /* 6: API keys and request log (server/, src/apikey.c) — reserved */
+    "SELECT 1",
+
+    /* 7: member scores with model version (churn) — reserved */
+    "SELECT 1",
+
+    /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
+    "SELECT 1",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

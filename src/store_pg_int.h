@@ -23,6 +23,9 @@
 
 #define PG_LEDGER_FIRST   100   /* first statement id of store_pg_ledger.c */
 #define PG_REWARD_FIRST   200   /* first statement id of store_pg_reward.c */
+#define PG_KEYS_FIRST     300   /* API keys and request log */
+#define PG_SCORES_FIRST   400   /* member scores */
+#define PG_CAMPAIGN_FIRST 500   /* campaigns, triggers, outbox, webhooks */
 #define FETCH_ROWS        10000 /* rows per FETCH of a cursor scan */
 #define FETCH_ROWS_MEMBER 2000  /* member rows carry sealed blobs */
 #define AUX_MAX           4     /* scans outside a transaction nested in each other's callbacks */

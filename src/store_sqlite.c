@@ -155,6 +155,15 @@ static const char *const migrations[] = {
      * SQLite never distributes, so nothing changes here; the entry keeps both backends at the
      * same version, which `store copy` requires. */
     "",
+
+    /* 6: API keys and request log (server/, src/apikey.c) — reserved */
+    "SELECT 1",
+
+    /* 7: member scores with model version (churn) — reserved */
+    "SELECT 1",
+
+    /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
+    "SELECT 1",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

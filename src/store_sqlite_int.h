@@ -17,8 +17,11 @@
 #include <string.h>
 
 #define SQ_LEDGER_FIRST 96
-#define SQ_REWARD_FIRST 160 /* store_sqlite_reward.c: [SQ_REWARD_FIRST, SQ_STMT_SLOTS) */
-#define SQ_STMT_SLOTS   192
+#define SQ_REWARD_FIRST 160   /* store_sqlite_reward.c: [SQ_REWARD_FIRST, SQ_KEYS_FIRST) */
+#define SQ_KEYS_FIRST   192   /* API keys and request log: [SQ_KEYS_FIRST, SQ_SCORES_FIRST) */
+#define SQ_SCORES_FIRST 224   /* member scores: [SQ_SCORES_FIRST, SQ_CAMPAIGN_FIRST) */
+#define SQ_CAMPAIGN_FIRST 256 /* campaigns, triggers, outbox: [SQ_CAMPAIGN_FIRST, SQ_STMT_SLOTS) */
+#define SQ_STMT_SLOTS   320
 
 typedef struct sq_store {
     pt_store      base;

@@ -110,7 +110,7 @@ enum ledger_stmt {
 #undef LSTMT_ENUM
     LS__COUNT
 };
-_Static_assert(SQ_LEDGER_FIRST + LS__COUNT <= SQ_STMT_SLOTS, "statement cache too small");
+_Static_assert(SQ_LEDGER_FIRST + LS__COUNT <= SQ_REWARD_FIRST, "statement cache too small");
 
 static const char *const ledger_sql[LS__COUNT] = {
 #define LSTMT_SQL(id, sql) [LS_##id] = sql,

@@ -48,7 +48,7 @@ enum reward_stmt {
 #undef RSTMT_ENUM
     RS__COUNT
 };
-_Static_assert(SQ_REWARD_FIRST + RS__COUNT <= SQ_STMT_SLOTS, "statement cache too small");
+_Static_assert(SQ_REWARD_FIRST + RS__COUNT <= SQ_KEYS_FIRST, "statement cache too small");
 
 static const char *const reward_sql[RS__COUNT] = {
 #define RSTMT_SQL(id, sql) [RS_##id] = sql,
