@@ -42,7 +42,9 @@ static void kpi_usage(int cmd)
         "[NAME] [--by tier|segment|channel|month] [--from DATE --to DATE] [--json]\n"
         "\nLoyalty KPIs of the period [--from, --to) (default: the last complete month) beside the\n"
         "previous period of the same length: members, new, active, orders, revenue, AOV, purchase\n"
-        "frequency, repurchase rate (in the period, and ever), churn rate.\n"
+        "frequency, repurchase rate (in the period, and ever), churn rate; with the programme, the\n"
+        "points liability and tiers now, and the period's points issued, redeemed and expired with\n"
+        "the redemption rate and breakage.\n"
         "NAME (a key of the JSON: members, members_new, active, orders, revenue_cents, aov_cents,\n"
         "frequency_x100, repurchase_bp, repurchase_ever_bp, churn_bp, …) prints that KPI alone;\n"
         "--by splits the period's KPIs by current tier, RFM segment (11 map, as of --to), order\n"
@@ -52,10 +54,11 @@ static void kpi_usage(int cmd)
         "twelve complete months before this one), the members whose first paid order fell in it\n"
         "and the share who bought again in month +1 … +N (default 12, at most 60). Cells whose\n"
         "month has not ended by --to are left empty.\n",
-        "[--survey NAME] [--from DATE --to DATE] [--json]\n"
+        "[--survey NAME] [--by tier|segment] [--from DATE --to DATE] [--json]\n"
         "\nNet promoter score of survey NAME (default nps) over the answers given in the period\n"
         "(default: all): promoters 9–10, passives 7–8, detractors 0–6; NPS = % promoters − %\n"
-        "detractors, with the counts behind it.\n",
+        "detractors, with the counts behind it. --by splits it by current tier or by RFM segment\n"
+        "(11 map, as of --to, or now).\n",
         "[--from DATE --to DATE] [--json|--csv]\n"
         "\nPer month overlapping the period (default: the twelve complete months before this one):\n"
         "members, new members, active members, paid orders, revenue and AOV.\n",
@@ -104,8 +107,8 @@ static int check_args(const struct kpi_args *a, int months_given)
         cli_error("--months belongs to patron cohorts");
         return EXIT_USAGE;
     }
-    if (a->by && a->cmd != CMD_KPI) {
-        cli_error("--by belongs to patron kpi");
+    if (a->by && a->cmd != CMD_KPI && a->cmd != CMD_NPS) {
+        cli_error("--by belongs to patron kpi and patron nps");
         return EXIT_USAGE;
     }
     if (a->survey && a->cmd != CMD_NPS) {
@@ -287,6 +290,32 @@ static void print_points(const pt_snapshot *snap, const pt_points_tiers *p, int 
     for (size_t k = 0; k <= p->ntiers; k++)
         printf("  tier %-24s %12s members\n", k < p->ntiers ? snap->tier_names[k] : "(none)",
                cli_num((int64_t)p->members_per_tier[k]));
+}
+
+/* The period's points flows, redemption rate and breakage: JSON members or text lines. */
+static void print_flow(const pt_points_flow *f, int json)
+{
+    if (json) {
+        printf(",\"points_flow\":{\"issued\":%lld,\"reversed\":%lld,\"issued_net\":%lld,\"redeemed\":%lld,"
+               "\"expired\":%lld,\"adjusted_in\":%lld,\"adjusted_out\":%lld,\"earn_entries\":%lld,"
+               "\"redeem_entries\":%lld,\"expire_entries\":%lld,",
+               (long long)f->issued, (long long)f->reversed, (long long)f->issued_net, (long long)f->redeemed,
+               (long long)f->expired, (long long)f->adjusted_in, (long long)f->adjusted_out,
+               (long long)f->earn_entries, (long long)f->redeem_entries, (long long)f->expire_entries);
+        printf("\"redemption_rate_bp\":%s,", jval(f->redemption_rate_bp));
+        printf("\"breakage_bp\":%s}", jval(f->breakage_bp));
+        return;
+    }
+    printf("points in the period: %s issued (%s clawed back by refunds), %s redeemed, %s expired,\n"
+           "  %s added and %s removed by operators\n",
+           cli_num(f->issued), cli_num(f->reversed), cli_num(f->redeemed), cli_num(f->expired),
+           cli_num(f->adjusted_in), cli_num(f->adjusted_out));
+    if (f->redemption_rate_bp == PT_METRICS_NONE)
+        printf("  redemption rate —, breakage — (no points issued)\n");
+    else
+        printf("  redemption rate %lld.%02lld%%, breakage %lld.%02lld%% (of the points issued, net)\n",
+               (long long)(f->redemption_rate_bp / 100), (long long)(f->redemption_rate_bp % 100),
+               (long long)(f->breakage_bp / 100), (long long)(f->breakage_bp % 100));
 }
 
 static void print_kpi_json(pt_db *db, const pt_kpi *cur, const pt_kpi *prev)
@@ -583,8 +612,14 @@ static int run_kpi(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
     if (rc == PT_OK)
         print_points(snap, &pts, a->out == OUT_JSON);
     pt_metrics_points_free(&pts);
+    pt_points_flow flow;
+    int frc = rc == PT_OK && db ? pt_metrics_points_flow(&flow, pt_db_store(db), from, to) : PT_ENOTFOUND;
+    if (frc == PT_OK)
+        print_flow(&flow, a->out == OUT_JSON);
     if (a->out == OUT_JSON)
         printf("}\n");
+    if (frc && frc != PT_ENOTFOUND)
+        rc = frc;
     if (rc && rc != PT_ENOTFOUND) {
         cli_error("points: %s", pt_strerror(rc));
         return cli_exit_for(rc);
@@ -661,43 +696,130 @@ static int run_cohorts(pt_db *db, const struct kpi_args *a, const pt_snapshot *s
 }
 
 /* --- nps -------------------------------------------------------------------------------------- */
+/* The counts of n as JSON members (no braces). */
+static void print_nps_json_counts(const pt_nps *n)
+{
+    printf("\"answers\":%zu,\"promoters\":%zu,\"passives\":%zu,\"detractors\":%zu,\"respondents\":%zu,"
+           "\"nps_x100\":%s,\"out_of_range\":%zu,\"anonymous\":%zu,\"merged_away\":%zu",
+           n->answers, n->promoters, n->passives, n->detractors, n->respondents, jval(n->nps_x100), n->out_of_range,
+           n->anonymous, n->merged_away);
+}
+
+/* "20.00", "-7.50" or "—". */
+static const char *nps_text(int64_t x100)
+{
+    static char buf[4][24];
+    static int slot;
+    char *b = buf[slot++ % 4];
+    if (x100 == PT_METRICS_NONE)
+        return "—";
+    snprintf(b, 24, "%s%lld.%02lld", x100 < 0 ? "-" : "", (long long)(llabs(x100) / 100),
+             (long long)(llabs(x100) % 100));
+    return b;
+}
+
+static void print_nps(const char *name, const pt_nps *n, int64_t from, int64_t to, int out)
+{
+    if (out == OUT_JSON) {
+        json_t *sv = json_string(name); /* the name as given, escaped */
+        char *esc = sv ? json_dumps(sv, JSON_ENCODE_ANY) : NULL;
+        printf("{\"survey\":%s,\"from\":%s,", esc ? esc : "null", from == INT64_MIN ? "null" : jval(from));
+        printf("\"to\":%s,", to == INT64_MAX ? "null" : jval(to));
+        print_nps_json_counts(n);
+        printf("}\n");
+        free(esc);
+        json_decref(sv);
+        return;
+    }
+    printf("survey %s: %s answers from %s members\n", name, cli_num((int64_t)n->answers),
+           cli_num((int64_t)n->respondents));
+    printf("  promoters (9–10)  %10s\n  passives (7–8)    %10s\n  detractors (0–6)  %10s\n",
+           cli_num((int64_t)n->promoters), cli_num((int64_t)n->passives), cli_num((int64_t)n->detractors));
+    printf("  NPS               %10s\n", nps_text(n->nps_x100));
+    printf("left out: %s scores outside 0–10, %s answers of members without analytics consent or erased,\n"
+           "%s of merged-away members\n", cli_num((int64_t)n->out_of_range), cli_num((int64_t)n->anonymous),
+           cli_num((int64_t)n->merged_away));
+}
+
+/* NPS per tier or per RFM segment (11 map, as of the period's end, or now for all time): one row
+ * per group with any answer, the counts behind each. */
+static int run_nps_by(const struct kpi_args *a, const pt_snapshot *snap, const char *name, int64_t from, int64_t to)
+{
+    int tier = strcmp(a->by, "tier") == 0;
+    if (tier && !snap->has_accounts) {
+        cli_error("--by tier needs points accounts (the store), which this snapshot does not have");
+        return EXIT_DATA;
+    }
+    int32_t *seg = tier ? NULL : malloc((snap->nmembers + 1) * sizeof *seg);
+    int rc = tier ? PT_OK : seg ? segments_of(snap, to == INT64_MAX ? a->now : to, seg) : PT_ENOMEM;
+    const int32_t *by = tier ? snap->member_tier : seg;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (size_t i = 0; rc == PT_OK && i < snap->nmembers; i++) {
+        lo = by[i] < lo ? by[i] : lo;
+        hi = by[i] > hi ? by[i] : hi;
+    }
+    if (rc) {
+        free(seg);
+        cli_error("nps: %s", pt_strerror(rc));
+        return cli_exit_for(rc);
+    }
+    if (a->out == OUT_JSON) {
+        json_t *sv = json_string(name);
+        char *esc = sv ? json_dumps(sv, JSON_ENCODE_ANY) : NULL;
+        printf("{\"survey\":%s,\"by\":\"%s\",\"groups\":[", esc ? esc : "null", a->by);
+        free(esc);
+        json_decref(sv);
+    }
+    else
+        printf("%-24s %9s %9s %9s %9s %9s %9s %9s\n", a->by, "answers", "members", "promoter", "passive",
+               "detractor", "NPS", "left out");
+    int first = 1;
+    for (int64_t v = lo; snap->nmembers && v <= hi; v++) {
+        pt_nps n;
+        rc = pt_metrics_nps_slice(&n, snap, name, from, to, by, (int32_t)v);
+        if (rc || n.answers + n.out_of_range + n.anonymous + n.merged_away == 0)
+            continue;
+        const char *label = tier ? tier_label(snap, (int32_t)v)
+                                 : v < 0 ? "(no segment)" : pt_rfm_segment_key(PT_RFM_MAP11, (int)v);
+        if (a->out == OUT_JSON) {
+            json_t *lab = json_string(label);
+            char *esc = lab ? json_dumps(lab, JSON_ENCODE_ANY) : NULL;
+            printf("%s{\"group\":%s,", first ? "" : ",", esc ? esc : "\"?\"");
+            print_nps_json_counts(&n);
+            printf("}");
+            free(esc);
+            json_decref(lab);
+        } else
+            printf("%-24s %9zu %9zu %9zu %9zu %9zu %9s %9zu\n", label, n.answers, n.respondents, n.promoters,
+                   n.passives, n.detractors, nps_text(n.nps_x100), n.out_of_range + n.anonymous + n.merged_away);
+        first = 0;
+    }
+    if (a->out == OUT_JSON)
+        printf("]}\n");
+    free(seg);
+    return EXIT_OK;
+}
+
 static int run_nps(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
 {
     int64_t from, to;
     if (period(db, a, 0, &from, &to))
         return EXIT_USAGE;
     const char *name = a->survey ? a->survey : "nps";
+    if (a->by) {
+        if (strcmp(a->by, "tier") && strcmp(a->by, "segment")) {
+            cli_error("patron nps --by takes tier or segment");
+            return EXIT_USAGE;
+        }
+        return run_nps_by(a, snap, name, from, to);
+    }
     pt_nps n;
     int rc = pt_metrics_nps(&n, snap, name, from, to);
     if (rc) {
         cli_error("nps: %s", pt_strerror(rc));
         return cli_exit_for(rc);
     }
-    if (a->out == OUT_JSON) {
-        json_t *sv = json_string(name); /* the name as given, escaped */
-        char *esc = sv ? json_dumps(sv, JSON_ENCODE_ANY) : NULL;
-        printf("{\"survey\":%s,\"from\":%s,\"to\":%s,\"answers\":%zu,\"promoters\":%zu,\"passives\":%zu,"
-               "\"detractors\":%zu,\"respondents\":%zu,\"nps_x100\":%s,\"out_of_range\":%zu,\"anonymous\":%zu,"
-               "\"merged_away\":%zu}\n",
-               esc ? esc : "null", from == INT64_MIN ? "null" : jval(from), to == INT64_MAX ? "null" : jval(to),
-               n.answers, n.promoters, n.passives, n.detractors, n.respondents, jval(n.nps_x100), n.out_of_range,
-               n.anonymous, n.merged_away);
-        free(esc);
-        json_decref(sv);
-        return EXIT_OK;
-    }
-    printf("survey %s: %s answers from %s members\n", name, cli_num((int64_t)n.answers),
-           cli_num((int64_t)n.respondents));
-    printf("  promoters (9–10)  %10s\n  passives (7–8)    %10s\n  detractors (0–6)  %10s\n",
-           cli_num((int64_t)n.promoters), cli_num((int64_t)n.passives), cli_num((int64_t)n.detractors));
-    if (n.nps_x100 == PT_METRICS_NONE)
-        printf("  NPS               %10s\n", "—");
-    else
-        printf("  NPS               %10s%lld.%02lld\n", n.nps_x100 < 0 ? "-" : "", (long long)(llabs(n.nps_x100) / 100),
-               (long long)(llabs(n.nps_x100) % 100));
-    printf("left out: %s scores outside 0–10, %s answers of members without analytics consent or erased,\n"
-           "%s of merged-away members\n", cli_num((int64_t)n.out_of_range), cli_num((int64_t)n.anonymous),
-           cli_num((int64_t)n.merged_away));
+    print_nps(name, &n, from, to, a->out);
     return EXIT_OK;
 }
 

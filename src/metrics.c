@@ -265,6 +265,12 @@ static void nps_answer(pt_nps *o, int use, int32_t score)
 
 int pt_metrics_nps(pt_nps *out, const pt_snapshot *s, const char *name, int64_t from, int64_t to)
 {
+    return pt_metrics_nps_slice(out, s, name, from, to, NULL, 0);
+}
+
+int pt_metrics_nps_slice(pt_nps *out, const pt_snapshot *s, const char *name, int64_t from, int64_t to,
+                         const int32_t *group, int32_t g)
+{
     memset(out, 0, sizeof *out);
     out->nps_x100 = PT_METRICS_NONE;
     if (to <= from)
@@ -273,6 +279,8 @@ int pt_metrics_nps(pt_nps *out, const pt_snapshot *s, const char *name, int64_t 
     if (kind < 0)
         return PT_OK;
     for (size_t i = 0; i < s->nmembers; i++) {
+        if (group && group[i] != g)
+            continue;
         int use = pt_snapshot_member_use(s, i);
         size_t before = out->answers;
         for (size_t r = s->survey_first[i]; r < s->survey_first[i + 1]; r++)

@@ -316,6 +316,7 @@ LFWD(int, account_scan_review, (pt_store *s, int64_t as_of, pt_member_id_cb cb, 
 LFWD(int, entry_insert, (pt_store *s, pt_entry_rec *r), (s, r))
 LFWD(int, entry_get, (pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r), (s, member_id, id, r))
 LFWD(int, entry_list, (pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud), (s, member_id, cb, ud))
+LFWD(int, entry_totals, (pt_store *s, int64_t from, int64_t to, pt_entry_totals *out), (s, from, to, out))
 LFWD(int, entry_growth_since, (pt_store *s, int64_t member_id, int64_t since, int64_t *growth),
     (s, member_id, since, growth))
 LFWD(int, lot_insert, (pt_store *s, pt_lot_rec *r), (s, r))

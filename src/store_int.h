@@ -57,6 +57,7 @@ struct pt_store_ledger_ops {
     int (*rule_budget_get)(pt_store *s, const char *rule, int lock, int64_t *given);
     int (*rule_budget_add)(pt_store *s, const char *rule, int64_t points);
     int (*order_set_status)(pt_store *s, int64_t member_id, int64_t order_id, int status);
+    int (*entry_totals)(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out);
 };
 
 /* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */

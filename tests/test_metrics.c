@@ -476,6 +476,44 @@ TEST(metrics_nps_counts_promoters_passives_and_detractors_of_consenting_members)
     pt_snapshot_free(s);
 }
 
+/* The NPS fixture split into three groups (say tiers): members 1, 2, 9 → 0; 3, 4, 5, 10 → 1;
+ * 6, 7, 8 → 2. Group 0: 10, 9, 9, 6 → 3 promoters, 1 detractor, NPS 50; member 9 anonymous.
+ * Group 1: 10, 9, 8 → NPS 66.67 (2/3 rounded); member 10 merged away. Group 2: 7, 5, 0 and an 11 →
+ * NPS −66.67, one out of range. The groups add up to the whole. */
+TEST(metrics_nps_by_group_counts_each_group_and_adds_up_to_the_whole)
+{
+    pt_snapshot *s = nps_fixture();
+    static const int32_t group[10] = {0, 0, 1, 1, 1, 2, 2, 2, 0, 1};
+    static const struct {
+        size_t  answers, promoters, passives, detractors, respondents, out_of_range, anonymous, merged;
+        int64_t nps_x100;
+    } want[3] = {{4, 3, 0, 1, 2, 0, 1, 0, 5000}, {3, 2, 1, 0, 3, 0, 0, 1, 6667}, {3, 0, 1, 2, 3, 1, 0, 0, -6667}};
+    pt_nps all, n;
+    ASSERT_EQ(pt_metrics_nps(&all, s, "nps", F, T), PT_OK);
+    size_t answers = 0, detractors = 0;
+    for (int32_t g = 0; g < 3; g++) {
+        ASSERT_EQ(pt_metrics_nps_slice(&n, s, "nps", F, T, group, g), PT_OK);
+        ASSERT_EQ(n.answers, want[g].answers);
+        ASSERT_EQ(n.promoters, want[g].promoters);
+        ASSERT_EQ(n.passives, want[g].passives);
+        ASSERT_EQ(n.detractors, want[g].detractors);
+        ASSERT_EQ(n.respondents, want[g].respondents);
+        ASSERT_EQ(n.out_of_range, want[g].out_of_range);
+        ASSERT_EQ(n.anonymous, want[g].anonymous);
+        ASSERT_EQ(n.merged_away, want[g].merged);
+        ASSERT_EQ(n.nps_x100, want[g].nps_x100);
+        answers += n.answers;
+        detractors += n.detractors;
+    }
+    ASSERT_EQ(answers, all.answers);
+    ASSERT_EQ(detractors, all.detractors);
+    /* a group nobody is in */
+    ASSERT_EQ(pt_metrics_nps_slice(&n, s, "nps", F, T, group, 7), PT_OK);
+    ASSERT_EQ(n.answers, 0);
+    ASSERT_EQ(n.nps_x100, PT_METRICS_NONE);
+    pt_snapshot_free(s);
+}
+
 /* --- the survey stream on both backends ---------------------------------------------------------- */
 static int64_t add_member(pt_store *s, int i)
 {
@@ -628,6 +666,21 @@ static void check_nps(const char *data, json_int_t survey_rows)
     json_int_t exact = (jint(j, "promoters") - jint(j, "detractors")) * 10000;
     json_int_t off = jint(j, "nps_x100") * answers - exact;
     ASSERT_LE(2 * (off < 0 ? -off : off), answers);
+    /* by RFM segment: every member is in one group (or "(no segment)"), so the groups add up */
+    json_t *by = run_json("nps --by segment --from 2000-01-01 --to 2100-01-01 --json", data);
+    ASSERT(by);
+    json_t *groups = json_object_get(by, "groups");
+    ASSERT_GT(json_array_size(groups), 1);
+    json_int_t sum = 0, anonymous = 0;
+    for (size_t i = 0; i < json_array_size(groups); i++) {
+        json_t *g = json_array_get(groups, i);
+        ASSERT(json_is_string(json_object_get(g, "group")));
+        sum += jint(g, "answers");
+        anonymous += jint(g, "anonymous");
+    }
+    ASSERT_EQ(sum, answers);
+    ASSERT_EQ(anonymous, jint(j, "anonymous"));
+    json_decref(by);
     json_decref(j);
 }
 
@@ -675,5 +728,40 @@ TEST(cli_kpi_cohorts_nps_and_trends_on_a_demo)
     ASSERT(strncmp(out, header, sizeof header - 1) == 0);
     free(out);
     ASSERT_EQ(pt_test_run(NULL, "'%s' cohorts --months 0 --data '%s' 2>/dev/null", BIN, data), 2);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' nps --by channel --data '%s' 2>/dev/null", BIN, data), 2);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' cohorts --by tier --data '%s' 2>/dev/null", BIN, data), 2);
     ASSERT_EQ(pt_test_run(NULL, "'%s' kpi --from 2025-02-01 --to 2025-01-01 --data '%s' 2>/dev/null", BIN, data), 2);
+}
+
+/* With the programme, `patron kpi` adds the period's points flows. Over all time every point the
+ * ledger issued is redeemed, expired or still held: issued net of refunds + operator adjustments
+ * − redeemed − expired = liability + pending − overdrawn (the demo settles no debt). */
+TEST(cli_kpi_points_flow_accounts_for_every_point_issued_over_all_time)
+{
+    char data[4200], *out = NULL;
+    snprintf(data, sizeof data, "%s/d", pt_test_tmpdir());
+    int st = pt_test_run(&out, "'%s' demo --members 300 --seed 11 --data '%s' 2>&1", BIN, data);
+    free(out);
+    ASSERT_EQ(st, 0);
+    json_t *j = run_json("kpi --from 2000-01-01 --to 2100-01-01 --json", data);
+    ASSERT(j);
+    json_t *f = json_object_get(j, "points_flow"), *p = json_object_get(j, "points");
+    ASSERT(f && p);
+    ASSERT_GT(jint(f, "issued"), 0);
+    ASSERT_GT(jint(f, "earn_entries"), 0);
+    ASSERT_EQ(jint(f, "issued_net"), jint(f, "issued") - jint(f, "reversed"));
+    ASSERT_EQ(jint(f, "issued_net") + jint(f, "adjusted_in") - jint(f, "adjusted_out") - jint(f, "redeemed") -
+                  jint(f, "expired"),
+              jint(p, "liability_points") + jint(p, "pending_points") - jint(p, "overdrawn_points"));
+    json_int_t rate = jint(f, "breakage_bp");
+    ASSERT_EQ(rate, (jint(f, "expired") * 10000 + jint(f, "issued_net") / 2) / jint(f, "issued_net"));
+    json_decref(j);
+    /* a period before any activity: no points issued, so no rates (null, not zero) */
+    j = run_json("kpi --from 2001-01-01 --to 2001-02-01 --json", data);
+    ASSERT(j);
+    f = json_object_get(j, "points_flow");
+    ASSERT(f);
+    ASSERT_EQ(jint(f, "issued"), 0);
+    ASSERT(json_is_null(json_object_get(f, "redemption_rate_bp")));
+    json_decref(j);
 }

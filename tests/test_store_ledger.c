@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "test.h"
 #include "patron/error.h"
+#include "patron/metrics.h"
 #include "patron/store.h"
 #include "patron/store_ledger.h"
 #include "store_int.h" /* pt__store_pg_conn: the backend pid of a connection, for the lock test */
@@ -320,6 +321,69 @@ STORE_TEST(store_ledger_entries_get_increasing_ids_round_trip_list_by_id_and_sum
     gr = -1;
     ASSERT_OK(pt_store_entry_growth_since(s, nobody, 0, &gr));
     ASSERT_EQ(gr, 0);
+    pt_store_close(s);
+}
+
+/* Entries of two members in and around [T0, T0 + 1000), summed by kind: positive and negative
+ * points apart (a release is both), entries outside the period left out, the boundary at `from`
+ * in and at `to` out. pt_metrics_points_flow then reads the same totals as KPIs. */
+STORE_TEST(store_ledger_entry_totals_sum_each_kind_in_and_out_over_the_period_for_every_member)
+{
+    pt_store *s = open_store(be, "entry_totals");
+    ASSERT(s);
+    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_EARN, PT_BUCKET_PENDING, 500, 0, T0), 0);          /* from: in */
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_EARN, PT_BUCKET_AVAILABLE, 300, 0, T0 + 5), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_RELEASE, PT_BUCKET_PENDING, -500, 0, T0 + 10), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_RELEASE, PT_BUCKET_AVAILABLE, 500, 0, T0 + 10), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_REDEEM, PT_BUCKET_AVAILABLE, -200, 0, T0 + 20), 0);
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_REDEEM, PT_BUCKET_AVAILABLE, -100, 0, T0 + 30), 0);
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_RESTORE, PT_BUCKET_AVAILABLE, 40, 0, T0 + 31), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_REVERSE, PT_BUCKET_AVAILABLE, -50, 0, T0 + 40), 0);
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_EXPIRE, PT_BUCKET_AVAILABLE, -60, 0, T0 + 50), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_ADJUST, PT_BUCKET_AVAILABLE, 15, 0, T0 + 60), 0);
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_ADJUST, PT_BUCKET_AVAILABLE, -5, 0, T0 + 61), 0);
+    ASSERT_GT(add_entry(s, a, PT_ENTRY_EARN, PT_BUCKET_AVAILABLE, 999, 0, T0 - 1), 0);     /* before */
+    ASSERT_GT(add_entry(s, b, PT_ENTRY_EXPIRE, PT_BUCKET_AVAILABLE, -999, 0, T0 + 1000), 0); /* to: out */
+
+    pt_entry_totals t;
+    memset(&t, 0x5a, sizeof t);
+    ASSERT_OK(pt_store_entry_totals(s, T0, T0 + 1000, &t));
+    ASSERT_EQ(t.entries[PT_ENTRY_EARN], 2);
+    ASSERT_EQ(t.points_in[PT_ENTRY_EARN], 800);
+    ASSERT_EQ(t.points_out[PT_ENTRY_EARN], 0);
+    ASSERT_EQ(t.entries[PT_ENTRY_RELEASE], 2);
+    ASSERT_EQ(t.points_in[PT_ENTRY_RELEASE], 500);
+    ASSERT_EQ(t.points_out[PT_ENTRY_RELEASE], 500);
+    ASSERT_EQ(t.points_out[PT_ENTRY_REDEEM], 300);
+    ASSERT_EQ(t.points_in[PT_ENTRY_RESTORE], 40);
+    ASSERT_EQ(t.points_out[PT_ENTRY_REVERSE], 50);
+    ASSERT_EQ(t.entries[PT_ENTRY_EXPIRE], 1);
+    ASSERT_EQ(t.points_out[PT_ENTRY_EXPIRE], 60);
+    ASSERT_EQ(t.points_in[PT_ENTRY_ADJUST], 15);
+    ASSERT_EQ(t.points_out[PT_ENTRY_ADJUST], 5);
+    ASSERT_EQ(t.entries[PT_ENTRY_TRANSFER], 0);
+    ASSERT_EQ(t.points_in[PT_ENTRY_SETTLE], 0);
+
+    /* issued 800, net of 50 reversed 750; redeemed 300 − 40 restored = 260 → 34.67 %; expired 60 → 8 % */
+    pt_points_flow f;
+    ASSERT_OK(pt_metrics_points_flow(&f, s, T0, T0 + 1000));
+    ASSERT_EQ(f.issued, 800);
+    ASSERT_EQ(f.reversed, 50);
+    ASSERT_EQ(f.issued_net, 750);
+    ASSERT_EQ(f.redeemed, 260);
+    ASSERT_EQ(f.expired, 60);
+    ASSERT_EQ(f.adjusted_in, 15);
+    ASSERT_EQ(f.adjusted_out, 5);
+    ASSERT_EQ(f.redeem_entries, 1 + 1);
+    ASSERT_EQ(f.redemption_rate_bp, 3467);
+    ASSERT_EQ(f.breakage_bp, 800);
+    /* a period without earns has no rates; an empty period is invalid */
+    ASSERT_OK(pt_metrics_points_flow(&f, s, T0 + 1000, T0 + 2000));
+    ASSERT_EQ(f.expired, 999);
+    ASSERT_EQ(f.redemption_rate_bp, PT_METRICS_NONE);
+    ASSERT_EQ(f.breakage_bp, PT_METRICS_NONE);
+    ASSERT_EQ(pt_metrics_points_flow(&f, s, T0, T0), PT_EINVAL);
     pt_store_close(s);
 }
 

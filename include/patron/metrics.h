@@ -132,6 +132,12 @@ typedef struct pt_nps {
  * PT_EINVAL when to ≤ from. */
 int pt_metrics_nps(pt_nps *out, const pt_snapshot *snap, const char *name, int64_t from, int64_t to);
 
+/* The same over the members i with group[i] == g only (group NULL: every member), e.g. one tier
+ * (snap->member_tier) or one RFM segment (`patron nps --by tier|segment`). The counts of every
+ * group of a partition add up to those of pt_metrics_nps. */
+int pt_metrics_nps_slice(pt_nps *out, const pt_snapshot *snap, const char *name, int64_t from, int64_t to,
+                         const int32_t *group, int32_t g);
+
 typedef struct pt_trend_month {
     int64_t month;          /* first instant of the local month, UTC epoch s */
     size_t  members;        /* not merged away, registered before the month ends */
@@ -161,6 +167,22 @@ typedef struct pt_points_tiers {
  * the snapshot has no accounts (has_accounts = 0); PT_ENOMEM. pt_metrics_points_free frees. */
 int  pt_metrics_points(pt_points_tiers *out, const pt_snapshot *snap);
 void pt_metrics_points_free(pt_points_tiers *p);
+
+/* Points flows of a period [from, to) from the ledger (not the snapshot: the snapshot holds
+ * balances, not entries), store-wide and anonymous, by the entries' business time:
+ *   issued     Σ earned points (EARN, pending or available)   reversed  Σ clawed back by refunds
+ *   issued_net issued − reversed                               redeemed  Σ REDEEM − Σ RESTORE
+ *   expired    Σ expired remainders                            adjusted_in / adjusted_out by operators
+ *   redemption_rate_bp = redeemed / issued_net, breakage_bp = expired / issued_net (basis points;
+ *   PT_METRICS_NONE when issued_net ≤ 0). Over a programme's whole life, issued_net + adjusted_in
+ *   − adjusted_out = redeemed + expired + what is still held (docs/metrics.md). PT_EINVAL when
+ *   to ≤ from; the store's errors. */
+typedef struct pt_points_flow {
+    int64_t issued, reversed, issued_net, redeemed, expired, adjusted_in, adjusted_out;
+    int64_t earn_entries, redeem_entries, expire_entries;
+    int64_t redemption_rate_bp, breakage_bp;
+} pt_points_flow;
+int pt_metrics_points_flow(pt_points_flow *out, pt_store *store, int64_t from, int64_t to);
 
 /* The first instants of the local months overlapping [from, to), plus `extra` more months after
  * them and the end of the last: *n months, (*n + extra + 1) instants in *out (malloc'd). */
