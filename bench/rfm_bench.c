@@ -2,6 +2,7 @@
  * H/L codes, both segment maps and both summaries) on 1 and 2 threads.
  *
  *   rfm_bench STORE_URL [RUNS] [AS_OF_EPOCH]
+ *   rfm_bench --transactions FILE.csv [RUNS] [AS_OF_EPOCH]   (bench/run-rfm-peer: the CSV pandas reads)
  *
  * Loads the snapshot once (timed, with peak RSS), then runs pt_rfm_compute + both
  * pt_rfm_segments RUNS times (default 5) per thread count and prints each best time and a
@@ -72,20 +73,60 @@ static int run_rfm(const pt_snapshot *snap, int64_t as_of, int threads, int runs
         if (i + 1 < runs)
             pt_rfm_free(&r);
     }
-    printf("rfm      threads %d  best of %d %.3f s  rows %zu  scored %zu  hash %016llx  peak RSS %ld MB\n",
-           r.opts.threads, runs, best, r.nrows, r.t.scored, (unsigned long long)result_hash(&r), peak_rss_mb());
+    int64_t codes = 0; /* Σ R·100 + F·10 + M over scored rows: the figure bench/rfm_pandas.py prints too */
+    for (size_t i = 0; i < r.nrows; i++)
+        codes += r.rows[i].r ? 100 * r.rows[i].r + 10 * r.rows[i].f + r.rows[i].m : 0;
+    printf("rfm      threads %d  best of %d %.3f s  rows %zu  scored %zu  sum of codes %lld  hash %016llx  peak RSS %ld MB\n",
+           r.opts.threads, runs, best, r.nrows, r.t.scored, (long long)codes, (unsigned long long)result_hash(&r),
+           peak_rss_mb());
     pt_rfm_free(&r);
+    return 0;
+}
+
+/* The snapshot of a transactions CSV (pt_snapshot_load_transactions), timed. */
+static int load_csv(pt_snapshot **snap, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    char err[512] = "";
+    pt_tx_report rep;
+    double t0 = now_s();
+    int rc = pt_snapshot_load_transactions(snap, f, path, NULL, &rep, err, sizeof err);
+    double dt = now_s() - t0;
+    fclose(f);
+    if (rc) {
+        fprintf(stderr, "load: %s (%s)\n", err, pt_errname(rc));
+        return 1;
+    }
+    printf("snapshot csv      members %zu  orders %zu  rows %lld  revenue %lld cents  %.2f s  peak RSS %ld MB\n",
+           (*snap)->nmembers, (*snap)->norders, (long long)rep.rows, (long long)(*snap)->revenue_cents, dt,
+           peak_rss_mb());
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    int csv = argc >= 3 && strcmp(argv[1], "--transactions") == 0;
+    argv += csv;
+    argc -= csv;
     if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: rfm_bench STORE_URL [RUNS] [AS_OF_EPOCH]\n");
+        fprintf(stderr, "usage: rfm_bench STORE_URL [RUNS] [AS_OF_EPOCH]\n"
+                        "       rfm_bench --transactions FILE.csv [RUNS] [AS_OF_EPOCH]\n");
         return 2;
     }
     int runs = argc >= 3 ? atoi(argv[2]) : 5;
     int64_t as_of = argc == 4 ? strtoll(argv[3], NULL, 10) : 1700000000;
+    if (csv) {
+        pt_snapshot *snap = NULL;
+        if (load_csv(&snap, argv[1]))
+            return 1;
+        int bad = run_rfm(snap, as_of, 1, runs) || run_rfm(snap, as_of, 2, runs);
+        pt_snapshot_free(snap);
+        return bad;
+    }
     char err[512];
     pt_store *s = NULL;
     if (pt_store_open(&s, argv[1], err, sizeof err)) {
