@@ -247,6 +247,18 @@ FWD(int, account_columns, (pt_store *s, pt_account_columns_cb cb, void *ud), (s,
 FWD(int, item_columns, (pt_store *s, pt_item_columns_cb cb, void *ud), (s, cb, ud))
 FWD(int, event_columns, (pt_store *s, pt_event_columns_cb cb, void *ud), (s, cb, ud))
 
+int pt__entry_totals_add(void *ud, const void *kind_total)
+{
+    pt_entry_totals *out = ud;
+    const struct pt_kind_total *t = kind_total;
+    if (t->kind < 1 || t->kind > PT_ENTRY_KIND_MAX)
+        return PT_ECORRUPT;
+    out->entries[t->kind] = t->entries;
+    out->points_in[t->kind] = t->in;
+    out->points_out[t->kind] = t->out;
+    return PT_OK;
+}
+
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
 {
     if (b->n == 0)

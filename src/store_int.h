@@ -147,6 +147,14 @@ struct pt_store {
     char errmsg[512];    /* last failure's detail; never holds personal data */
 };
 
+/* One row of an entry-totals query (kind, entries, Σ positive, Σ −negative) — read by each
+ * backend — and the callback both pass to their query loop to put it into a pt_entry_totals
+ * (ud); PT_ECORRUPT for a kind outside 1..PT_ENTRY_KIND_MAX. */
+struct pt_kind_total {
+    int64_t kind, entries, in, out;
+};
+int pt__entry_totals_add(void *ud, const void *kind_total);
+
 /* Records the detail of a failure and returns rc, so backends can `return pt__store_error(…)`. */
 int pt__store_error(pt_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -361,26 +361,10 @@ static int pg_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, 
     return one(s, LS_ENTRY_GROWTH, &p, read_member_id, growth, "summing growth value");
 }
 
-struct kind_total {
-    int64_t kind, entries, in, out;
-};
-
 static int read_kind_total(const PGresult *res, int row, void *p)
 {
-    struct kind_total *t = p;
-    *t = (struct kind_total){g_i64(res, row, 0), g_i64(res, row, 1), g_i64(res, row, 2), g_i64(res, row, 3)};
-    return PT_OK;
-}
-
-static int add_kind_total(void *ud, const void *rec)
-{
-    pt_entry_totals *out = ud;
-    const struct kind_total *t = rec;
-    if (t->kind < 1 || t->kind > PT_ENTRY_KIND_MAX)
-        return PT_ECORRUPT;
-    out->entries[t->kind] = t->entries;
-    out->points_in[t->kind] = t->in;
-    out->points_out[t->kind] = t->out;
+    struct pt_kind_total *t = p;
+    *t = (struct pt_kind_total){g_i64(res, row, 0), g_i64(res, row, 1), g_i64(res, row, 2), g_i64(res, row, 3)};
     return PT_OK;
 }
 
@@ -388,10 +372,10 @@ static int pg_entry_totals(pt_store *s, int64_t from, int64_t to, pt_entry_total
 {
     memset(out, 0, sizeof *out);
     struct params p = {0};
-    struct kind_total t;
+    struct pt_kind_total t;
     p_i64(&p, from);
     p_i64(&p, to);
-    return each(s, LS_ENTRY_TOTALS, &p, read_kind_total, &t, add_kind_total, out, "summing ledger entries");
+    return each(s, LS_ENTRY_TOTALS, &p, read_kind_total, &t, pt__entry_totals_add, out, "summing ledger entries");
 }
 
 /* --- lots and their uses ------------------------------------------------------------------ */

@@ -319,26 +319,10 @@ static int sq_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, 
     return one(s, LS_ENTRY_GROWTH, st, read_member_id, growth, "summing growth value");
 }
 
-struct kind_total {
-    int64_t kind, entries, in, out;
-};
-
 static int read_kind_total(sqlite3_stmt *st, void *p)
 {
-    struct kind_total *t = p;
-    *t = (struct kind_total){col_i64(st, 0), col_i64(st, 1), col_i64(st, 2), col_i64(st, 3)};
-    return PT_OK;
-}
-
-static int add_kind_total(void *ud, const void *rec)
-{
-    pt_entry_totals *out = ud;
-    const struct kind_total *t = rec;
-    if (t->kind < 1 || t->kind > PT_ENTRY_KIND_MAX)
-        return PT_ECORRUPT;
-    out->entries[t->kind] = t->entries;
-    out->points_in[t->kind] = t->in;
-    out->points_out[t->kind] = t->out;
+    struct pt_kind_total *t = p;
+    *t = (struct pt_kind_total){col_i64(st, 0), col_i64(st, 1), col_i64(st, 2), col_i64(st, 3)};
     return PT_OK;
 }
 
@@ -351,8 +335,8 @@ static int sq_entry_totals(pt_store *s, int64_t from, int64_t to, pt_entry_total
         return rc;
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
-    struct kind_total t;
-    return each(s, LS_ENTRY_TOTALS, st, read_kind_total, &t, add_kind_total, out, "summing ledger entries");
+    struct pt_kind_total t;
+    return each(s, LS_ENTRY_TOTALS, st, read_kind_total, &t, pt__entry_totals_add, out, "summing ledger entries");
 }
 
 /* --- lots and their uses ------------------------------------------------------------------ */
