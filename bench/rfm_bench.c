@@ -76,7 +76,8 @@ static int run_rfm(const pt_snapshot *snap, int64_t as_of, int threads, int runs
     int64_t codes = 0; /* Σ R·100 + F·10 + M over scored rows: the figure bench/rfm_pandas.py prints too */
     for (size_t i = 0; i < r.nrows; i++)
         codes += r.rows[i].r ? 100 * r.rows[i].r + 10 * r.rows[i].f + r.rows[i].m : 0;
-    printf("rfm      threads %d  best of %d %.3f s  rows %zu  scored %zu  sum of codes %lld  hash %016llx  peak RSS %ld MB\n",
+    printf("rfm      threads %d  best of %d %.3f s  rows %zu  scored %zu  sum of codes %lld  hash %016llx"
+           "  peak RSS %ld MB\n",
            r.opts.threads, runs, best, r.nrows, r.t.scored, (long long)codes, (unsigned long long)result_hash(&r),
            peak_rss_mb());
     pt_rfm_free(&r);
