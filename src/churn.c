@@ -45,7 +45,7 @@ int pt_churn_model_of(const char *name)
 
 void pt_churn_opts_init(pt_churn_opts *o, int model)
 {
-    *o = (pt_churn_opts){.model = model, .seed = 42, .rounds = 200, .max_depth = 4, .eta = 0.05, .C = 1};
+    *o = (pt_churn_opts){.model = model, .threads = 1, .seed = 42, .rounds = 100, .max_depth = 3, .eta = 0.05, .C = 1};
 }
 
 struct pt_churn_model {
@@ -229,6 +229,8 @@ static int xgb_params(BoosterHandle b, const pt_churn_opts *o)
     int rc = XGBoosterSetParam(b, "objective", "binary:logistic");
     rc |= XGBoosterSetParam(b, "tree_method", "hist");
     rc |= XGBoosterSetParam(b, "verbosity", "0");
+    /* Leaves need some weight: small cohorts (CDNOW's 2,357) overfit with single-row leaves. */
+    rc |= XGBoosterSetParam(b, "min_child_weight", "5");
     snprintf(v, sizeof v, "%d", o->max_depth);
     rc |= XGBoosterSetParam(b, "max_depth", v);
     snprintf(v, sizeof v, "%g", o->eta);

@@ -70,7 +70,7 @@ typedef struct pt_churn_opts {
     int      model;         /* enum pt_churn_model_kind */
     int      horizon_days;  /* label window; 0 = pt_churn_default_horizon */
     int      use_account;   /* 1: add the current points/tier features (see the top: leakage) */
-    int      threads;       /* XGBoost threads; 0 = its default */
+    int      threads;       /* XGBoost threads; 0 = its default (every core) */
     uint64_t seed;          /* XGBoost seed */
     int      rounds;        /* XGBoost boosting rounds */
     int      max_depth;     /* XGBoost tree depth */
@@ -79,7 +79,7 @@ typedef struct pt_churn_opts {
     int32_t  tz_offset_s;   /* BG/NBD day boundaries */
 } pt_churn_opts;
 
-/* model given; horizon 0 (derived), use_account 0, threads 0, seed 42, 200 rounds, depth 4,
+/* model given; horizon 0 (derived), use_account 0, threads 1, seed 42, 100 rounds, depth 3,
  * eta 0.05, C 1. Cannot fail. */
 void pt_churn_opts_init(pt_churn_opts *o, int model);
 
