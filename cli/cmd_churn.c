@@ -6,7 +6,7 @@
  * Dates: --as-of DATE is YYYY-MM-DD in the tenant's zone (UTC for a file) or @EPOCH; the default
  * is the end of the data — the start of the day after the last order, or the store's clock
  * if that is earlier — so a store whose clock runs past its data does not call everyone
- * churned. Printed dates are UTC days.
+ * churned. Printed dates are days in the tenant's zone (UTC for a file).
  */
 #include "cli.h"
 #include "tx_options.h"
@@ -147,12 +147,14 @@ static int parse_args(int argc, char **argv, struct churn_args *a)
     return EXIT_OK;
 }
 
+static int32_t day_tz; /* the tenant's UTC offset (0 for a file): dates print as its days */
+
 static const char *day_text(int64_t t)
 {
     static char buf[4][16];
     static int k;
     char *b = buf[k++ & 3];
-    time_t tt = (time_t)t;
+    time_t tt = (time_t)(t + day_tz);
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(b, 16, "%Y-%m-%d", &tm);
@@ -419,6 +421,7 @@ int cmd_churn(int argc, char **argv)
     rc = cli_tx_snapshot(&a.tx, &db, &snap);
     int64_t as_of = 0;
     if (rc == EXIT_OK) {
+        day_tz = db ? pt_db_config(db)->tz_offset_s : 0;
         as_of = data_end(db, snap);
         if (a.as_of)
             rc = cli_tx_date_arg(db, a.as_of, &as_of);

@@ -9,6 +9,7 @@
  * must find. */
 #include "test.h"
 #include "patron/churn.h"
+#include "patron/db.h"
 #include "patron/error.h"
 #include "patron/snapshot.h"
 
@@ -366,4 +367,53 @@ TEST(cli_churn_evaluate_json_reports_every_model_on_a_transactions_file)
     ASSERT_EQ(rc, 2);
     ASSERT(out && strstr(out, "--model takes lr, xgb or bgnbd"));
     free(out);
+}
+
+/* On a store (demo data): `churn score` stores one score per consenting member with a paid
+ * order — the members `rfm` shows with one — and the loader campaigns call reads them back,
+ * riskiest first, with the model version the CLI printed; train and evaluate run too. */
+TEST(cli_churn_score_on_a_store_saves_scores_the_loader_reads_back)
+{
+    const char *BIN = pt_test_patron_bin(), *dir = pt_test_tmpdir();
+    char data[1024], *out = NULL;
+    snprintf(data, sizeof data, "%s/p", dir);
+    int st = pt_test_run(&out, "'%s' demo --members 400 --seed 5 --no-programme --data '%s' 2>&1", BIN, data);
+    free(out);
+    ASSERT_EQ(st, 0);
+    char *csv = NULL, *rfm = NULL;
+    ASSERT_EQ(pt_test_run(&csv, "'%s' churn score --model lr --csv --as-of 2026-01-01 --data '%s'", BIN, data), 0);
+    ASSERT_EQ(pt_test_run(&rfm, "'%s' rfm --csv --as-of 2026-01-01 --data '%s'", BIN, data), 0);
+    size_t lines = 0, shown = 0;
+    for (const char *p = csv; *p; p++)
+        lines += *p == '\n';
+    for (const char *p = strchr(rfm, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+        const char *comma = strchr(p + 1, ','); /* member,recency_days,…: −1 = no paid order */
+        shown += comma && strncmp(comma, ",-1,", 4) != 0;
+    }
+    free(csv);
+    free(rfm);
+    ASSERT(lines > 20); /* 400 demo members, about a tenth with a paid order by then */
+    ASSERT_EQ(lines - 1, shown);
+    pt_db *db = NULL;
+    char err[256];
+    ASSERT_OK(pt_db_open(&db, data, NULL, err, sizeof err));
+    pt_score_rec *rows = NULL;
+    size_t n = 0;
+    int rc = pt_churn_scores_load(pt_db_store(db), "lr", 0, &rows, &n);
+    int ordered = 1;
+    for (size_t i = 1; i < n; i++)
+        ordered &= rows[i - 1].score_ppm >= rows[i].score_ppm;
+    int versioned = n > 0 && strncmp(rows[0].version, "lr-liblinear-C1@", 16) == 0;
+    free(rows);
+    pt_db_close(db);
+    ASSERT_OK(rc);
+    ASSERT_EQ(n, lines - 1);
+    ASSERT(ordered && versioned);
+    ASSERT_EQ(pt_test_run(&out, "'%s' churn train --model xgb --json --as-of 2026-01-01 --data '%s'", BIN, data), 0);
+    ASSERT_STR_CONTAINS(out, "\"in_sample_auc\":");
+    free(out);
+    ASSERT_EQ(pt_test_run(&out, "'%s' churn evaluate --model lr --data '%s'", BIN, data), 0);
+    ASSERT_STR_CONTAINS(out, "AUC");
+    free(out);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' churn evaluate --as-of 2026-01-01 --data '%s' 2>/dev/null", BIN, data), 2);
 }
