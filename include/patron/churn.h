@@ -124,7 +124,8 @@ int         pt_churn_model_kind_of(const pt_churn_model *m);
 
 /* Per row of d: p[i] = P(churn) and, when reasons is not NULL, reasons[i][0..2] the features
  * pushing the score up the most (contribution > 0; −1 past the last one): |w·z| for the
- * logistic regression, TreeSHAP contributions for XGBoost, "recency"/"frequency" for BG/NBD.
+ * logistic regression, XGBoost's approximate (Saabas) per-split contributions for the trees,
+ * "recency"/"frequency" for BG/NBD.
  * For BG/NBD d must come from the snap the model was trained on, at the same as_of.
  * PT_ENOMEM, PT_ESTORE. */
 int pt_churn_predict(const pt_churn_model *m, const pt_churn_data *d, const pt_snapshot *snap, double *p,
