@@ -12,6 +12,7 @@
 #include "patron/churn.h"
 #include "patron/error.h"
 #include "patron/store.h"
+#include "patron/store_copy.h"
 #include "patron/store_score.h"
 
 #include <stdio.h>
@@ -191,4 +192,32 @@ STORE_TEST(churn_scores_save_replaces_the_set_and_load_gives_the_riskiest_first)
     ASSERT_EQ(n, 0);
     ASSERT(out == NULL);
     pt_store_close(s);
+}
+
+/* `store copy` carries member_scores (store_copy.c lists the table): SQLite → PostgreSQL →
+ * SQLite gives back every score exactly. */
+TEST(store_copy_carries_member_scores_sqlite_postgres_sqlite)
+{
+    if (!test_pg_base())
+        SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)");
+    pt_store *a = test_store_open(TEST_SQLITE, "ca", NULL), *b = test_store_open(TEST_POSTGRES, "cb", NULL);
+    pt_store *c = test_store_open(TEST_SQLITE, "cc", NULL);
+    ASSERT(a && b && c);
+    int64_t m1 = add_member(a, "M1"), m2 = add_member(a, "M2");
+    ASSERT(m1 > 0 && m2 > 0);
+    pt_score_rec r1 = score(m1, "churn:xgb", 777777, "recency_days"), r2 = score(m2, "churn:lr", 5, "");
+    ASSERT_OK(pt_store_score_put(a, &r1));
+    ASSERT_OK(pt_store_score_put(a, &r2));
+    ASSERT_OK(pt_store_copy(a, b, NULL, NULL));
+    ASSERT_OK(pt_store_copy(b, c, NULL, NULL));
+    pt_score_rec got;
+    ASSERT_OK(pt_store_score_get(c, m1, "churn:xgb", &got));
+    ASSERT_EQ(got.score_ppm, 777777);
+    ASSERT_STR_EQ(got.reasons, "recency_days");
+    ASSERT_STR_EQ(got.version, r1.version);
+    ASSERT_OK(pt_store_score_get(c, m2, "churn:lr", &got));
+    ASSERT_EQ(got.score_ppm, 5);
+    pt_store_close(a);
+    pt_store_close(b);
+    pt_store_close(c);
 }
