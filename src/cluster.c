@@ -10,7 +10,8 @@
  * Invariants: one splitmix64 stream per call, seeded by opts.seed, makes every random choice,
  * so results repeat exactly; an empty cluster during Lloyd iterations is re-seeded at the row
  * farthest from its centroid, so every cluster of the result has members; persona keys are
- * unique within a result (a second cluster with the same profile gets a numbered key).
+ * unique within a result (clusters with the same base profile are told apart by their most
+ * distinctive other dimension, then by a number).
  */
 #include "patron/cluster.h"
 #include "patron/error.h"
@@ -377,22 +378,59 @@ static struct rule name_of(const double *z)
     return (struct rule){"average", "Average occasional buyers", "一般客户"};
 }
 
+/* Words for the most distinctive non-recency dimension of a centroid: [feature][sign]. */
+static const struct rule QUALIFIER[PT_PF__COUNT][2] = {
+    [PT_PF_FREQUENCY] = {{"frequent", "frequent", "高频"}, {"few_orders", "few orders", "低频"}},
+    [PT_PF_MONETARY] = {{"high_spend", "high spend", "高消费"}, {"low_spend", "low spend", "低消费"}},
+    [PT_PF_AOV] = {{"big_basket", "big baskets", "大单"}, {"small_basket", "small baskets", "小单"}},
+    [PT_PF_TENURE] = {{"long_standing", "long-standing", "老会员"}, {"new_joiners", "recent joiners", "新入会"}},
+    [PT_PF_GAP] = {{"long_gaps", "long gaps between orders", "购买间隔长"},
+                   {"short_gaps", "short gaps between orders", "购买间隔短"}},
+    [PT_PF_CATEGORIES] = {{"broad", "many categories", "多品类"}, {"narrow", "few categories", "品类单一"}},
+    [PT_PF_CHANNELS] = {{"omnichannel", "several channels", "全渠道"}, {"one_channel", "one channel", "单渠道"}},
+    [PT_PF_EVENTS] = {{"engaged", "engaged", "互动活跃"}, {"quiet", "no recent activity", "互动少"}},
+};
+
+static struct rule qualifier_of(const double *z)
+{
+    int best = PT_PF_FREQUENCY;
+    for (int f = PT_PF_FREQUENCY; f < PT_PF__COUNT; f++)
+        if (fabs(z[f]) > fabs(z[best]))
+            best = f;
+    return QUALIFIER[best][z[best] >= 0 ? 0 : 1];
+}
+
+/* Names from the rules; clusters sharing a base name get the word for their most distinctive
+ * other dimension ("Lapsed … — few orders"), and a number only if that still repeats. */
 static void name_personas(pt_personas *out)
 {
+    struct rule base[PT_PERSONAS_K_MAX];
+    for (int q = 0; q < out->k; q++)
+        base[q] = name_of(out->persona[q].z);
     for (int q = 0; q < out->k; q++) {
         pt_persona *p = &out->persona[q];
-        struct rule r = name_of(p->z);
+        int shared = 0;
+        for (int e = 0; e < out->k; e++)
+            shared += e != q && strcmp(base[e].key, base[q].key) == 0;
+        if (!shared) {
+            snprintf(p->key, sizeof p->key, "%s", base[q].key);
+            snprintf(p->name_en, sizeof p->name_en, "%s", base[q].en);
+            snprintf(p->name_zh, sizeof p->name_zh, "%s", base[q].zh);
+            continue;
+        }
+        struct rule w = qualifier_of(p->z);
+        snprintf(p->key, sizeof p->key, "%s_%s", base[q].key, w.key);
+        snprintf(p->name_en, sizeof p->name_en, "%s — %s", base[q].en, w.en);
+        snprintf(p->name_zh, sizeof p->name_zh, "%s（%s）", base[q].zh, w.zh);
         int dup = 1;
         for (int e = 0; e < q; e++)
-            dup += strncmp(out->persona[e].key, r.key, strlen(r.key)) == 0;
-        if (dup == 1) {
-            snprintf(p->key, sizeof p->key, "%s", r.key);
-            snprintf(p->name_en, sizeof p->name_en, "%s", r.en);
-            snprintf(p->name_zh, sizeof p->name_zh, "%s", r.zh);
-        } else {
-            snprintf(p->key, sizeof p->key, "%s_%d", r.key, dup);
-            snprintf(p->name_en, sizeof p->name_en, "%s (%d)", r.en, dup);
-            snprintf(p->name_zh, sizeof p->name_zh, "%s（%d）", r.zh, dup);
+            dup += strcmp(out->persona[e].key, p->key) == 0 ||
+                   (strncmp(out->persona[e].key, p->key, strlen(p->key)) == 0 && out->persona[e].key[strlen(p->key)] == '_');
+        if (dup > 1) {
+            size_t kl = strlen(p->key), el = strlen(p->name_en), zl = strlen(p->name_zh);
+            snprintf(p->key + kl, sizeof p->key - kl, "_%d", dup);
+            snprintf(p->name_en + el, sizeof p->name_en - el, " (%d)", dup);
+            snprintf(p->name_zh + zl, sizeof p->name_zh - zl, "（%d）", dup);
         }
     }
 }
