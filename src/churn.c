@@ -398,6 +398,13 @@ int pt_churn_train(pt_churn_model **out, const pt_churn_data *d, const pt_snapsh
     return PT_OK;
 }
 
+/* A probability in [0, 1]: the libraries return one, but a NaN from a degenerate BG/NBD row
+ * must never reach an integer conversion (UB) or a metric; it becomes 0.5, "no idea". */
+static double sane_p(double p)
+{
+    return p >= 0 && p <= 1 ? p : p > 1 ? 1 : p < 0 ? 0 : 0.5;
+}
+
 /* The top PT_CHURN_REASONS positive contributions of one row, most first. */
 static void top_reasons(const pt_churn_model *m, const double *c, int *reason)
 {
@@ -450,6 +457,8 @@ int pt__churn_predict(const pt_churn_model *m, const pt_churn_data *d, const pt_
                 p[i] = lr_predict_row(m, d, i, contrib ? contrib + (i - from) * (size_t)m->nf : NULL);
         else
             c = all ? all + from * (size_t)m->nf : NULL;
+        for (size_t i = from; rc == PT_OK && i < to; i++)
+            p[i] = sane_p(p[i]);
         for (size_t i = from; rc == PT_OK && c && i < to; i++) {
             const double *ci = c + (i - from) * (size_t)m->nf;
             if (reasons)

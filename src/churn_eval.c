@@ -57,8 +57,8 @@ static double auc_of(const struct scored *r, size_t n, size_t pos)
 static void calibration(pt_churn_metrics *m, const struct scored *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int b = (int)(r[i].p * PT_CHURN_CAL_BINS);
-        b = b < 0 ? 0 : b >= PT_CHURN_CAL_BINS ? PT_CHURN_CAL_BINS - 1 : b;
+        double x = r[i].p * PT_CHURN_CAL_BINS;
+        int b = !(x >= 0) ? 0 : x >= PT_CHURN_CAL_BINS ? PT_CHURN_CAL_BINS - 1 : (int)x;
         m->cal_n[b]++;
         m->cal_pred[b] += r[i].p;
         m->cal_obs[b] += r[i].y;
@@ -257,7 +257,7 @@ void pt_churn_reasons_text(const int reason[PT_CHURN_REASONS], char *buf, size_t
 static int64_t ppm_of(double p)
 {
     double v = floor(p * PT_SCORE_PPM + 0.5);
-    return v < 0 ? 0 : v > PT_SCORE_PPM ? PT_SCORE_PPM : (int64_t)v;
+    return !(v >= 0) ? 0 : v > PT_SCORE_PPM ? PT_SCORE_PPM : (int64_t)v; /* NaN → 0 */
 }
 
 int pt_churn_scores_save(pt_store *s, const pt_churn_scores *sc, int64_t now)
