@@ -272,7 +272,8 @@ TEST(churn_scores_rank_planted_leavers_first_with_lateness_as_the_reason)
         int t = truth[sc.row[i].member_id - 1];
         leaver += t ? sc.row[i].p : 0;
         stayer += t ? 0 : sc.row[i].p;
-        nl += t, ns += !t;
+        nl += t != 0;
+        ns += t == 0;
         if (t && sc.row[i].p > 0.8)
             late += sc.row[i].reason[0] == PT_CF_RECENCY || sc.row[i].reason[0] == PT_CF_OVERDUE ||
                     sc.row[i].reason[0] == PT_CF_ORDERS_90;
