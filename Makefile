@@ -37,6 +37,7 @@ BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
 BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench \
              $(BUILD)/bin/metrics_bench
+BENCH_BIN += $(BUILD)/bin/churn_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 

@@ -33,6 +33,8 @@ static const struct cli_cmd commands[] = {
     {"cohorts", cmd_cohorts, "retention by first-purchase month (cohort matrix)"},
     {"nps", cmd_nps, "net promoter score of a survey, with promoters, passives and detractors"},
     {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
+    {"churn", cmd_churn, "churn risk: train, score (stored per member) and evaluate lr, xgb, BG/NBD"},
+    {"personas", cmd_personas, "k-means++ personas (用户画像) with k by silhouette, named and described"},
 };
 
 static void usage(FILE *out)

@@ -393,3 +393,15 @@ RFWD(int, invite_of, (pt_store *s, int64_t member_id, char code[PT_COUPON_CODE_M
 RFWD(int, referral_insert, (pt_store *s, const pt_referral_rec *r), (s, r))
 RFWD(int, referral_get, (pt_store *s, int64_t invitee, int lock, pt_referral_rec *r), (s, invitee, lock, r))
 RFWD(int, referral_update, (pt_store *s, const pt_referral_rec *r), (s, r))
+
+/* store_score.h */
+#define SFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->score->name args;                                                       \
+    }
+SFWD(int, score_put, (pt_store *s, const pt_score_rec *r), (s, r))
+SFWD(int, score_get, (pt_store *s, int64_t member_id, const char *model, pt_score_rec *r), (s, member_id, model, r))
+SFWD(int, score_scan, (pt_store *s, const char *model, int64_t min_ppm, pt_score_cb cb, void *ud),
+     (s, model, min_ppm, cb, ud))
+SFWD(int, score_clear_model, (pt_store *s, const char *model, int64_t *n), (s, model, n))

@@ -69,6 +69,8 @@ static const char *const table_order[] = {
     /* campaign caps and budgets */
     "rule_credits",
     "rule_budgets",
+    /* model scores (churn): member-scoped, → members */
+    "member_scores",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 

@@ -11,6 +11,7 @@
 #include "patron/store.h"
 #include "patron/store_ledger.h"
 #include "patron/store_reward.h"
+#include "patron/store_score.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
  * takes (store_ledger.h); PT_TX_BEGIN_READ: an outermost read-only transaction on one
@@ -81,6 +82,14 @@ struct pt_store_reward_ops {
     int (*referral_update)(pt_store *s, const pt_referral_rec *r);
 };
 
+/* Model scores per member (store_score.h), likewise in a file of their own per backend. */
+struct pt_store_score_ops {
+    int (*score_put)(pt_store *s, const pt_score_rec *r);
+    int (*score_get)(pt_store *s, int64_t member_id, const char *model, pt_score_rec *r);
+    int (*score_scan)(pt_store *s, const char *model, int64_t min_ppm, pt_score_cb cb, void *ud);
+    int (*score_clear_model)(pt_store *s, const char *model, int64_t *n);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -139,6 +148,7 @@ struct pt_store_ops {
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
+    const struct pt_store_score_ops  *score;  /* store_score.h */
 };
 
 struct pt_store {
@@ -285,6 +295,7 @@ PT_STORE_TRAMPOLINE(ledger_check, pt_ledger_check_rec)
 PT_STORE_TRAMPOLINE(reward_stock, pt_reward_stock_rec)
 PT_STORE_TRAMPOLINE(redemption, pt_redemption_rec)
 PT_STORE_TRAMPOLINE(coupon, pt_coupon_rec)
+PT_STORE_TRAMPOLINE(score, pt_score_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */
 struct member_id_cb {

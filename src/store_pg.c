@@ -248,8 +248,13 @@ static const char *const migrations[] = {
     /* 6: API keys and request log (server/, src/apikey.c) — reserved */
     "SELECT 1",
 
-    /* 7: member scores with model version (churn) — reserved */
-    "SELECT 1",
+    /* 7: member scores with model version (churn; store_score.h, store_pg_score.c). One row per
+     * (member, model); member-scoped (member_id leads the key). */
+    "CREATE TABLE member_scores ("
+    " member_id bigint NOT NULL REFERENCES members(id), model text NOT NULL, version text NOT NULL,"
+    " as_of bigint NOT NULL, score_ppm bigint NOT NULL CHECK (score_ppm BETWEEN 0 AND 1000000),"
+    " reasons text NOT NULL, scored_at bigint NOT NULL, PRIMARY KEY (member_id, model));"
+    "CREATE INDEX member_scores_model ON member_scores (model, score_ppm DESC, member_id);",
 
     /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
     "SELECT 1",
@@ -914,6 +919,8 @@ static int prepare_all(pg_store *q)
         len += strlen(pt__pg_ledger_sql[i]) + 32;
     for (int i = 0; i < pt__pg_reward_nsql; i++)
         len += strlen(pt__pg_reward_sql[i]) + 32;
+    for (int i = 0; i < pt__pg_score_nsql; i++)
+        len += strlen(pt__pg_score_sql[i]) + 32;
     char *sql = malloc(len), *p = sql;
     if (!sql)
         return pt__store_error(&q->base, PT_ENOMEM, "preparing statements: out of memory");
@@ -925,6 +932,8 @@ static int prepare_all(pg_store *q)
     for (int i = 0; i < pt__pg_reward_nsql; i++)
         p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_REWARD_FIRST + i,
                       pt__pg_reward_sql[i]);
+    for (int i = 0; i < pt__pg_score_nsql; i++)
+        p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_SCORES_FIRST + i, pt__pg_score_sql[i]);
     int rc = pt__pg_exec(q, q->conn, sql, "preparing statements");
     free(sql);
     return rc;
@@ -1767,6 +1776,7 @@ static const struct pt_store_ops pg_ops = {
     .stats_get = pg_stats_get,
     .ledger = &pt__pg_ledger_ops,
     .reward = &pt__pg_reward_ops,
+    .score = &pt__pg_score_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

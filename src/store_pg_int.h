@@ -256,4 +256,11 @@ extern const struct pt_store_reward_ops pt__pg_reward_ops;
 extern const char *const pt__pg_reward_sql[];
 extern const int         pt__pg_reward_nsql;
 
+/* --- model scores (store_pg_score.c) ------------------------------------------------------ */
+
+extern const struct pt_store_score_ops pt__pg_score_ops;
+/* Its prepared statements, named pt_<PG_SCORES_FIRST + i>. */
+extern const char *const pt__pg_score_sql[];
+extern const int         pt__pg_score_nsql;
+
 #endif

@@ -159,8 +159,13 @@ static const char *const migrations[] = {
     /* 6: API keys and request log (server/, src/apikey.c) — reserved */
     "SELECT 1",
 
-    /* 7: member scores with model version (churn) — reserved */
-    "SELECT 1",
+    /* 7: member scores with model version (churn; store_score.h, store_sqlite_score.c). One row
+     * per (member, model): the latest score, the model version and the features' as-of time. */
+    "CREATE TABLE member_scores ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), model TEXT NOT NULL, version TEXT NOT NULL,"
+    " as_of INTEGER NOT NULL, score_ppm INTEGER NOT NULL CHECK (score_ppm BETWEEN 0 AND 1000000),"
+    " reasons TEXT NOT NULL, scored_at INTEGER NOT NULL, PRIMARY KEY (member_id, model)) WITHOUT ROWID;"
+    "CREATE INDEX member_scores_model ON member_scores(model, score_ppm DESC, member_id);",
 
     /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
     "SELECT 1",
@@ -1221,6 +1226,7 @@ static const struct pt_store_ops sqlite_ops = {
     .stats_get = sq_stats_get,
     .ledger = &pt__sq_ledger_ops,
     .reward = &pt__sq_reward_ops,
+    .score = &pt__sq_score_ops,
 };
 
 static int configure(sq_store *q)

@@ -119,5 +119,7 @@ static inline int col_int(sqlite3_stmt *st, int i)
 extern const struct pt_store_ledger_ops pt__sq_ledger_ops;
 /* The rewards half (store_sqlite_reward.c). */
 extern const struct pt_store_reward_ops pt__sq_reward_ops;
+/* The model scores (store_sqlite_score.c). */
+extern const struct pt_store_score_ops pt__sq_score_ops;
 
 #endif
