@@ -69,6 +69,12 @@ static const char *const table_order[] = {
     /* campaign caps and budgets */
     "rule_credits",
     "rule_budgets",
+    /* campaigns, triggers, outbox, webhooks (migration 8) */
+    "campaigns",
+    "campaign_members", /* → campaigns, members */
+    "trigger_fires",
+    "outbox",
+    "webhooks",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 
