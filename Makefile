@@ -35,7 +35,7 @@ LIB_A    := $(BUILD)/lib/libpatron.a
 LIB_SO   := $(BUILD)/lib/libpatron.so.0
 BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
-BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench
+BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench $(BUILD)/bin/campaign_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 
@@ -93,6 +93,7 @@ bench: deps
 	bench/run-import
 	bench/run-ledger
 	bench/run-snapshot
+	bench/run-campaign
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \

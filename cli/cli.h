@@ -72,5 +72,10 @@ int cmd_kpi(int argc, char **argv);
 int cmd_cohorts(int argc, char **argv);
 int cmd_nps(int argc, char **argv);
 int cmd_trends(int argc, char **argv);
+int cmd_campaign(int argc, char **argv); /* cmd_campaign.c: campaign, audience, triggers, outbox, webhook */
+int cmd_audience(int argc, char **argv);
+int cmd_triggers(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif

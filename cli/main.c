@@ -33,6 +33,11 @@ static const struct cli_cmd commands[] = {
     {"cohorts", cmd_cohorts, "retention by first-purchase month (cohort matrix)"},
     {"nps", cmd_nps, "net promoter score of a survey, with promoters, passives and detractors"},
     {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
+    {"campaign", cmd_campaign, "campaigns: audience, offer, control group, launch and uplift report"},
+    {"audience", cmd_audience, "preview an audience definition: its size and a sample"},
+    {"triggers", cmd_triggers, "fire the triggers (expiring points, churn risk, birthday, tier drop, dormant) once each"},
+    {"outbox", cmd_outbox, "deliver the outbox to the webhooks (signed, retried), list it, replay an entry"},
+    {"webhook", cmd_webhook, "add, list and test webhook endpoints"},
 };
 
 static void usage(FILE *out)
