@@ -624,7 +624,7 @@ int cmd_outbox(int argc, char **argv)
             total.failed += st.failed;
             total.dead += st.dead;
             total.requests += st.requests;
-            if (st.delivered == 0)
+            if (st.attempted == 0)
                 break; /* what is left waits for its retry time */
         }
         if (rc == PT_OK)

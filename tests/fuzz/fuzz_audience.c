@@ -8,8 +8,8 @@
  * member. Any broken promise aborts. The store is not linked: a stand-in for
  * pt_store_lot_list aborts if evaluation ever reaches it.
  *
- * FUZZ_SOURCES: src/audience.c src/rfm.c src/lifecycle.c src/snapshot_core.c src/tz.c src/error.c src/buf.c
- * FUZZ_PKGS: icu-i18n icu-uc
+ * FUZZ_SOURCES: src/audience.c src/rfm.c src/lifecycle.c src/snapshot_core.c src/tz.c src/normalize.c src/error.c src/buf.c
+ * FUZZ_PKGS: icu-i18n icu-uc libsodium
  */
 #include "patron/audience.h"
 #include "patron/error.h"
