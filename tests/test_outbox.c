@@ -6,12 +6,15 @@
  *    repeated delivery carries the same event id, and the event of a rolled-back transaction
  *    never arrives;
  *  - dead letter after max_attempts, then replay delivers it;
+ *  - programme events: a points earn enqueues "points.earn" with the audit seq and no personal
+ *    data, in its transaction; a write that fails (a redeem beyond the balance) enqueues nothing;
  *  - kill -9 of a deliverer process in the middle of a burst: after a restart every event is
  *    delivered, and the only duplicates are re-sends with the same event id (at most one per
  *    in-flight request). */
 #include "test.h"
 #include "helpers.h"
 #include "patron/error.h"
+#include "patron/ledger.h"
 #include "patron/outbox.h"
 
 #include <microhttpd.h>
@@ -398,4 +401,60 @@ BOTH_TEST(outbox_loses_nothing_when_the_deliverer_is_killed_mid_burst)
     fprintf(stderr, "    killed after %d requests; %d duplicate(s) re-sent with the same event id\n", before, dups);
     pt_db_close(db);
     receiver_stop(&rv);
+}
+
+struct kinds {
+    int  earn, other;
+    char payload[PT_OUTBOX_PAYLOAD_MAX];
+};
+
+static int collect_kinds(void *ud, const pt_outbox_rec *r)
+{
+    struct kinds *k = ud;
+    if (strcmp(r->kind, "points.earn") == 0) {
+        k->earn++;
+        snprintf(k->payload, sizeof k->payload, "%s", r->payload);
+    } else {
+        k->other++;
+    }
+    return PT_OK;
+}
+
+BOTH_TEST(programme_events_are_enqueued_with_the_change_and_not_for_a_failed_write)
+{
+    pt_db *db = test_db_on(be, "prog");
+    ASSERT(db != NULL);
+    pt_programme p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "test");
+    snprintf(p.currency, sizeof p.currency, "CNY");
+    snprintf(p.timezone, sizeof p.timezone, "Asia/Shanghai");
+    p.growth_per_unit = 1;
+    p.growth_unit_cents = 100;
+    p.ntiers = 1;
+    snprintf(p.tiers[0].code, sizeof p.tiers[0].code, "normal");
+    p.tiers[0].points_multiplier_bp = PT_BP_ONE;
+    pt_ledger *l = NULL;
+    ASSERT_OK(pt_ledger_open(&l, db, &p));
+    int64_t m = test_add_member(db, "t", "13800000009", NULL, "王五", "1990-01-02", TEST_NOW - 86400, NULL);
+    ASSERT_GT(m, 0);
+    struct kinds before = {0};
+    ASSERT_OK(pt_store_outbox_list(pt_db_store(db), collect_kinds, &before));
+    pt_ledger_req req = {.idem_key = "e1"};
+    pt_ledger_result res;
+    ASSERT_OK(pt_ledger_earn(l, m, 40, &req, &res));
+    pt_ledger_req r2 = {.idem_key = "r1"};
+    ASSERT_EQ(pt_ledger_redeem(l, m, 500, &r2, &res), PT_EFUNDS);
+    struct kinds after = {0};
+    ASSERT_OK(pt_store_outbox_list(pt_db_store(db), collect_kinds, &after));
+    ASSERT_EQ(after.earn, before.earn + 1);
+    ASSERT_EQ(after.other, before.other); /* the failed redeem left nothing */
+    ASSERT(strstr(after.payload, "\"audit_seq\":") != NULL);
+    ASSERT(strstr(after.payload, "\"points\":40") != NULL);
+    /* no personal data: the member's name, phone and birthday are nowhere in the payload */
+    ASSERT(strstr(after.payload, "王五") == NULL);
+    ASSERT(strstr(after.payload, "13800000009") == NULL);
+    ASSERT(strstr(after.payload, "1990-01-02") == NULL);
+    pt_ledger_close(l);
+    pt_db_close(db);
 }
