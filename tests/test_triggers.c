@@ -18,7 +18,9 @@
 #include "patron/ledger.h"
 #include "patron/snapshot.h"
 #include "patron/store_campaign.h"
+#include "patron/tier.h"
 #include "patron/triggers.h"
+#include "patron/tz.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,68 @@ BOTH_TEST(triggers_fire_once_respect_consent_and_the_weekly_cap)
     for (int k = 0; k < 4; k++)
         ASSERT_OK(pt_store_audit_list(pt_db_store(db), who[k], count_trigger_audit, &audits));
     ASSERT_EQ(audits, 5);
+    pt_ledger_close(l);
+    pt_db_close(db);
+}
+
+/* tier_drop: silver needs 1,000 growth (retain 1,000), reviews every 12 months. The member
+ * earns 1,000 growth 13 months before TEST_NOW (upgrade to silver; review 12 months after),
+ * the review at TEST_NOW keeps silver and moves the next review 12 months on; with no growth
+ * since, a run 5 days before that review fires tier_drop once, and a run 30 days before (outside
+ * the 14-day window) fires nothing. */
+BOTH_TEST(triggers_tier_drop_fires_before_a_review_that_would_lower_the_tier)
+{
+    pt_db *db = test_db_on(be, "tdrop");
+    ASSERT(db != NULL);
+    pt_programme p;
+    prog(&p);
+    p.expiry_kind = PT_EXPIRY_NEVER;
+    p.review_months = 12;
+    p.downgrade_steps = 1;
+    p.ntiers = 2;
+    snprintf(p.tiers[1].code, sizeof p.tiers[1].code, "silver");
+    p.tiers[1].threshold = p.tiers[1].retain = 1000;
+    p.tiers[1].points_multiplier_bp = PT_BP_ONE;
+    pt_ledger *l = NULL;
+    ASSERT_OK(pt_ledger_open(&l, db, &p));
+    int64_t m = test_add_member(db, "t", "13800000011", NULL, NULL, NULL, TEST_NOW - 900 * DAY, NULL);
+    ASSERT_GT(m, 0);
+    ASSERT_OK(set_consent(db, m, PT_CONSENT_BIT(PT_CONSENT_SMS) | PT_CONSENT_BIT(PT_CONSENT_ANALYTICS)));
+    int64_t t0;
+    ASSERT_OK(pt_tz_add("Asia/Shanghai", PT_TZ_MONTH, TEST_NOW, -13, &t0));
+    pt_ledger_req req = {.idem_key = "g", .at = t0};
+    pt_ledger_result res;
+    ASSERT_OK(pt_ledger_credit(l, m, 10, 1000, &req, &res));
+    ASSERT_STR_EQ(res.tier, "silver");
+    pt_tier_review_stats rs;
+    ASSERT_OK(pt_tier_run_reviews(l, TEST_NOW, &rs));
+    ASSERT_EQ(rs.kept, 1);
+    pt_tier_status ts;
+    ASSERT_OK(pt_tier_status_of(l, m, TEST_NOW, &ts));
+    ASSERT_GT(ts.review_at, TEST_NOW);
+    ASSERT_EQ(ts.tier_at_review, 0);
+
+    int64_t when[] = {ts.review_at - 30 * DAY, ts.review_at - 5 * DAY, ts.review_at - 4 * DAY};
+    int64_t want[] = {0, 1, 0};
+    for (int k = 0; k < 3; k++) {
+        pt_snapshot *snap = NULL;
+        ASSERT_OK(pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL));
+        pt_audience_ctx ctx = {.channel = -1};
+        ASSERT_OK(pt_audience_ctx_prepare(&ctx, snap, when[k]));
+        pt_trigger_opts o;
+        pt_trigger_opts_init(&o);
+        o.as_of = when[k];
+        o.birthday = o.dormant = 0;
+        o.expiring_days = 0;
+        pt_trigger_stats st;
+        char err[256];
+        int rc = pt_triggers_run(db, l, &ctx, &o, &st, err, sizeof err);
+        pt_audience_ctx_free(&ctx);
+        pt_snapshot_free(snap);
+        ASSERT_OK(rc);
+        ASSERT_EQ(st.fired[PT_TRIG_TIER_DROP], want[k]);
+        ASSERT_EQ(st.already, k == 2 ? 1 : 0);
+    }
     pt_ledger_close(l);
     pt_db_close(db);
 }
