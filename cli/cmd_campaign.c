@@ -499,6 +499,7 @@ int cmd_triggers(int argc, char **argv)
         {"churn-threshold", required_argument, 0, 't'}, {"tier-drop-days", required_argument, 0, 'd'},
         {"no-birthday", no_argument, 0, 'B'},         {"no-dormant", no_argument, 0, 'D'},
         {"no-churn", no_argument, 0, 'C'},            {"json", no_argument, 0, 'j'},
+        {"welcome-days", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     pt_trigger_opts o;
     pt_trigger_opts_init(&o);
@@ -528,6 +529,11 @@ int cmd_triggers(int argc, char **argv)
                 return EXIT_USAGE;
             o.tier_drop_days = (int)v;
             break;
+        case 'w':
+            if (whole(optarg, "--welcome-days", &v))
+                return EXIT_USAGE;
+            o.welcome_days = (int)v;
+            break;
         case 't': o.churn_threshold = strtod(optarg, NULL); break;
         case 'B': o.birthday = 0; break;
         case 'D': o.dormant = 0; break;
@@ -536,7 +542,7 @@ int cmd_triggers(int argc, char **argv)
         case 'h':
             printf("usage: patron triggers run [--as-of DATE] [--channel sms|email] [--cap K (3 a week)]\n"
                    "         [--expiring-days N (30)] [--churn-threshold X (0.7)] [--tier-drop-days N (14)]\n"
-                   "         [--no-birthday] [--no-dormant] [--no-churn] [--json]\n"
+                   "         [--welcome-days N (7; 0 = off)] [--no-birthday] [--no-dormant] [--no-churn] [--json]\n"
                    "Fires each trigger at most once per member and occurrence and enqueues its message in the\n"
                    "outbox (patron outbox deliver sends them). Safe to run from cron every few minutes.\n"
                    "churn_risk here is 1 − P(alive) of BG/NBD until a churn model is plugged in.\n");

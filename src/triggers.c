@@ -25,7 +25,7 @@
 #define WEEK_S (7 * DAY_S)
 
 static const char *const rule_names[PT_TRIG__COUNT] = {"points_expiring", "churn_risk", "birthday", "tier_drop",
-                                                      "dormant"};
+                                                      "dormant", "welcome"};
 
 const char *pt_trigger_rule_name(int rule)
 {
@@ -41,6 +41,7 @@ void pt_trigger_opts_init(pt_trigger_opts *o)
     o->birthday = 1;
     o->tier_drop_days = 14;
     o->dormant = 1;
+    o->welcome_days = 7;
     o->churn_threshold = 0.7;
 }
 
@@ -215,6 +216,20 @@ static int rule_dormant(struct run *R, size_t i)
     return fire(R, snap->member_id[i], PT_TRIG_DORMANT, occ, detail);
 }
 
+static int rule_welcome(struct run *R, size_t i)
+{
+    const pt_snapshot *snap = R->ctx->snap;
+    int64_t first = 0;
+    for (size_t k = snap->first[i]; k < snap->first[i + 1] && !first; k++)
+        if (snap->order_status[k] == PT_ORDER_PAID)
+            first = snap->order_at[k]; /* orders are by time: the first paid one */
+    if (!first || first > R->as_of || R->as_of - first >= (int64_t)R->o->welcome_days * DAY_S)
+        return PT_OK;
+    char detail[64];
+    snprintf(detail, sizeof detail, "\"first_purchase_at\":%lld", (long long)first);
+    return fire(R, snap->member_id[i], PT_TRIG_WELCOME, "first", detail);
+}
+
 static int fail(char *errmsg, size_t len, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *errmsg, size_t len, int rc, const char *fmt, ...)
 {
@@ -257,6 +272,8 @@ int pt_triggers_run(pt_db *db, pt_ledger *l, pt_audience_ctx *ctx, const pt_trig
             rc = rule_tier_drop(&R, i);
         if (rc == PT_OK && o->dormant)
             rc = rule_dormant(&R, i);
+        if (rc == PT_OK && o->welcome_days > 0)
+            rc = rule_welcome(&R, i);
         if (rc)
             fail(errmsg, errmsg_len, rc, "member %lld: %s", (long long)snap->member_id[i], pt_db_errmsg(db));
     }

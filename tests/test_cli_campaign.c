@@ -83,8 +83,8 @@ TEST(cli_campaign_create_launch_report_and_triggers_run_twice)
     ASSERT_EQ(st, 0);
     ASSERT(first && second);
     long long fired = 0;
-    const char *rules[] = {"points_expiring", "churn_risk", "birthday", "tier_drop", "dormant"};
-    for (int k = 0; k < 5; k++) {
+    const char *rules[] = {"points_expiring", "churn_risk", "birthday", "tier_drop", "dormant", "welcome"};
+    for (int k = 0; k < 6; k++) {
         fired += json_integer_value(json_object_get(first, rules[k]));
         ASSERT_EQ(json_integer_value(json_object_get(second, rules[k])), 0);
     }

@@ -10,8 +10,10 @@
  *      the fallback thresholds are 90/180 days without repeat purchases)
  *      → points_expiring + birthday fire, dormant is held back by the cap of 2 a week
  *   D  birthday 01-01, SMS, a plugged-in churn score of 0.9 (> 0.7) → churn_risk
- * First run: 2 expiring + 2 birthday + 1 churn = 5 fired, 1 capped, 1 without consent; five
- * outbox messages and five audit records. Second run: nothing fires, 5 already, 1 capped. */
+ *   E  no birthday, SMS, first order 2 days ago → welcome
+ * First run: 2 expiring + 2 birthday + 1 churn + 1 welcome = 6 fired, 1 capped, 1 without
+ * consent; six outbox messages and six audit records. Second run: nothing fires, 6 already,
+ * 1 capped. */
 #include "test.h"
 #include "helpers.h"
 #include "patron/error.h"
@@ -64,7 +66,7 @@ static int churn_score(void *ud, const pt_snapshot *snap, size_t i, double *v)
 }
 
 struct seen {
-    int total, expiring, birthday, churn, dormant;
+    int total, expiring, birthday, churn, dormant, welcome;
 };
 
 static int count_msgs(void *ud, const pt_outbox_rec *r)
@@ -75,6 +77,7 @@ static int count_msgs(void *ud, const pt_outbox_rec *r)
     s->birthday += strcmp(r->kind, "trigger.birthday") == 0;
     s->churn += strcmp(r->kind, "trigger.churn_risk") == 0;
     s->dormant += strcmp(r->kind, "trigger.dormant") == 0;
+    s->welcome += strcmp(r->kind, "trigger.welcome") == 0;
     return PT_OK;
 }
 
@@ -122,7 +125,13 @@ BOTH_TEST(triggers_fire_once_respect_consent_and_the_weekly_cap)
     int64_t b = test_add_member(db, "t", "13800000002", NULL, NULL, "1991-06-15", TEST_NOW - 400 * DAY, NULL);
     int64_t c = test_add_member(db, "t", "13800000003", NULL, NULL, "1992-06-15", TEST_NOW - 400 * DAY, NULL);
     int64_t d = test_add_member(db, "t", "13800000004", NULL, NULL, "1993-01-01", TEST_NOW - 400 * DAY, NULL);
-    ASSERT(a > 0 && b > 0 && c > 0 && d > 0);
+    int64_t e = test_add_member(db, "t", "13800000005", NULL, NULL, NULL, TEST_NOW - 3 * DAY, NULL);
+    ASSERT(a > 0 && b > 0 && c > 0 && d > 0 && e > 0);
+    ASSERT_OK(set_consent(db, e, sms));
+    pt_order_rec eo = {.member_id = e, .ordered_at = TEST_NOW - 2 * DAY, .amount_cents = 900, .status = PT_ORDER_PAID};
+    snprintf(eo.order_no, sizeof eo.order_no, "e-1");
+    snprintf(eo.source, sizeof eo.source, "t");
+    ASSERT_OK(pt_store_order_insert(pt_db_store(db), &eo));
     churny_member = d;
     ASSERT_OK(set_consent(db, a, sms));
     ASSERT_OK(set_consent(db, b, PT_CONSENT_BIT(PT_CONSENT_ANALYTICS)));
@@ -144,6 +153,7 @@ BOTH_TEST(triggers_fire_once_respect_consent_and_the_weekly_cap)
     ASSERT_EQ(st.fired[PT_TRIG_BIRTHDAY], 2);
     ASSERT_EQ(st.fired[PT_TRIG_CHURN], 1);
     ASSERT_EQ(st.fired[PT_TRIG_DORMANT], 0);
+    ASSERT_EQ(st.fired[PT_TRIG_WELCOME], 1);
     ASSERT_EQ(st.capped, 1);
     ASSERT_EQ(st.no_consent, 1);
     ASSERT_EQ(st.already, 0);
@@ -151,21 +161,22 @@ BOTH_TEST(triggers_fire_once_respect_consent_and_the_weekly_cap)
     ASSERT_OK(run(db, l, &st));
     for (int r = 0; r < PT_TRIG__COUNT; r++)
         ASSERT_EQ(st.fired[r], 0);
-    ASSERT_EQ(st.already, 5);
+    ASSERT_EQ(st.already, 6);
     ASSERT_EQ(st.capped, 1);
 
     struct seen s = {0};
     ASSERT_OK(pt_store_outbox_list(pt_db_store(db), count_msgs, &s));
-    ASSERT_EQ(s.total, 5);
+    ASSERT_EQ(s.total, 6);
     ASSERT_EQ(s.expiring, 2);
     ASSERT_EQ(s.birthday, 2);
     ASSERT_EQ(s.churn, 1);
     ASSERT_EQ(s.dormant, 0);
+    ASSERT_EQ(s.welcome, 1);
     int audits = 0;
-    const int64_t who[] = {a, b, c, d};
-    for (int k = 0; k < 4; k++)
+    const int64_t who[] = {a, b, c, d, e};
+    for (int k = 0; k < 5; k++)
         ASSERT_OK(pt_store_audit_list(pt_db_store(db), who[k], count_trigger_audit, &audits));
-    ASSERT_EQ(audits, 5);
+    ASSERT_EQ(audits, 6);
     pt_ledger_close(l);
     pt_db_close(db);
 }

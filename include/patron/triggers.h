@@ -12,7 +12,9 @@
  *  - tier_drop: the next tier review is within N days and a review now would lower the tier;
  *    one per review ("review:<review_at>");
  *  - dormant: lifecycle stage dormant (沉睡); one per dormancy, i.e. per last purchase
- *    ("last:<time of the last paid order>"): a member who buys and lapses again fires again.
+ *    ("last:<time of the last paid order>"): a member who buys and lapses again fires again;
+ *  - welcome: the member's first paid order was within the last N days; once per member
+ *    ("first").
  * Every fire is one locking transaction: the frequency cap (at most weekly_cap fires in the 7
  * days before the run date, across rules), the occurrence row, an audit record (no personal
  * data) and the outbox message — all or nothing. Members must pass the same gate as an
@@ -37,14 +39,16 @@ typedef struct pt_trigger_opts {
     int                    birthday;         /* 1 = on (needs the programme's zone: l) */
     int                    tier_drop_days;   /* 0 = off (needs l) */
     int                    dormant;          /* 1 = on */
+    int                    welcome_days;     /* 0 = off */
 } pt_trigger_opts;
 
-/* Every rule on: 30 days, birthday, tier drop within 14 days, dormant; no churn source; cap 3;
- * SMS. */
+/* Every rule on: 30 days, birthday, tier drop within 14 days, dormant, welcome within 7 days;
+ * no churn source; cap 3; SMS. */
 void pt_trigger_opts_init(pt_trigger_opts *o);
 
 enum pt_trigger_rule {
-    PT_TRIG_EXPIRING, PT_TRIG_CHURN, PT_TRIG_BIRTHDAY, PT_TRIG_TIER_DROP, PT_TRIG_DORMANT, PT_TRIG__COUNT
+    PT_TRIG_EXPIRING, PT_TRIG_CHURN, PT_TRIG_BIRTHDAY, PT_TRIG_TIER_DROP, PT_TRIG_DORMANT, PT_TRIG_WELCOME,
+    PT_TRIG__COUNT
 };
 const char *pt_trigger_rule_name(int rule);
 
