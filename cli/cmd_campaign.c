@@ -554,13 +554,17 @@ int cmd_triggers(int argc, char **argv)
         cli_error("usage: patron triggers run [options] (see --help)");
         return EXIT_USAGE;
     }
-    struct env e;
-    int code = env_open(&e, 1, &o.as_of, as_of_arg);
-    if (code == EXIT_OK && churn && e.have_sc)
-        o.churn = &e.src[1];
+    pt_db *db = cli_open();
+    if (!db)
+        return EXIT_STORE;
+    int code = EXIT_OK;
+    if (as_of_arg && cli_tx_date_arg(db, as_of_arg, &o.as_of))
+        code = EXIT_USAGE;
+    if (!churn)
+        o.churn_threshold = 0; /* pt_triggers_run_db: no churn source */
     pt_trigger_stats st;
     char err[512];
-    int rc = code ? PT_OK : pt_triggers_run(e.db, e.l, &e.ctx, &o, &st, err, sizeof err);
+    int rc = code ? PT_OK : pt_triggers_run_db(db, &o, &st, err, sizeof err);
     if (rc) {
         cli_error("triggers: %s", err);
         code = cli_exit_for(rc);
@@ -574,7 +578,7 @@ int cmd_triggers(int argc, char **argv)
                     : "already fired %lld, held by the cap %lld, no consent %lld\n",
                (long long)st.already, (long long)st.capped, (long long)st.no_consent);
     }
-    env_close(&e);
+    pt_db_close(db);
     return cli_finish(code);
 }
 
@@ -668,7 +672,7 @@ static int print_hook(void *ud, const pt_webhook_rec *w)
 int cmd_webhook(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: patron webhook add URL [--secret S] | list | test\n"
+        printf("usage: patron webhook add URL [--secret S] | list | test | replay ID\n"
                "add prints the signing secret once (HMAC-SHA256 over \"<timestamp>.<body>\", header\n"
                "X-Patron-Signature: v1=<hex>); test enqueues a webhook.test event for the deliverer.\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -684,13 +688,18 @@ int cmd_webhook(int argc, char **argv)
             printf("webhook %lld added; secret %s\n", (long long)w.id, w.secret);
     } else if (strcmp(argv[1], "list") == 0) {
         rc = pt_store_webhook_list(pt_db_store(db), print_hook, NULL);
+    } else if (strcmp(argv[1], "replay") == 0 && argc == 3) {
+        int64_t id;
+        code = whole(argv[2], "ID", &id);
+        if (code == EXIT_OK && (rc = pt_outbox_replay(db, id)) == PT_OK)
+            printf("outbox entry %lld is due again\n", (long long)id);
     } else if (strcmp(argv[1], "test") == 0) {
         pt_outbox_rec e;
         rc = pt_outbox_enqueue(pt_db_store(db), 0, "webhook.test", "{}", pt_db_now(db), &e);
         if (rc == PT_OK)
             printf("enqueued %s (patron outbox deliver sends it)\n", e.event_id);
     } else {
-        cli_error("usage: patron webhook add URL [--secret S] | list | test");
+        cli_error("usage: patron webhook add URL [--secret S] | list | test | replay ID");
         code = EXIT_USAGE;
     }
     if (rc) {

@@ -12,6 +12,7 @@
 #include "patron/error.h"
 #include "patron/member.h"
 #include "patron/outbox.h"
+#include "patron/score_palive.h"
 #include "patron/tier.h"
 #include "patron/tz.h"
 #include "store_int.h"
@@ -277,5 +278,52 @@ int pt_triggers_run(pt_db *db, pt_ledger *l, pt_audience_ctx *ctx, const pt_trig
         if (rc)
             fail(errmsg, errmsg_len, rc, "member %lld: %s", (long long)snap->member_id[i], pt_db_errmsg(db));
     }
+    return rc;
+}
+
+int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st, char *errmsg, size_t errmsg_len)
+{
+    pt_trigger_opts run = *o;
+    if (!run.as_of)
+        run.as_of = pt_db_now(db);
+    pt_ledger *l = NULL;
+    char why[256];
+    if (pt_ledger_open_current(&l, db, why, sizeof why) != PT_OK)
+        l = NULL; /* no programme loaded: the rules that need one are off */
+    pt_snapshot *snap = NULL;
+    pt_palive_scorer sc;
+    int have_sc = 0;
+    pt_score_source churn;
+    pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
+    const char *ladder[PT_PROG_TIERS_MAX];
+    int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
+    if (rc) {
+        fail(errmsg, errmsg_len, rc, "loading the snapshot: %s", pt_db_errmsg(db));
+        goto out;
+    }
+    if (l) {
+        const pt_programme *p = pt_ledger_programme(l);
+        for (int k = 0; k < p->ntiers; k++)
+            ladder[k] = p->tiers[k].code;
+        ctx.tier_order = ladder;
+        ctx.ntiers = (size_t)p->ntiers;
+    }
+    if (!run.churn && run.churn_threshold > 0 && pt_palive_init(&sc, snap, run.as_of) == PT_OK) {
+        have_sc = 1;
+        churn = pt_palive_churn_source(&sc);
+        run.churn = &churn;
+    }
+    rc = pt_audience_ctx_prepare(&ctx, snap, run.as_of);
+    if (rc) {
+        fail(errmsg, errmsg_len, rc, "preparing RFM and lifecycle: %s", pt_strerror(rc));
+        goto out;
+    }
+    rc = pt_triggers_run(db, l, &ctx, &run, st, errmsg, errmsg_len);
+out:
+    pt_audience_ctx_free(&ctx);
+    if (have_sc)
+        pt_palive_free(&sc);
+    pt_snapshot_free(snap);
+    pt_ledger_close(l);
     return rc;
 }

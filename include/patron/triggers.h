@@ -60,8 +60,15 @@ typedef struct pt_trigger_stats {
 } pt_trigger_stats;
 
 /* Runs every rule that is on over ctx (prepared on a fresh snapshot at o->as_of). l (may be
- * NULL: birthday and tier_drop are then off) gives the programme. */
+ * NULL: birthday uses UTC and tier_drop is off) gives the programme. */
 int pt_triggers_run(pt_db *db, pt_ledger *l, pt_audience_ctx *ctx, const pt_trigger_opts *o, pt_trigger_stats *st,
                     char *errmsg, size_t errmsg_len);
+
+/* The whole job in one call, for schedulers (`patron serve`, cron): opens the store's current
+ * programme (none loaded: birthday in UTC, no tier_drop), loads a snapshot, prepares the
+ * context as of o->as_of (0 = now) with the programme's tier ladder, and runs the rules. When
+ * o->churn is NULL and o->churn_threshold > 0, churn_risk = 1 − BG/NBD P(alive) fitted on the
+ * snapshot (skipped when no member has history). */
+int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st, char *errmsg, size_t errmsg_len);
 
 #endif
