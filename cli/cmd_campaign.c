@@ -415,6 +415,7 @@ static void campaign_usage(void)
            "  create NAME --audience DEF [--channel sms|email] [--points N | --coupon-cents N | --template ID]\n"
            "         [--control PCT (10)] [--seed S] [--starts DATE] [--ends DATE] [--budget-points N]\n"
            "  list [--json]           show ID|NAME [--json]\n"
+           "  run-due                 launch every draft campaign whose --starts has come (for cron)\n"
            "  launch ID|NAME          assign arms, give the offer to the treatment group, enqueue the messages\n"
            "                          (re-running it only finishes what an interrupted launch left)\n"
            "  report ID|NAME [--as-of DATE] [--confidence 0.95] [--json]\n"
@@ -455,6 +456,20 @@ int cmd_campaign(int argc, char **argv)
             return EXIT_USAGE;
     }
     int npos = argc - optind;
+    if (strcmp(sub, "run-due") == 0 && npos == 0) {
+        pt_db *db = cli_open();
+        if (!db)
+            return EXIT_STORE;
+        int launched = 0;
+        char err[512];
+        int rc = pt_campaign_launch_due(db, &launched, err, sizeof err);
+        if (rc)
+            cli_error("%s", err);
+        else
+            printf("%d scheduled campaign(s) launched\n", launched);
+        pt_db_close(db);
+        return cli_finish(rc ? cli_exit_for(rc) : EXIT_OK);
+    }
     if (strcmp(sub, "list") == 0 && npos == 0) {
         pt_db *db = cli_open();
         if (!db)

@@ -11,6 +11,7 @@
 #include "patron/error.h"
 #include "patron/outbox.h"
 #include "patron/reward.h"
+#include "patron/score_palive.h"
 #include "store_int.h"
 
 #include <gsl/gsl_cdf.h>
@@ -229,6 +230,85 @@ int pt_campaign_launch(pt_db *db, pt_ledger *l, int64_t id, pt_audience_ctx *ctx
     if (rc)
         return fail(errmsg, errmsg_len, rc, "%s", pt_db_errmsg(db));
     return PT_OK;
+}
+
+/* --- scheduled launches ------------------------------------------------------------------- */
+
+struct due_ids {
+    int64_t v[256];
+    int     n;
+    int64_t now;
+};
+
+static int collect_due_campaign(void *ud, const pt_campaign_rec *c)
+{
+    struct due_ids *d = ud;
+    if (c->status == PT_CAMPAIGN_DRAFT && c->starts_at <= d->now && d->n < (int)(sizeof d->v / sizeof *d->v))
+        d->v[d->n++] = c->id;
+    return PT_OK;
+}
+
+/* One due campaign over its own snapshot (the previous launch changed balances). */
+static int launch_scheduled(pt_db *db, pt_ledger *l, int64_t id, int64_t now, char *errmsg, size_t errmsg_len)
+{
+    pt_snapshot *snap = NULL;
+    pt_palive_scorer sc;
+    int have_sc = 0;
+    pt_score_source src[2];
+    const char *ladder[PT_PROG_TIERS_MAX];
+    pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
+    int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
+    if (rc)
+        return fail(errmsg, errmsg_len, rc, "campaign %lld: loading the snapshot: %s", (long long)id,
+                    pt_db_errmsg(db));
+    if (l) {
+        const pt_programme *p = pt_ledger_programme(l);
+        for (int k = 0; k < p->ntiers; k++)
+            ladder[k] = p->tiers[k].code;
+        ctx.tier_order = ladder;
+        ctx.ntiers = (size_t)p->ntiers;
+    }
+    if (pt_palive_init(&sc, snap, now) == PT_OK) {
+        have_sc = 1;
+        src[0] = pt_palive_source(&sc);
+        src[1] = pt_palive_churn_source(&sc);
+        ctx.scores = src;
+        ctx.nscores = 2;
+    }
+    rc = pt_audience_ctx_prepare(&ctx, snap, now);
+    if (rc)
+        fail(errmsg, errmsg_len, rc, "campaign %lld: preparing the audience: %s", (long long)id, pt_strerror(rc));
+    else
+        rc = pt_campaign_launch(db, l, id, &ctx, NULL, errmsg, errmsg_len);
+    pt_audience_ctx_free(&ctx);
+    if (have_sc)
+        pt_palive_free(&sc);
+    pt_snapshot_free(snap);
+    return rc;
+}
+
+int pt_campaign_launch_due(pt_db *db, int *launched, char *errmsg, size_t errmsg_len)
+{
+    int local;
+    launched = launched ? launched : &local;
+    *launched = 0;
+    struct due_ids d = {.n = 0, .now = pt_db_now(db)};
+    int rc = pt_store_campaign_list(pt_db_store(db), collect_due_campaign, &d);
+    if (rc)
+        return fail(errmsg, errmsg_len, rc, "listing campaigns: %s", pt_db_errmsg(db));
+    if (!d.n)
+        return PT_OK;
+    pt_ledger *l = NULL;
+    char why[256];
+    if (pt_ledger_open_current(&l, db, why, sizeof why) != PT_OK)
+        l = NULL; /* message-only campaigns still launch; offers fail with a clear message */
+    for (int k = 0; k < d.n && rc == PT_OK; k++) {
+        rc = launch_scheduled(db, l, d.v[k], d.now, errmsg, errmsg_len);
+        if (rc == PT_OK)
+            (*launched)++;
+    }
+    pt_ledger_close(l);
+    return rc;
 }
 
 /* --- uplift ------------------------------------------------------------------------------- */

@@ -289,3 +289,47 @@ BOTH_TEST(campaign_launch_gives_once_holds_out_control_and_reports)
     pt_ledger_close(l);
     pt_db_close(db);
 }
+
+/* A campaign scheduled for later is refused by a direct launch before its start and launched
+ * by pt_campaign_launch_due once its start has come; a second call launches nothing. */
+BOTH_TEST(campaign_scheduled_launch_waits_for_its_start)
+{
+    pt_db *db = test_db_on(be, "sched");
+    ASSERT(db != NULL);
+    const uint32_t all = PT_CONSENT_BIT(PT_CONSENT_EMAIL) | PT_CONSENT_BIT(PT_CONSENT_ANALYTICS);
+    for (int k = 0; k < 6; k++) {
+        char phone[32];
+        snprintf(phone, sizeof phone, "1390013%04d", k);
+        int64_t id = test_add_member(db, "test", phone, NULL, NULL, NULL, TEST_NOW - 50 * 86400, NULL);
+        ASSERT_GT(id, 0);
+        ASSERT_OK(set_consent(db, id, all));
+    }
+    pt_campaign_rec c = {.channel = PT_CONSENT_EMAIL, .offer_kind = PT_OFFER_MESSAGE, .control_bp = 0,
+                         .seed = 3, .starts_at = TEST_NOW + 3600};
+    snprintf(c.name, sizeof c.name, "hello");
+    snprintf(c.offer_code, sizeof c.offer_code, "tpl-hello");
+    snprintf(c.audience, sizeof c.audience, "registered_days >= 30");
+    char err[512];
+    ASSERT_OK(pt_campaign_create(db, &c, err, sizeof err));
+    int launched = -1;
+    ASSERT_OK(pt_campaign_launch_due(db, &launched, err, sizeof err));
+    ASSERT_EQ(launched, 0);
+    pt_snapshot *snap = NULL;
+    ASSERT_OK(pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL));
+    pt_audience_ctx ctx = {.channel = -1};
+    ASSERT_OK(pt_audience_ctx_prepare(&ctx, snap, TEST_NOW));
+    ASSERT_EQ(pt_campaign_launch(db, NULL, c.id, &ctx, NULL, err, sizeof err), PT_ESTATE);
+    pt_audience_ctx_free(&ctx);
+    pt_snapshot_free(snap);
+    pt_db_set_clock(db, TEST_NOW + 3600);
+    ASSERT_OK(pt_campaign_launch_due(db, &launched, err, sizeof err));
+    ASSERT_EQ(launched, 1);
+    pt_campaign_rec got;
+    ASSERT_OK(pt_store_campaign_get(pt_db_store(db), c.id, &got));
+    ASSERT_EQ(got.status, PT_CAMPAIGN_LAUNCHED);
+    ASSERT_EQ(got.treated, 6); /* no control group asked for */
+    ASSERT_EQ(got.control, 0);
+    ASSERT_OK(pt_campaign_launch_due(db, &launched, err, sizeof err));
+    ASSERT_EQ(launched, 0);
+    pt_db_close(db);
+}

@@ -52,6 +52,12 @@ typedef struct pt_campaign_launch_stats {
 int pt_campaign_launch(pt_db *db, pt_ledger *l, int64_t id, pt_audience_ctx *ctx, pt_campaign_launch_stats *st,
                        char *errmsg, size_t errmsg_len);
 
+/* The scheduler's call (`patron serve`, cron; `patron campaign run-due`): launches every draft
+ * campaign whose starts_at has come, each over a fresh snapshot with the programme's tier
+ * ladder and the BG/NBD p_alive / churn_risk score sources. *launched counts them. Stops at
+ * the first failure (errmsg names the campaign). */
+int pt_campaign_launch_due(pt_db *db, int *launched, char *errmsg, size_t errmsg_len);
+
 typedef struct pt_uplift_arm {
     int64_t n;
     double  conversion;     /* share with ≥ 1 paid order */
