@@ -38,6 +38,7 @@ TEST_BIN := $(BUILD)/bin/patron-tests
 BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench \
              $(BUILD)/bin/metrics_bench
 BENCH_BIN += $(BUILD)/bin/churn_bench
+BENCH_BIN += $(BUILD)/bin/campaign_bench
 
 .PHONY: all deps lib test check demo fuzz bench install clean asan
 
@@ -95,6 +96,7 @@ bench: deps
 	bench/run-import
 	bench/run-ledger
 	bench/run-snapshot
+	bench/run-campaign
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \

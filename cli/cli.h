@@ -74,5 +74,10 @@ int cmd_nps(int argc, char **argv);
 int cmd_trends(int argc, char **argv);
 int cmd_churn(int argc, char **argv);
 int cmd_personas(int argc, char **argv);
+int cmd_campaign(int argc, char **argv); /* cmd_campaign.c: campaign, audience, triggers, outbox, webhook */
+int cmd_audience(int argc, char **argv);
+int cmd_triggers(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif

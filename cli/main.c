@@ -35,6 +35,11 @@ static const struct cli_cmd commands[] = {
     {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
     {"churn", cmd_churn, "churn risk: train, score (stored per member) and evaluate lr, xgb, BG/NBD"},
     {"personas", cmd_personas, "k-means++ personas (用户画像) with k by silhouette, named and described"},
+    {"campaign", cmd_campaign, "campaigns: audience, offer, control group, launch and uplift report"},
+    {"audience", cmd_audience, "preview an audience definition: its size and a sample"},
+    {"triggers", cmd_triggers, "fire the triggers (expiring points, churn risk, birthday, tier drop, dormant) once each"},
+    {"outbox", cmd_outbox, "deliver the outbox to the webhooks (signed, retried), list it, replay an entry"},
+    {"webhook", cmd_webhook, "add, list and test webhook endpoints"},
 };
 
 static void usage(FILE *out)

@@ -3,9 +3,17 @@
  * Link: hash = MAC(prev ‖ le64 member_id ‖ le64 seq ‖ le64 at ‖ actor ‖ 0 ‖ action ‖ 0 ‖ detail),
  * with prev = 32 zero bytes for seq 1. Invariants: seqs of a chain are 1..n without gaps; the
  * head row holds (n, hash of record n); records are never updated or deleted by Patron.
+ *
+ * Every record is also an event for other systems: pt_audit_append enqueues it in the outbox
+ * (outbox.h) in the same transaction — kind = the action ("points.earn", "tier.change",
+ * "member.erase", …), payload = audit seq, actor and the detail, which by the rule above never
+ * holds personal data. So every audited change (points, tier, coupons, merges, erasure) reaches
+ * the webhooks if and only if it committed. Triggers and campaigns write their own, richer
+ * message and are skipped here.
  */
 #include "patron/audit.h"
 #include "patron/error.h"
+#include "patron/outbox.h"
 #include "patron/store_ledger.h"
 
 #include <stddef.h>
@@ -44,6 +52,31 @@ static int link_hash(const pt_crypt *c, const pt_audit_rec *r, uint8_t out[PT_HA
     return rc;
 }
 
+/* The actor as a JSON string body: the characters JSON needs escaped are replaced by '_'
+ * (actors are operator names and module names; nothing is lost that the audit log lacks). */
+static void actor_json(const char *actor, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = actor; *p && n + 1 < cap; p++)
+        out[n++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
+    out[n] = 0;
+}
+
+/* The record's event in the outbox (see the top of this file). */
+static int audit_event(pt_store *s, const pt_audit_rec *r, const char *detail_json)
+{
+    if (strncmp(r->action, "trigger.", 8) == 0 || strncmp(r->action, "campaign.", 9) == 0)
+        return PT_OK;
+    char actor[PT_CODE_MAX], payload[PT_OUTBOX_PAYLOAD_MAX];
+    actor_json(r->actor, actor, sizeof actor);
+    int n = snprintf(payload, sizeof payload, "{\"audit_seq\":%lld,\"actor\":\"%s\",\"detail\":%s}",
+                     (long long)r->seq, actor, detail_json && *detail_json ? detail_json : "null");
+    if (n < 0 || (size_t)n >= sizeof payload) /* too long to carry: the receiver can ask by seq */
+        snprintf(payload, sizeof payload, "{\"audit_seq\":%lld,\"actor\":\"%s\",\"detail\":null,"
+                 "\"detail_omitted\":true}", (long long)r->seq, actor);
+    return pt_outbox_enqueue(s, r->member_id, r->action, payload, r->at, NULL);
+}
+
 int pt_audit_append(pt_store *s, const pt_crypt *c, int64_t member_id, int64_t at, const char *actor,
                     const char *action, const char *detail_json)
 {
@@ -74,6 +107,8 @@ int pt_audit_append(pt_store *s, const pt_crypt *c, int64_t member_id, int64_t a
         memcpy(head.hash, r.hash, PT_HASH_LEN);
         rc = pt_store_audit_head_put(s, &head);
     }
+    if (rc == PT_OK)
+        rc = audit_event(s, &r, detail_json);
     pt_audit_rec_free(&r);
     return rc;
 }

@@ -405,3 +405,26 @@ SFWD(int, score_get, (pt_store *s, int64_t member_id, const char *model, pt_scor
 SFWD(int, score_scan, (pt_store *s, const char *model, int64_t min_ppm, pt_score_cb cb, void *ud),
      (s, model, min_ppm, cb, ud))
 SFWD(int, score_clear_model, (pt_store *s, const char *model, int64_t *n), (s, model, n))
+/* store_campaign.h */
+#define CFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->campaign->name args;                                                    \
+    }
+CFWD(int, campaign_insert, (pt_store *s, pt_campaign_rec *r), (s, r))
+CFWD(int, campaign_get, (pt_store *s, int64_t id, pt_campaign_rec *r), (s, id, r))
+CFWD(int, campaign_get_by_name, (pt_store *s, const char *name, pt_campaign_rec *r), (s, name, r))
+CFWD(int, campaign_list, (pt_store *s, pt_campaign_cb cb, void *ud), (s, cb, ud))
+CFWD(int, campaign_update, (pt_store *s, const pt_campaign_rec *r), (s, r))
+CFWD(int, campaign_member_insert, (pt_store *s, const pt_campaign_member_rec *r), (s, r))
+CFWD(int, campaign_member_list, (pt_store *s, int64_t campaign_id, pt_campaign_member_cb cb, void *ud),
+     (s, campaign_id, cb, ud))
+CFWD(int, trigger_fire_insert, (pt_store *s, const pt_trigger_fire_rec *r), (s, r))
+CFWD(int, trigger_fire_count, (pt_store *s, int64_t member_id, int64_t since, int64_t *n), (s, member_id, since, n))
+CFWD(int, outbox_insert, (pt_store *s, pt_outbox_rec *r), (s, r))
+CFWD(int, outbox_get, (pt_store *s, int64_t id, pt_outbox_rec *r), (s, id, r))
+CFWD(int, outbox_due, (pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud), (s, now, limit, cb, ud))
+CFWD(int, outbox_update, (pt_store *s, const pt_outbox_rec *r), (s, r))
+CFWD(int, outbox_list, (pt_store *s, pt_outbox_cb cb, void *ud), (s, cb, ud))
+CFWD(int, webhook_insert, (pt_store *s, pt_webhook_rec *r), (s, r))
+CFWD(int, webhook_list, (pt_store *s, pt_webhook_cb cb, void *ud), (s, cb, ud))

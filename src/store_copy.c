@@ -71,6 +71,12 @@ static const char *const table_order[] = {
     "rule_budgets",
     /* model scores (churn): member-scoped, → members */
     "member_scores",
+    /* campaigns, triggers, outbox, webhooks (migration 8) */
+    "campaigns",
+    "campaign_members", /* → campaigns, members */
+    "trigger_fires",
+    "outbox",
+    "webhooks",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 

@@ -12,6 +12,7 @@
 #include "patron/store_ledger.h"
 #include "patron/store_reward.h"
 #include "patron/store_score.h"
+#include "patron/store_campaign.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
  * takes (store_ledger.h); PT_TX_BEGIN_READ: an outermost read-only transaction on one
@@ -90,6 +91,26 @@ struct pt_store_score_ops {
     int (*score_clear_model)(pt_store *s, const char *model, int64_t *n);
 };
 
+/* Campaigns, triggers, outbox and webhooks (store_campaign.h), in a file of their own per backend. */
+struct pt_store_campaign_ops {
+    int (*campaign_insert)(pt_store *s, pt_campaign_rec *r);
+    int (*campaign_get)(pt_store *s, int64_t id, pt_campaign_rec *r);
+    int (*campaign_get_by_name)(pt_store *s, const char *name, pt_campaign_rec *r);
+    int (*campaign_list)(pt_store *s, pt_campaign_cb cb, void *ud);
+    int (*campaign_update)(pt_store *s, const pt_campaign_rec *r);
+    int (*campaign_member_insert)(pt_store *s, const pt_campaign_member_rec *r);
+    int (*campaign_member_list)(pt_store *s, int64_t campaign_id, pt_campaign_member_cb cb, void *ud);
+    int (*trigger_fire_insert)(pt_store *s, const pt_trigger_fire_rec *r);
+    int (*trigger_fire_count)(pt_store *s, int64_t member_id, int64_t since, int64_t *n);
+    int (*outbox_insert)(pt_store *s, pt_outbox_rec *r);
+    int (*outbox_get)(pt_store *s, int64_t id, pt_outbox_rec *r);
+    int (*outbox_due)(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud);
+    int (*outbox_update)(pt_store *s, const pt_outbox_rec *r);
+    int (*outbox_list)(pt_store *s, pt_outbox_cb cb, void *ud);
+    int (*webhook_insert)(pt_store *s, pt_webhook_rec *r);
+    int (*webhook_list)(pt_store *s, pt_webhook_cb cb, void *ud);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -149,6 +170,7 @@ struct pt_store_ops {
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
     const struct pt_store_score_ops  *score;  /* store_score.h */
+    const struct pt_store_campaign_ops *campaign; /* store_campaign.h */
 };
 
 struct pt_store {
@@ -296,6 +318,10 @@ PT_STORE_TRAMPOLINE(reward_stock, pt_reward_stock_rec)
 PT_STORE_TRAMPOLINE(redemption, pt_redemption_rec)
 PT_STORE_TRAMPOLINE(coupon, pt_coupon_rec)
 PT_STORE_TRAMPOLINE(score, pt_score_rec)
+PT_STORE_TRAMPOLINE(campaign, pt_campaign_rec)
+PT_STORE_TRAMPOLINE(campaign_member, pt_campaign_member_rec)
+PT_STORE_TRAMPOLINE(outbox, pt_outbox_rec)
+PT_STORE_TRAMPOLINE(webhook, pt_webhook_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */
 struct member_id_cb {

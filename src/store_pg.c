@@ -256,8 +256,34 @@ static const char *const migrations[] = {
     " reasons text NOT NULL, scored_at bigint NOT NULL, PRIMARY KEY (member_id, model));"
     "CREATE INDEX member_scores_model ON member_scores (model, score_ppm DESC, member_id);",
 
-    /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
-    "SELECT 1",
+    /* 8: campaigns, triggers, outbox, webhooks (store_campaign.h; store_pg_campaign.c).
+     * campaigns and webhooks are reference tables; campaign_members, trigger_fires and outbox
+     * are member-scoped (keys led by member_id). The outbox has no foreign key to members:
+     * member 0 is an event about no member, and an erased member's events still go out. */
+    "CREATE TABLE campaigns ("
+    " id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, audience text NOT NULL, channel integer NOT NULL,"
+    " offer_kind integer NOT NULL, offer_points bigint NOT NULL, offer_cents bigint NOT NULL,"
+    " offer_code text NOT NULL, control_bp integer NOT NULL, seed bigint NOT NULL, starts_at bigint NOT NULL,"
+    " ends_at bigint NOT NULL, budget_points bigint NOT NULL, status integer NOT NULL,"
+    " created_at bigint NOT NULL, launched_at bigint NOT NULL, treated bigint NOT NULL, control bigint NOT NULL);"
+    "CREATE TABLE campaign_members ("
+    " member_id bigint NOT NULL REFERENCES members(id), campaign_id bigint NOT NULL REFERENCES campaigns(id),"
+    " arm integer NOT NULL, at bigint NOT NULL, PRIMARY KEY (member_id, campaign_id));"
+    "CREATE INDEX campaign_members_campaign ON campaign_members (campaign_id, member_id);"
+    "CREATE TABLE trigger_fires ("
+    " member_id bigint NOT NULL REFERENCES members(id), rule text NOT NULL, occurrence text NOT NULL,"
+    " at bigint NOT NULL, PRIMARY KEY (member_id, rule, occurrence));"
+    "CREATE INDEX trigger_fires_at ON trigger_fires (member_id, at);"
+    "CREATE TABLE outbox ("
+    " member_id bigint NOT NULL, id bigserial NOT NULL, event_id text NOT NULL, kind text NOT NULL,"
+    " payload text NOT NULL, created_at bigint NOT NULL, state integer NOT NULL, attempts integer NOT NULL,"
+    " next_at bigint NOT NULL, delivered_at bigint NOT NULL, last_error text NOT NULL,"
+    " PRIMARY KEY (member_id, id), UNIQUE (member_id, event_id));"
+    "CREATE INDEX outbox_pending ON outbox (state, member_id, id);"
+    "CREATE INDEX outbox_id ON outbox (id);"
+    "CREATE TABLE webhooks ("
+    " id bigserial PRIMARY KEY, url text NOT NULL, secret text NOT NULL, active integer NOT NULL,"
+    " created_at bigint NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -921,6 +947,8 @@ static int prepare_all(pg_store *q)
         len += strlen(pt__pg_reward_sql[i]) + 32;
     for (int i = 0; i < pt__pg_score_nsql; i++)
         len += strlen(pt__pg_score_sql[i]) + 32;
+    for (int i = 0; i < pt__pg_campaign_nsql; i++)
+        len += strlen(pt__pg_campaign_sql[i]) + 32;
     char *sql = malloc(len), *p = sql;
     if (!sql)
         return pt__store_error(&q->base, PT_ENOMEM, "preparing statements: out of memory");
@@ -934,6 +962,9 @@ static int prepare_all(pg_store *q)
                       pt__pg_reward_sql[i]);
     for (int i = 0; i < pt__pg_score_nsql; i++)
         p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_SCORES_FIRST + i, pt__pg_score_sql[i]);
+    for (int i = 0; i < pt__pg_campaign_nsql; i++)
+        p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_CAMPAIGN_FIRST + i,
+                      pt__pg_campaign_sql[i]);
     int rc = pt__pg_exec(q, q->conn, sql, "preparing statements");
     free(sql);
     return rc;
@@ -1777,6 +1808,7 @@ static const struct pt_store_ops pg_ops = {
     .ledger = &pt__pg_ledger_ops,
     .reward = &pt__pg_reward_ops,
     .score = &pt__pg_score_ops,
+    .campaign = &pt__pg_campaign_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

@@ -262,5 +262,11 @@ extern const struct pt_store_score_ops pt__pg_score_ops;
 /* Its prepared statements, named pt_<PG_SCORES_FIRST + i>. */
 extern const char *const pt__pg_score_sql[];
 extern const int         pt__pg_score_nsql;
+/* --- campaigns, triggers, outbox, webhooks (store_pg_campaign.c) -------------------------- */
+
+extern const struct pt_store_campaign_ops pt__pg_campaign_ops;
+/* Its prepared statements, named pt_<PG_CAMPAIGN_FIRST + i>. */
+extern const char *const pt__pg_campaign_sql[];
+extern const int         pt__pg_campaign_nsql;
 
 #endif

@@ -167,8 +167,32 @@ static const char *const migrations[] = {
     " reasons TEXT NOT NULL, scored_at INTEGER NOT NULL, PRIMARY KEY (member_id, model)) WITHOUT ROWID;"
     "CREATE INDEX member_scores_model ON member_scores(model, score_ppm DESC, member_id);",
 
-    /* 8: audiences, campaigns, triggers, outbox, webhooks (campaign) — reserved */
-    "SELECT 1",
+    /* 8: campaigns, triggers, outbox, webhooks (store_campaign.h; store_sqlite_campaign.c).
+     * campaign_members and trigger_fires are keyed so that an arm and an occurrence are
+     * written at most once; outbox_pending serves the head-per-member due query. */
+    "CREATE TABLE campaigns ("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, audience TEXT NOT NULL, channel INTEGER NOT NULL,"
+    " offer_kind INTEGER NOT NULL, offer_points INTEGER NOT NULL, offer_cents INTEGER NOT NULL,"
+    " offer_code TEXT NOT NULL, control_bp INTEGER NOT NULL, seed INTEGER NOT NULL, starts_at INTEGER NOT NULL,"
+    " ends_at INTEGER NOT NULL, budget_points INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, launched_at INTEGER NOT NULL, treated INTEGER NOT NULL,"
+    " control INTEGER NOT NULL);"
+    "CREATE TABLE campaign_members ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+    " arm INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (member_id, campaign_id)) WITHOUT ROWID;"
+    "CREATE INDEX campaign_members_campaign ON campaign_members(campaign_id, member_id);"
+    "CREATE TABLE trigger_fires ("
+    " member_id INTEGER NOT NULL REFERENCES members(id), rule TEXT NOT NULL, occurrence TEXT NOT NULL,"
+    " at INTEGER NOT NULL, PRIMARY KEY (member_id, rule, occurrence)) WITHOUT ROWID;"
+    "CREATE INDEX trigger_fires_at ON trigger_fires(member_id, at);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    " payload TEXT NOT NULL, created_at INTEGER NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+    " next_at INTEGER NOT NULL, delivered_at INTEGER NOT NULL, last_error TEXT NOT NULL);"
+    "CREATE INDEX outbox_pending ON outbox(state, member_id, id);"
+    "CREATE TABLE webhooks ("
+    " id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, active INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -1227,6 +1251,7 @@ static const struct pt_store_ops sqlite_ops = {
     .ledger = &pt__sq_ledger_ops,
     .reward = &pt__sq_reward_ops,
     .score = &pt__sq_score_ops,
+    .campaign = &pt__sq_campaign_ops,
 };
 
 static int configure(sq_store *q)

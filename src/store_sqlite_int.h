@@ -121,5 +121,7 @@ extern const struct pt_store_ledger_ops pt__sq_ledger_ops;
 extern const struct pt_store_reward_ops pt__sq_reward_ops;
 /* The model scores (store_sqlite_score.c). */
 extern const struct pt_store_score_ops pt__sq_score_ops;
+/* Campaigns, triggers, outbox, webhooks (store_sqlite_campaign.c). */
+extern const struct pt_store_campaign_ops pt__sq_campaign_ops;
 
 #endif
