@@ -7,7 +7,7 @@
 #include "patron/campaign.h"
 #include "patron/error.h"
 #include "patron/outbox.h"
-#include "patron/score_palive.h"
+#include "patron/score_sources.h"
 #include "patron/triggers.h"
 
 #include <getopt.h>
@@ -22,9 +22,7 @@ struct env {
     pt_db           *db;
     pt_ledger       *l;        /* NULL without a loaded programme */
     pt_snapshot     *snap;
-    pt_palive_scorer sc;
-    int              have_sc;
-    pt_score_source  src[2];
+    pt_score_sources scores;
     const char      *ladder[PT_PROG_TIERS_MAX];
     pt_audience_ctx  ctx;
 };
@@ -32,8 +30,7 @@ struct env {
 static void env_close(struct env *e)
 {
     pt_audience_ctx_free(&e->ctx);
-    if (e->have_sc)
-        pt_palive_free(&e->sc);
+    pt_score_sources_free(&e->scores);
     pt_snapshot_free(e->snap);
     pt_ledger_close(e->l);
     pt_db_close(e->db);
@@ -62,13 +59,13 @@ static int env_open(struct env *e, int snapshot, int64_t *as_of, const char *as_
         cli_error("loading the snapshot: %s", pt_db_errmsg(e->db));
         return cli_exit_for(rc);
     }
-    if (pt_palive_init(&e->sc, e->snap, *as_of) == PT_OK) {
-        e->have_sc = 1;
-        e->src[0] = pt_palive_source(&e->sc);
-        e->src[1] = pt_palive_churn_source(&e->sc);
-        e->ctx.scores = e->src;
-        e->ctx.nscores = 2;
+    rc = pt_score_sources_init(&e->scores, pt_db_store(e->db), e->snap, *as_of);
+    if (rc) {
+        cli_error("reading the churn scores: %s", pt_db_errmsg(e->db));
+        return cli_exit_for(rc);
     }
+    e->ctx.scores = e->scores.src;
+    e->ctx.nscores = e->scores.n;
     if (e->l) {
         const pt_programme *p = pt_ledger_programme(e->l);
         for (int k = 0; k < p->ntiers; k++)

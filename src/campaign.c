@@ -11,7 +11,7 @@
 #include "patron/error.h"
 #include "patron/outbox.h"
 #include "patron/reward.h"
-#include "patron/score_palive.h"
+#include "patron/score_sources.h"
 #include "store_int.h"
 
 #include <gsl/gsl_cdf.h>
@@ -252,9 +252,7 @@ static int collect_due_campaign(void *ud, const pt_campaign_rec *c)
 static int launch_scheduled(pt_db *db, pt_ledger *l, int64_t id, int64_t now, char *errmsg, size_t errmsg_len)
 {
     pt_snapshot *snap = NULL;
-    pt_palive_scorer sc;
-    int have_sc = 0;
-    pt_score_source src[2];
+    pt_score_sources scores = {0};
     const char *ladder[PT_PROG_TIERS_MAX];
     pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
     int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
@@ -268,21 +266,17 @@ static int launch_scheduled(pt_db *db, pt_ledger *l, int64_t id, int64_t now, ch
         ctx.tier_order = ladder;
         ctx.ntiers = (size_t)p->ntiers;
     }
-    if (pt_palive_init(&sc, snap, now) == PT_OK) {
-        have_sc = 1;
-        src[0] = pt_palive_source(&sc);
-        src[1] = pt_palive_churn_source(&sc);
-        ctx.scores = src;
-        ctx.nscores = 2;
-    }
-    rc = pt_audience_ctx_prepare(&ctx, snap, now);
+    rc = pt_score_sources_init(&scores, pt_db_store(db), snap, now);
+    ctx.scores = scores.src;
+    ctx.nscores = scores.n;
+    if (rc == PT_OK)
+        rc = pt_audience_ctx_prepare(&ctx, snap, now);
     if (rc)
         fail(errmsg, errmsg_len, rc, "campaign %lld: preparing the audience: %s", (long long)id, pt_strerror(rc));
     else
         rc = pt_campaign_launch(db, l, id, &ctx, NULL, errmsg, errmsg_len);
     pt_audience_ctx_free(&ctx);
-    if (have_sc)
-        pt_palive_free(&sc);
+    pt_score_sources_free(&scores);
     pt_snapshot_free(snap);
     return rc;
 }

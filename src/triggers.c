@@ -12,7 +12,7 @@
 #include "patron/error.h"
 #include "patron/member.h"
 #include "patron/outbox.h"
-#include "patron/score_palive.h"
+#include "patron/score_sources.h"
 #include "patron/tier.h"
 #include "patron/tz.h"
 #include "store_int.h"
@@ -291,9 +291,7 @@ int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st
     if (pt_ledger_open_current(&l, db, why, sizeof why) != PT_OK)
         l = NULL; /* no programme loaded: the rules that need one are off */
     pt_snapshot *snap = NULL;
-    pt_palive_scorer sc;
-    int have_sc = 0;
-    pt_score_source churn;
+    pt_score_sources scores = {0};
     pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
     const char *ladder[PT_PROG_TIERS_MAX];
     int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
@@ -308,10 +306,13 @@ int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st
         ctx.tier_order = ladder;
         ctx.ntiers = (size_t)p->ntiers;
     }
-    if (!run.churn && run.churn_threshold > 0 && pt_palive_init(&sc, snap, run.as_of) == PT_OK) {
-        have_sc = 1;
-        churn = pt_palive_churn_source(&sc);
-        run.churn = &churn;
+    if (!run.churn && run.churn_threshold > 0) {
+        rc = pt_score_sources_init(&scores, pt_db_store(db), snap, run.as_of);
+        if (rc) {
+            fail(errmsg, errmsg_len, rc, "reading the churn scores: %s", pt_db_errmsg(db));
+            goto out;
+        }
+        run.churn = pt_score_sources_find(&scores, "churn_risk");
     }
     rc = pt_audience_ctx_prepare(&ctx, snap, run.as_of);
     if (rc) {
@@ -321,8 +322,7 @@ int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st
     rc = pt_triggers_run(db, l, &ctx, &run, st, errmsg, errmsg_len);
 out:
     pt_audience_ctx_free(&ctx);
-    if (have_sc)
-        pt_palive_free(&sc);
+    pt_score_sources_free(&scores);
     pt_snapshot_free(snap);
     pt_ledger_close(l);
     return rc;
