@@ -10,6 +10,7 @@
 #include "patron/apikey.h"
 #include "patron/db.h"
 #include "patron/member.h"
+#include "patron/server.h"
 #include "patron/store_ledger.h"
 
 #include <arpa/inet.h>
@@ -768,4 +769,65 @@ SERVER_TEST(server_kill_9_during_a_burst_of_earns_loses_no_acknowledged_write)
     }
     pt_db_close(db);
     ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+}
+
+/* --- in-process: the periodic-job hook, on both backends ------------------------------------- */
+
+struct ticks {
+    int     n;
+    int64_t last;
+};
+
+static void tick(void *ud, int64_t now)
+{
+    struct ticks *t = ud;
+    __atomic_add_fetch(&t->n, 1, __ATOMIC_RELAXED);
+    t->last = now;
+}
+
+static void *run_server(void *ud)
+{
+    pt_server_run(ud);
+    return NULL;
+}
+
+BOTH_TEST(server_in_process_runs_periodic_jobs_and_serves_writes_until_stopped)
+{
+    pt_db *db = test_db_on(be, "d");
+    ASSERT(db);
+    char dir[4200], url[1024], key[PT_APIKEY_MAX];
+    snprintf(dir, sizeof dir, "%s", pt_db_dir(db));
+    snprintf(url, sizeof url, "%s", test_store_url(be, "d", NULL));
+    ASSERT_OK(pt_apikey_create(db, PT_ROLE_ADMIN, "in-process", key, NULL));
+    pt_db_close(db);
+    const char *p = pt_test_write_file(pt_test_tmpdir(), "prog.json", programme);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' --store '%s' >/dev/null", BIN, p, dir, url), 0);
+    pt_server_opts o = {.data_dir = dir, .store_url = url, .threads = 2};
+    pt_server *srv = NULL;
+    char err[512];
+    ASSERT_OK(pt_server_start(&srv, &o, err, sizeof err));
+    struct ticks t = {0, 0};
+    ASSERT_OK(pt_server_add_periodic(srv, 1, tick, &t));
+    pthread_t th;
+    pthread_create(&th, NULL, run_server, srv);
+    struct srv s = {.pid = 0, .port = pt_server_port(srv)};
+    char no[16], path[128];
+    struct resp r;
+    long st = new_member(&s, key, "13800138000", no);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+    long st2 = http(&s, "POST", path, key, "k1", "{\"points\":25}", &r);
+    long long bal = jint(&r, "balance");
+    resp_free(&r);
+    for (int i = 0; i < 40 && __atomic_load_n(&t.n, __ATOMIC_RELAXED) < 2; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pt_server_request_stop(srv);
+    pthread_join(th, NULL);
+    pt_server_free(srv);
+    ASSERT_EQ(st, 201);
+    ASSERT_EQ(st2, 201);
+    ASSERT_EQ(bal, 25);
+    ASSERT_GE(t.n, 2);
+    ASSERT_GT(t.last, 1600000000);
 }
