@@ -44,6 +44,11 @@ const struct srv_route srv_routes[] = {
     {"GET", "/v1/analytics/segments", ANA, 0, route_an_segments},
     {"GET", "/v1/analytics/lifecycle", ANA, 0, route_an_lifecycle},
     {"GET", "/v1/analytics/kpi", ANA, 0, route_an_kpi},
+    {"GET", "/v1/members/{member}/export", R_ADMIN, 0, route_member_export},
+    {"GET", "/v1/members/{member}/coupons", OPS, 0, route_coupons_list},
+    {"POST", "/v1/members/{member}/coupons", OPS, 1, route_coupon_issue},
+    {"POST", "/v1/coupons/{code}/use", OPS, 1, route_coupon_use},
+    {"POST", "/v1/members/{member}/activities/{kind}", OPS, 1, route_activity},
 };
 const int srv_nroutes = (int)(sizeof srv_routes / sizeof *srv_routes);
 

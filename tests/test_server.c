@@ -348,6 +348,11 @@ static const struct {
     {"GET", "/v1/analytics/segments", "AN"},
     {"GET", "/v1/analytics/lifecycle", "AN"},
     {"GET", "/v1/analytics/kpi", "AN"},
+    {"GET", "/v1/members/{m}/export", "A"},
+    {"GET", "/v1/members/{m}/coupons", "AO"},
+    {"POST", "/v1/members/{m}/coupons", "AO"},
+    {"POST", "/v1/coupons/NOPE/use", "AO"},
+    {"POST", "/v1/members/{m}/activities/checkin", "AO"},
     {"DELETE", "/v1/members/{e}", "A"}, /* last: it erases member {e} */
 };
 #define NEXPECTED ((int)(sizeof expected / sizeof *expected))
@@ -830,4 +835,48 @@ BOTH_TEST(server_in_process_runs_periodic_jobs_and_serves_writes_until_stopped)
     ASSERT_EQ(bal, 25);
     ASSERT_GE(t.n, 2);
     ASSERT_GT(t.last, 1600000000);
+}
+
+SERVER_TEST(server_coupons_checkins_and_export_over_http)
+{
+    char key[PT_APIKEY_MAX], no[16], path[256], code[32];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "admin", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/coupons", no);
+    ASSERT_EQ(http(s, "POST", path, key, "c1", "{\"value_cents\":1000,\"min_spend_cents\":9900,\"valid_days\":30}", &r), 201);
+    snprintf(code, sizeof code, "%s", jstr(&r, "code"));
+    ASSERT_EQ(strlen(code), 16);
+    ASSERT_STR_EQ(jstr(&r, "state"), "unused");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "c1", "{\"value_cents\":1000,\"min_spend_cents\":9900,\"valid_days\":30}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "code"), code); /* the same key issues nothing new */
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(json_array_size(json_object_get(r.json, "coupons")), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/coupons/%s/use", code);
+    ASSERT_EQ(http(s, "POST", path, key, "u1", "{\"ref\":\"ORDER-9\"}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "state"), "used");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "u2", "{\"ref\":\"ORDER-9\"}", &r), 200); /* same order: replayed */
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "u3", "{\"ref\":\"ORDER-10\"}", &r), 422); /* used already */
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/activities/checkin", no);
+    ASSERT_EQ(http(s, "POST", path, key, "ci1", NULL, &r), 201);
+    ASSERT_EQ(jint(&r, "streak"), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "ci2", NULL, &r), 409); /* once per local day */
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/activities/dance", no);
+    ASSERT_EQ(http(s, "POST", path, key, "ci3", NULL, &r), 404);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/export", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_STR_CONTAINS(r.body, "+8613800138000");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
 }
