@@ -587,7 +587,16 @@ SERVER_TEST(server_bad_input_gets_a_4xx_naming_the_field_and_the_server_stays_up
     ASSERT(g);
     ASSERT(g[0] == 0 || strncmp(g, "HTTP/1.1 4", 10) == 0);
     free(g);
-    ASSERT_EQ(http(s, "GET", "/healthz", NULL, NULL, NULL, &r), 200);
+    /* a slow client holding a half-sent request does not hold anyone else up */
+    int slow = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ASSERT(slow >= 0);
+    ASSERT_EQ(connect(slow, (struct sockaddr *)&a, sizeof a), 0);
+    ASSERT_EQ(write(slow, "POST /v1/members HTTP/1.1\r\nHost: x\r\nContent-Le", 47), 47);
+    long hs = http(s, "GET", "/healthz", NULL, NULL, NULL, &r);
+    close(slow);
+    ASSERT_EQ(hs, 200);
     resp_free(&r);
     snprintf(path, sizeof path, "/v1/members/%s/points", no);
     ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
