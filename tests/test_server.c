@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,6 +84,7 @@ static int start(struct srv *s, const char *extra)
     snprintf(cmd, sizeof cmd, "exec '%s' serve --data '%s' --listen 127.0.0.1:0 %s", BIN, s->data, extra ? extra : "");
     s->pid = fork();
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test runner that crashed */
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
