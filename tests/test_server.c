@@ -891,3 +891,30 @@ SERVER_TEST(server_coupons_checkins_and_export_over_http)
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+SERVER_TEST(server_writes_to_a_merged_away_number_land_on_the_survivor)
+{
+    char key[PT_APIKEY_MAX], a[16], b[16], path[256];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", a), 201);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "reg-b", "{\"email\":\"b@example.com\"}", &r), 201);
+    snprintf(b, sizeof b, "%s", jstr(&r, "member"));
+    resp_free(&r);
+    ASSERT(strcmp(a, b) != 0);
+    /* a record holding both identifiers merges the newer member into the older */
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "reg-ab", "{\"phone\":\"13800138000\",\"email\":\"b@example.com\"}", &r), 200);
+    ASSERT_EQ(jint(&r, "merged"), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", b);
+    ASSERT_EQ(http(s, "POST", path, key, "e1", "{\"points\":40}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points", a);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(jint(&r, "balance"), 40);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
