@@ -49,6 +49,7 @@ const struct srv_route srv_routes[] = {
     {"POST", "/v1/members/{member}/coupons", OPS, 1, route_coupon_issue},
     {"POST", "/v1/coupons/{code}/use", OPS, 1, route_coupon_use},
     {"POST", "/v1/members/{member}/activities/{kind}", OPS, 1, route_activity},
+    {"POST", "/v1/orders", OPS, 1, route_order_create},
 };
 const int srv_nroutes = (int)(sizeof srv_routes / sizeof *srv_routes);
 
