@@ -26,9 +26,11 @@ LIBS_ALL    := $(PKG_LIBS) -llinear -lxgboost -lpthread -lm
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
+SRV_SRC  := $(wildcard server/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 LIB_A    := $(BUILD)/lib/libpatron.a
@@ -40,7 +42,7 @@ BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/
 BENCH_BIN += $(BUILD)/bin/churn_bench
 BENCH_BIN += $(BUILD)/bin/campaign_bench
 
-.PHONY: all deps lib test check demo fuzz bench install clean asan
+.PHONY: all deps lib test check demo fuzz bench install clean asan serve
 
 all: deps
 	@$(MAKE) --no-print-directory build-all
@@ -51,7 +53,7 @@ build-all: $(LIB_A) $(LIB_SO) $(BIN) $(BENCH_BIN)
 deps:
 	@scripts/install-deps
 
-$(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) tests/test.h
+$(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) $(wildcard server/*.h) tests/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
 
@@ -65,17 +67,20 @@ $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libpatron.so.0 $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 	ln -sf libpatron.so.0 $(BUILD)/lib/libpatron.so
 
-$(BIN): $(CLI_OBJ) $(LIB_A)
+$(BIN): $(CLI_OBJ) $(SRV_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(LIB_A) $(LIBS_ALL)
+
+# The OpenAPI document is embedded into the server (server/openapi.c, .incbin).
+$(BUILD)/server/openapi.o: docs/openapi.json
 
 $(BUILD)/bin/%_bench: $(BUILD)/bench/%_bench.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB_A)
+$(TEST_BIN): $(TEST_OBJ) $(SRV_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(SRV_OBJ) $(LIB_A) $(LIBS_ALL)
 
 # The test command: release build with -Werror, then every test under ASan+UBSan.
 test check: deps
@@ -86,6 +91,12 @@ test check: deps
 demo: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
 	build/release/bin/patron demo --data $${PATRON_DATA:-patron-data} $(DEMO_ARGS)
+
+# The HTTP API on the demo data (after `make demo`): prints the URL and a fresh admin key.
+serve: deps
+	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	@echo "demo admin key: $$(build/release/bin/patron key create --role admin --name demo --data $${PATRON_DATA:-patron-data} | tail -n 1)"
+	build/release/bin/patron serve --data $${PATRON_DATA:-patron-data} --listen $${PATRON_LISTEN:-127.0.0.1:8080}
 
 FUZZ_TIME ?= 30
 fuzz: deps

@@ -79,5 +79,7 @@ int cmd_audience(int argc, char **argv);
 int cmd_triggers(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 #endif

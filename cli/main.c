@@ -40,6 +40,9 @@ static const struct cli_cmd commands[] = {
     {"triggers", cmd_triggers, "fire the triggers (expiring points, churn risk, birthday, tier drop, dormant) once each"},
     {"outbox", cmd_outbox, "deliver the outbox to the webhooks (signed, retried), list it, replay an entry"},
     {"webhook", cmd_webhook, "add, list and test webhook endpoints"},
+    {"serve", cmd_serve, "the HTTP JSON API: members, points, rewards, analytics (API keys, metrics)"},
+    {"key", cmd_key, "API keys for `patron serve`: create (shown once), list, revoke"},
+    {"apikey", cmd_key, "the same as `patron key`"},
 };
 
 static void usage(FILE *out)

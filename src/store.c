@@ -428,3 +428,13 @@ CFWD(int, outbox_update, (pt_store *s, const pt_outbox_rec *r), (s, r))
 CFWD(int, outbox_list, (pt_store *s, pt_outbox_cb cb, void *ud), (s, cb, ud))
 CFWD(int, webhook_insert, (pt_store *s, pt_webhook_rec *r), (s, r))
 CFWD(int, webhook_list, (pt_store *s, pt_webhook_cb cb, void *ud), (s, cb, ud))
+/* store_apikey.h */
+#define KFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->apikey->name args;                                                      \
+    }
+KFWD(int, apikey_insert, (pt_store *s, pt_apikey_rec *r), (s, r))
+KFWD(int, apikey_get_by_hash, (pt_store *s, const uint8_t hash[PT_APIKEY_HASH_LEN], pt_apikey_rec *r), (s, hash, r))
+KFWD(int, apikey_list, (pt_store *s, pt_apikey_cb cb, void *ud), (s, cb, ud))
+KFWD(int, apikey_revoke, (pt_store *s, int64_t id, int64_t at), (s, id, at))

@@ -77,6 +77,8 @@ static const char *const table_order[] = {
     "trigger_fires",
     "outbox",
     "webhooks",
+    /* API keys of the HTTP server (hashes only): a moved store keeps its clients' keys */
+    "api_keys",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 

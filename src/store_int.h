@@ -13,6 +13,7 @@
 #include "patron/store_reward.h"
 #include "patron/store_score.h"
 #include "patron/store_campaign.h"
+#include "patron/store_apikey.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
  * takes (store_ledger.h); PT_TX_BEGIN_READ: an outermost read-only transaction on one
@@ -111,6 +112,14 @@ struct pt_store_campaign_ops {
     int (*webhook_list)(pt_store *s, pt_webhook_cb cb, void *ud);
 };
 
+/* API keys of the HTTP server (store_apikey.h), in a file of their own per backend. */
+struct pt_store_apikey_ops {
+    int (*apikey_insert)(pt_store *s, pt_apikey_rec *r);
+    int (*apikey_get_by_hash)(pt_store *s, const uint8_t hash[PT_APIKEY_HASH_LEN], pt_apikey_rec *r);
+    int (*apikey_list)(pt_store *s, pt_apikey_cb cb, void *ud);
+    int (*apikey_revoke)(pt_store *s, int64_t id, int64_t at);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -171,6 +180,7 @@ struct pt_store_ops {
     const struct pt_store_reward_ops *reward; /* store_reward.h */
     const struct pt_store_score_ops  *score;  /* store_score.h */
     const struct pt_store_campaign_ops *campaign; /* store_campaign.h */
+    const struct pt_store_apikey_ops *apikey; /* store_apikey.h */
 };
 
 struct pt_store {
@@ -322,6 +332,7 @@ PT_STORE_TRAMPOLINE(campaign, pt_campaign_rec)
 PT_STORE_TRAMPOLINE(campaign_member, pt_campaign_member_rec)
 PT_STORE_TRAMPOLINE(outbox, pt_outbox_rec)
 PT_STORE_TRAMPOLINE(webhook, pt_webhook_rec)
+PT_STORE_TRAMPOLINE(apikey, pt_apikey_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */
 struct member_id_cb {

@@ -245,8 +245,11 @@ static const char *const migrations[] = {
     "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes;"
     "ALTER TABLE referrals DROP CONSTRAINT referrals_referrer_id_fkey;",
 
-    /* 6: API keys and request log (server/, src/apikey.c) — reserved */
-    "SELECT 1",
+    /* 6: API keys of the HTTP server (store_apikey.h; store_pg_keys.c). Only the key's hash
+     * is kept; a small reference table. The request log is a file (server/reqlog.c). */
+    "CREATE TABLE api_keys ("
+    " id bigserial PRIMARY KEY, name text NOT NULL, role text NOT NULL, prefix text NOT NULL,"
+    " hash bytea NOT NULL UNIQUE, created_at bigint NOT NULL, revoked_at bigint NOT NULL DEFAULT 0);",
 
     /* 7: member scores with model version (churn; store_score.h, store_pg_score.c). One row per
      * (member, model); member-scoped (member_id leads the key). */
@@ -949,6 +952,8 @@ static int prepare_all(pg_store *q)
         len += strlen(pt__pg_score_sql[i]) + 32;
     for (int i = 0; i < pt__pg_campaign_nsql; i++)
         len += strlen(pt__pg_campaign_sql[i]) + 32;
+    for (int i = 0; i < pt__pg_apikey_nsql; i++)
+        len += strlen(pt__pg_apikey_sql[i]) + 32;
     char *sql = malloc(len), *p = sql;
     if (!sql)
         return pt__store_error(&q->base, PT_ENOMEM, "preparing statements: out of memory");
@@ -965,6 +970,9 @@ static int prepare_all(pg_store *q)
     for (int i = 0; i < pt__pg_campaign_nsql; i++)
         p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_CAMPAIGN_FIRST + i,
                       pt__pg_campaign_sql[i]);
+    for (int i = 0; i < pt__pg_apikey_nsql; i++)
+        p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_KEYS_FIRST + i,
+                      pt__pg_apikey_sql[i]);
     int rc = pt__pg_exec(q, q->conn, sql, "preparing statements");
     free(sql);
     return rc;
@@ -1809,6 +1817,7 @@ static const struct pt_store_ops pg_ops = {
     .reward = &pt__pg_reward_ops,
     .score = &pt__pg_score_ops,
     .campaign = &pt__pg_campaign_ops,
+    .apikey = &pt__pg_apikey_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

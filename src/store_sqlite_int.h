@@ -123,5 +123,7 @@ extern const struct pt_store_reward_ops pt__sq_reward_ops;
 extern const struct pt_store_score_ops pt__sq_score_ops;
 /* Campaigns, triggers, outbox, webhooks (store_sqlite_campaign.c). */
 extern const struct pt_store_campaign_ops pt__sq_campaign_ops;
+/* The API keys (store_sqlite_keys.c). */
+extern const struct pt_store_apikey_ops pt__sq_apikey_ops;
 
 #endif

@@ -31,6 +31,7 @@
 static const char *const reference_tables[] = {
     "schema_version", "meta", "import_runs", "merges", "merge_moved", "programmes", "reward_stock", "rule_budgets",
     "campaigns", "webhooks",
+    "api_keys",
 };
 
 /* Global look-ups, distributed by the value they look up (colocate_with => 'none'). */
