@@ -1,11 +1,12 @@
 /* cmd_serve.c — `patron serve [--listen ADDR:PORT] [--data DIR]`: the HTTP JSON API
- * (include/patron/server.h, server/). Prints the URL it listens on (with the real port when
- * :0 asked for an ephemeral one), serves until SIGTERM or SIGINT, then drains in-flight
- * requests and exits 0.
+ * (include/patron/server.h, server/) and the campaign jobs (server_jobs.h: outbox delivery, due
+ * campaigns, triggers). Prints the URL it listens on (with the real port when :0 asked for an
+ * ephemeral one), serves until SIGTERM or SIGINT, then drains in-flight requests and exits 0.
  */
 #include "cli.h"
 #include "patron/error.h"
 #include "patron/server.h"
+#include "patron/server_jobs.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -33,6 +34,11 @@ static void serve_usage(void)
            "  --max-body BYTES       larger request bodies get 413 (default 65536)\n"
            "  --snapshot-refresh S   seconds between analytics snapshot reloads (default 300)\n"
            "  --batch-max N          writes per group commit at most (default 512)\n"
+           "  --outbox-every S       deliver the outbox to the webhooks every S seconds (default 5)\n"
+           "  --campaigns-every S    launch campaigns whose start has come, every S s (default 60)\n"
+           "  --triggers-every S     fire the triggers every S seconds (default 86400: daily)\n"
+           "  --churn-threshold P    the churn trigger's threshold, 0 < P < 1 (default 0.7)\n"
+           "  --no-jobs              none of these three jobs (another process runs them)\n"
            "Keys: `patron key create --role admin|operator|analyst|auditor`. Requests are logged\n"
            "(without personal data) to DIR/logs/requests.log.\n");
 }
@@ -73,10 +79,17 @@ int cmd_serve(int argc, char **argv)
                                          {"max-body", required_argument, 0, 'm'},
                                          {"snapshot-refresh", required_argument, 0, 's'},
                                          {"batch-max", required_argument, 0, 'B'},
+                                         {"outbox-every", required_argument, 0, 'O'},
+                                         {"campaigns-every", required_argument, 0, 'C'},
+                                         {"triggers-every", required_argument, 0, 'T'},
+                                         {"churn-threshold", required_argument, 0, 'P'},
+                                         {"no-jobs", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     char addr[64] = "127.0.0.1";
     pt_server_opts o = {.port = 8080};
+    static pt_server_jobs jobs; /* outlives the server */
+    pt_server_jobs_init(&jobs);
     double x;
     int c;
     optind = 1;
@@ -94,6 +107,11 @@ int cmd_serve(int argc, char **argv)
         case 'm': if (num_arg("--max-body", optarg, 64, 1 << 26, &x)) return EXIT_USAGE; o.max_body = (size_t)x; break;
         case 's': if (num_arg("--snapshot-refresh", optarg, 1, 86400, &x)) return EXIT_USAGE; o.snapshot_refresh = (unsigned)x; break;
         case 'B': if (num_arg("--batch-max", optarg, 1, 100000, &x)) return EXIT_USAGE; o.batch_max = (unsigned)x; break;
+        case 'O': if (num_arg("--outbox-every", optarg, 1, 86400, &x)) return EXIT_USAGE; jobs.outbox_every = (unsigned)x; break;
+        case 'C': if (num_arg("--campaigns-every", optarg, 1, 86400, &x)) return EXIT_USAGE; jobs.launch_every = (unsigned)x; break;
+        case 'T': if (num_arg("--triggers-every", optarg, 1, 604800, &x)) return EXIT_USAGE; jobs.triggers_every = (unsigned)x; break;
+        case 'P': if (num_arg("--churn-threshold", optarg, 0.001, 0.999, &x)) return EXIT_USAGE; jobs.churn_threshold = x; break;
+        case 'N': jobs.outbox_every = jobs.launch_every = jobs.triggers_every = 0; break;
         case 'h': serve_usage(); return EXIT_OK;
         default: return EXIT_USAGE;
         }
@@ -113,6 +131,13 @@ int cmd_serve(int argc, char **argv)
     if (rc) {
         cli_error("cannot serve: %s", err[0] ? err : pt_strerror(rc));
         return rc == PT_EINVAL ? EXIT_USAGE : EXIT_STORE;
+    }
+    jobs.data_dir = cli_data_dir;
+    if (pt_server_add_jobs(serving, &jobs) != PT_OK) {
+        cli_error("cannot schedule the campaign jobs");
+        pt_server_free(serving);
+        serving = NULL;
+        return EXIT_FAIL;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -10,12 +10,15 @@
  *    data, in its transaction; a write that fails (a redeem beyond the balance) enqueues nothing;
  *  - kill -9 of a deliverer process in the middle of a burst: after a restart every event is
  *    delivered, and the only duplicates are re-sends with the same event id (at most one per
- *    in-flight request). */
+ *    in-flight request);
+ *  - `patron serve` delivers the outbox on its own, as a periodic job of the serve loop. */
 #include "test.h"
 #include "helpers.h"
 #include "patron/error.h"
 #include "patron/ledger.h"
 #include "patron/outbox.h"
+#include "patron/server.h"
+#include "patron/server_jobs.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
@@ -457,4 +460,60 @@ BOTH_TEST(programme_events_are_enqueued_with_the_change_and_not_for_a_failed_wri
     ASSERT(strstr(after.payload, "1990-01-02") == NULL);
     pt_ledger_close(l);
     pt_db_close(db);
+}
+
+/* --- inside patron serve ------------------------------------------------------------------ */
+
+static void *serve_loop(void *srv)
+{
+    pt_server_run(srv);
+    return NULL;
+}
+
+BOTH_TEST(outbox_is_delivered_by_the_serve_loop_as_a_periodic_job)
+{
+    static struct receiver rv;
+    memset(&rv, 0, sizeof rv);
+    ASSERT_EQ(receiver_start(&rv), 0);
+    pt_db *db = test_db_on(be, "sj");
+    ASSERT(db != NULL);
+    ASSERT_OK(add_hook(db, &rv));
+    for (int64_t m = 1; m <= 3; m++)
+        ASSERT_OK(enqueue(db, m, 0, "test.event"));
+    char dir[4200], url[1024];
+    snprintf(dir, sizeof dir, "%s", pt_db_dir(db));
+    snprintf(url, sizeof url, "%s", test_store_url(be, "sj", NULL));
+    pt_db_close(db);
+
+    pt_server_opts o = {.data_dir = dir, .store_url = url, .threads = 1};
+    pt_server *srv = NULL;
+    char err[512] = "";
+    ASSERT_OK(pt_server_start(&srv, &o, err, sizeof err));
+    pt_server_jobs j;
+    pt_server_jobs_init(&j);
+    j.data_dir = dir;
+    j.store_url = url;
+    j.outbox_every = 1;
+    j.launch_every = j.triggers_every = 0; /* only the outbox: the others need a snapshot */
+    ASSERT_OK(pt_server_add_jobs(srv, &j));
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, serve_loop, srv), 0);
+    for (int i = 0; i < 200 && receiver_count(&rv) < 3; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pt_server_request_stop(srv);
+    pthread_join(th, NULL);
+    pt_server_free(srv);
+
+    int distinct = 0, dups = 0;
+    char why[128] = "";
+    int bad = check_received(&rv, &distinct, &dups, why, sizeof why);
+    if (bad)
+        fprintf(stderr, "    %s\n", why);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(distinct, 3);
+    ASSERT_GE(j.outbox_runs, 1);
+    ASSERT_EQ(j.failures, 0);
+    receiver_stop(&rv);
 }
