@@ -107,3 +107,9 @@ install: all
 
 clean:
 	rm -rf build
+
+# The dashboard's front end (web/): npm ci from the committed lock file, then esbuild into
+# web/dist, which `patron serve` serves at /.
+.PHONY: web
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
