@@ -1,4 +1,4 @@
-// api.js — the dashboard's only door to the server: GET /api/v1/dashboard/* with the API key
+// api.js — the dashboard's only door to the server: GET /v1/dashboard/* with the API key
 // the user signed in with (kept in sessionStorage, sent as a Bearer token, never in a URL).
 // A 401/403 raises AuthError so the shell can ask for a key; every other failure raises an
 // Error whose message is the server's "error" field, shown on the page as is.
@@ -10,11 +10,11 @@ const KEY = 'patron.apiKey';
 export function apiKey() { return sessionStorage.getItem(KEY) || ''; }
 export function setApiKey(k) { sessionStorage.setItem(KEY, k); }
 
-/** GET /api/v1/dashboard/PATH?params → parsed JSON. signal aborts a request a newer one replaced. */
+/** GET /v1/dashboard/PATH?params → parsed JSON. signal aborts a request a newer one replaced. */
 export async function get(path, params = {}, signal) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
-  const url = `/api/v1/dashboard/${path}${q.toString() ? `?${q}` : ''}`;
+  const url = `/v1/dashboard/${path}${q.toString() ? `?${q}` : ''}`;
   const headers = { Accept: 'application/json' };
   if (apiKey()) headers.Authorization = `Bearer ${apiKey()}`;
   const res = await fetch(url, { headers, signal });
@@ -25,7 +25,7 @@ export async function get(path, params = {}, signal) {
   } catch {
     throw new Error(`HTTP ${res.status}: not JSON`);
   }
-  if (!res.ok) throw new Error(body?.error || `HTTP ${res.status}`);
+  if (!res.ok) throw new Error(body?.error?.message || body?.error || `HTTP ${res.status}`);
   return body;
 }
 
@@ -34,7 +34,7 @@ export async function download(path, params, filename) {
   const q = new URLSearchParams(params);
   const headers = {};
   if (apiKey()) headers.Authorization = `Bearer ${apiKey()}`;
-  const res = await fetch(`/api/v1/dashboard/${path}?${q}`, { headers });
+  const res = await fetch(`/v1/dashboard/${path}?${q}`, { headers });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const blob = await res.blob();
   const a = document.createElement('a');

@@ -1,5 +1,5 @@
 // churn.js — churn risk from the predictive engine's member scores: the distribution by risk
-// band and the members most at risk (GET /api/v1/dashboard/churn). Until `patron churn score`
+// band and the members most at risk (GET /v1/dashboard/churn). Until `patron churn score`
 // has stored scores, the API says scored: false and this page says so.
 import { get } from '../api.js';
 import { chart } from '../charts.js';

@@ -1,6 +1,6 @@
 // cohorts.js — retention by first-purchase month: a heat map of the share of each cohort who
 // bought again in month +k, with the cohort sizes; unobserved cells stay empty
-// (GET /api/v1/dashboard/cohorts, pt_metrics_cohorts).
+// (GET /v1/dashboard/cohorts, pt_metrics_cohorts).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { chartBox, empty, section, table } from '../dom.js';

@@ -1,6 +1,6 @@
 // lifecycle.js — lifecycle stage counts at each month start of the period (stacked bars) and
 // the stage-to-stage transition matrix from the period's start to its end, as a heat map with
-// the counts in the cells and in a table (GET /api/v1/dashboard/lifecycle).
+// the counts in the cells and in a table (GET /v1/dashboard/lifecycle).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';

@@ -1,7 +1,7 @@
 // member.js — the member 360 view: search by member number; profile (masked, or absent for a
 // key that may not see personal data), identities across channels, consent, tier, points
 // balance and history, orders, and the analytics of that member (RFM segment, lifecycle
-// stage, CLV) (GET /api/v1/dashboard/member?q=NO).
+// stage, CLV) (GET /v1/dashboard/member?q=NO).
 import { get } from '../api.js';
 import { h, empty, section, table } from '../dom.js';
 import { t, isZh, fmtInt, fmtMoney, fmtPct, fmtDec } from '../i18n.js';

@@ -1,7 +1,7 @@
 // overview.js — the KPI cards of a period (members, active, new, repurchase, churn, NPS, points
 // liability, revenue, orders, AOV), each with its change against the previous period of the
 // same length and a monthly sparkline. The figures are those of GET
-// /api/v1/dashboard/overview, i.e. of pt_metrics_kpi — the same as `patron kpi --json`.
+// /v1/dashboard/overview, i.e. of pt_metrics_kpi — the same as `patron kpi --json`.
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, empty, section } from '../dom.js';

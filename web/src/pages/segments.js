@@ -1,7 +1,7 @@
 // segments.js — the RFM segment map as of the period's end: a treemap (area = members) and a
 // table with counts, revenue share and average R/F/M, switchable between the 11-segment and the
 // 8-class map; choosing a segment lists its members (paged, pseudonymous member numbers) and
-// exports them as CSV for a campaign (GET /api/v1/dashboard/segments[/members]).
+// exports them as CSV for a campaign (GET /v1/dashboard/segments[/members]).
 import { get, download } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';

@@ -1,5 +1,5 @@
 // tiers.js — members per tier and the points liability, as loaded now (not per period)
-// (GET /api/v1/dashboard/tiers, pt_metrics_points).
+// (GET /v1/dashboard/tiers, pt_metrics_points).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';

@@ -1,5 +1,5 @@
 // trends.js — per month of the period: members, active, new and churned members; revenue and
-// paid orders; average order value (GET /api/v1/dashboard/trends, pt_metrics_kpi per month).
+// paid orders; average order value (GET /v1/dashboard/trends, pt_metrics_kpi per month).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';

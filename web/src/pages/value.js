@@ -1,6 +1,6 @@
 // value.js — customer lifetime value as of the period's end (BG/NBD + Gamma-Gamma fitted on the
 // snapshot, 12-month horizon): the distribution, the top members, P(alive) against value, and
-// the at-risk high-value members a retention team acts on (GET /api/v1/dashboard/value).
+// the at-risk high-value members a retention team acts on (GET /v1/dashboard/value).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';
