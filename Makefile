@@ -26,9 +26,11 @@ LIBS_ALL    := $(PKG_LIBS) -llinear -lxgboost -lpthread -lm
 
 LIB_SRC  := $(wildcard src/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
+SRV_SRC  := $(wildcard server/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # the dashboard panels (server/, no HTTP) are tested directly
 DASH_SRC := server/dashboard.c server/dashboard_value.c
@@ -51,7 +53,7 @@ build-all: $(LIB_A) $(LIB_SO) $(BIN) $(BENCH_BIN)
 deps:
 	@scripts/install-deps
 
-$(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) tests/test.h
+$(BUILD)/%.o: %.c $(wildcard include/patron/*.h) $(wildcard src/*.h) $(wildcard cli/*.h) $(wildcard server/*.h) tests/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
 
@@ -65,17 +67,20 @@ $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libpatron.so.0 $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 	ln -sf libpatron.so.0 $(BUILD)/lib/libpatron.so
 
-$(BIN): $(CLI_OBJ) $(LIB_A)
+$(BIN): $(CLI_OBJ) $(SRV_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(LIB_A) $(LIBS_ALL)
+
+# The OpenAPI document is embedded into the server (server/openapi.c, .incbin).
+$(BUILD)/server/openapi.o: docs/openapi.json
 
 $(BUILD)/bin/%_bench: $(BUILD)/bench/%_bench.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB_A)
+$(TEST_BIN): $(TEST_OBJ) $(SRV_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(SRV_OBJ) $(LIB_A) $(LIBS_ALL)
 
 # The test command: release build with -Werror, then every test under ASan+UBSan.
 test check: deps

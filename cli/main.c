@@ -33,6 +33,9 @@ static const struct cli_cmd commands[] = {
     {"cohorts", cmd_cohorts, "retention by first-purchase month (cohort matrix)"},
     {"nps", cmd_nps, "net promoter score of a survey, with promoters, passives and detractors"},
     {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
+    {"serve", cmd_serve, "the HTTP JSON API: members, points, rewards, analytics (API keys, metrics)"},
+    {"key", cmd_key, "API keys for `patron serve`: create (shown once), list, revoke"},
+    {"apikey", cmd_key, "the same as `patron key`"},
 };
 
 static void usage(FILE *out)

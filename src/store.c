@@ -380,3 +380,14 @@ RFWD(int, invite_of, (pt_store *s, int64_t member_id, char code[PT_COUPON_CODE_M
 RFWD(int, referral_insert, (pt_store *s, const pt_referral_rec *r), (s, r))
 RFWD(int, referral_get, (pt_store *s, int64_t invitee, int lock, pt_referral_rec *r), (s, invitee, lock, r))
 RFWD(int, referral_update, (pt_store *s, const pt_referral_rec *r), (s, r))
+
+/* store_apikey.h */
+#define KFWD(ret, name, params, args)                                                          \
+    ret pt_store_##name params                                                                 \
+    {                                                                                          \
+        return s->ops->apikey->name args;                                                      \
+    }
+KFWD(int, apikey_insert, (pt_store *s, pt_apikey_rec *r), (s, r))
+KFWD(int, apikey_get_by_hash, (pt_store *s, const uint8_t hash[PT_APIKEY_HASH_LEN], pt_apikey_rec *r), (s, hash, r))
+KFWD(int, apikey_list, (pt_store *s, pt_apikey_cb cb, void *ud), (s, cb, ud))
+KFWD(int, apikey_revoke, (pt_store *s, int64_t id, int64_t at), (s, id, at))

@@ -69,6 +69,8 @@ static const char *const table_order[] = {
     /* campaign caps and budgets */
     "rule_credits",
     "rule_budgets",
+    /* API keys of the HTTP server (hashes only): a moved store keeps its clients' keys */
+    "api_keys",
 };
 #define TABLE_ORDER_N ((int)(sizeof table_order / sizeof *table_order))
 

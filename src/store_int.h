@@ -11,6 +11,7 @@
 #include "patron/store.h"
 #include "patron/store_ledger.h"
 #include "patron/store_reward.h"
+#include "patron/store_apikey.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
  * takes (store_ledger.h); PT_TX_BEGIN_READ: an outermost read-only transaction on one
@@ -80,6 +81,14 @@ struct pt_store_reward_ops {
     int (*referral_update)(pt_store *s, const pt_referral_rec *r);
 };
 
+/* API keys of the HTTP server (store_apikey.h), in a file of their own per backend. */
+struct pt_store_apikey_ops {
+    int (*apikey_insert)(pt_store *s, pt_apikey_rec *r);
+    int (*apikey_get_by_hash)(pt_store *s, const uint8_t hash[PT_APIKEY_HASH_LEN], pt_apikey_rec *r);
+    int (*apikey_list)(pt_store *s, pt_apikey_cb cb, void *ud);
+    int (*apikey_revoke)(pt_store *s, int64_t id, int64_t at);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -138,6 +147,7 @@ struct pt_store_ops {
 
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
+    const struct pt_store_apikey_ops *apikey; /* store_apikey.h */
 };
 
 struct pt_store {
@@ -276,6 +286,7 @@ PT_STORE_TRAMPOLINE(ledger_check, pt_ledger_check_rec)
 PT_STORE_TRAMPOLINE(reward_stock, pt_reward_stock_rec)
 PT_STORE_TRAMPOLINE(redemption, pt_redemption_rec)
 PT_STORE_TRAMPOLINE(coupon, pt_coupon_rec)
+PT_STORE_TRAMPOLINE(apikey, pt_apikey_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */
 struct member_id_cb {

@@ -245,8 +245,11 @@ static const char *const migrations[] = {
     "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes;"
     "ALTER TABLE referrals DROP CONSTRAINT referrals_referrer_id_fkey;",
 
-    /* 6: API keys and request log (server/, src/apikey.c) — reserved */
-    "SELECT 1",
+    /* 6: API keys of the HTTP server (store_apikey.h; store_pg_keys.c). Only the key's hash
+     * is kept; a small reference table. The request log is a file (server/reqlog.c). */
+    "CREATE TABLE api_keys ("
+    " id bigserial PRIMARY KEY, name text NOT NULL, role text NOT NULL, prefix text NOT NULL,"
+    " hash bytea NOT NULL UNIQUE, created_at bigint NOT NULL, revoked_at bigint NOT NULL DEFAULT 0);",
 
     /* 7: member scores with model version (churn) — reserved */
     "SELECT 1",
@@ -914,6 +917,8 @@ static int prepare_all(pg_store *q)
         len += strlen(pt__pg_ledger_sql[i]) + 32;
     for (int i = 0; i < pt__pg_reward_nsql; i++)
         len += strlen(pt__pg_reward_sql[i]) + 32;
+    for (int i = 0; i < pt__pg_apikey_nsql; i++)
+        len += strlen(pt__pg_apikey_sql[i]) + 32;
     char *sql = malloc(len), *p = sql;
     if (!sql)
         return pt__store_error(&q->base, PT_ENOMEM, "preparing statements: out of memory");
@@ -925,6 +930,9 @@ static int prepare_all(pg_store *q)
     for (int i = 0; i < pt__pg_reward_nsql; i++)
         p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_REWARD_FIRST + i,
                       pt__pg_reward_sql[i]);
+    for (int i = 0; i < pt__pg_apikey_nsql; i++)
+        p += snprintf(p, len - (size_t)(p - sql), "PREPARE pt_%d AS %s;", PG_KEYS_FIRST + i,
+                      pt__pg_apikey_sql[i]);
     int rc = pt__pg_exec(q, q->conn, sql, "preparing statements");
     free(sql);
     return rc;
@@ -1767,6 +1775,7 @@ static const struct pt_store_ops pg_ops = {
     .stats_get = pg_stats_get,
     .ledger = &pt__pg_ledger_ops,
     .reward = &pt__pg_reward_ops,
+    .apikey = &pt__pg_apikey_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

@@ -256,4 +256,11 @@ extern const struct pt_store_reward_ops pt__pg_reward_ops;
 extern const char *const pt__pg_reward_sql[];
 extern const int         pt__pg_reward_nsql;
 
+/* --- API keys (store_pg_keys.c) ----------------------------------------------------------- */
+
+extern const struct pt_store_apikey_ops pt__pg_apikey_ops;
+/* Its prepared statements, named pt_<PG_KEYS_FIRST + i>. */
+extern const char *const pt__pg_apikey_sql[];
+extern const int         pt__pg_apikey_nsql;
+
 #endif

@@ -156,8 +156,12 @@ static const char *const migrations[] = {
      * same version, which `store copy` requires. */
     "",
 
-    /* 6: API keys and request log (server/, src/apikey.c) — reserved */
-    "SELECT 1",
+    /* 6: API keys of the HTTP server (store_apikey.h; store_sqlite_keys.c). Only the key's
+     * hash is kept. The request log is a file (DIR/logs/requests.log, server/reqlog.c), not a
+     * table: a row per request would cost a write per read request. */
+    "CREATE TABLE api_keys ("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, prefix TEXT NOT NULL,"
+    " hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);",
 
     /* 7: member scores with model version (churn) — reserved */
     "SELECT 1",
@@ -1221,6 +1225,7 @@ static const struct pt_store_ops sqlite_ops = {
     .stats_get = sq_stats_get,
     .ledger = &pt__sq_ledger_ops,
     .reward = &pt__sq_reward_ops,
+    .apikey = &pt__sq_apikey_ops,
 };
 
 static int configure(sq_store *q)

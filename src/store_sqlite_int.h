@@ -119,5 +119,7 @@ static inline int col_int(sqlite3_stmt *st, int i)
 extern const struct pt_store_ledger_ops pt__sq_ledger_ops;
 /* The rewards half (store_sqlite_reward.c). */
 extern const struct pt_store_reward_ops pt__sq_reward_ops;
+/* The API keys (store_sqlite_keys.c). */
+extern const struct pt_store_apikey_ops pt__sq_apikey_ops;
 
 #endif

@@ -30,6 +30,7 @@
 /* Small tables every node reads whole (create_reference_table). */
 static const char *const reference_tables[] = {
     "schema_version", "meta", "import_runs", "merges", "merge_moved", "programmes", "reward_stock", "rule_budgets",
+    "api_keys",
 };
 
 /* Global look-ups, distributed by the value they look up (colocate_with => 'none'). */
