@@ -32,9 +32,6 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SRV_OBJ  := $(SRV_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-# the dashboard panels (server/, no HTTP) are tested directly
-DASH_SRC := server/dashboard.c server/dashboard_value.c
-TEST_OBJ += $(DASH_SRC:%.c=$(BUILD)/%.o)
 
 LIB_A    := $(BUILD)/lib/libpatron.a
 LIB_SO   := $(BUILD)/lib/libpatron.so.0

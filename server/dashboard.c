@@ -23,10 +23,10 @@
 #define DASH_TREND_MONTHS_MAX 120 /* months in one trends or lifecycle request */
 #define DASH_SPARK_MONTHS     12
 
-int pt_dash_open(pt_dash **out, pt_db *db, int ttl_s)
+int pt_dash_open(pt_dash **out, int ttl_s)
 {
     *out = NULL;
-    if (!db || ttl_s < 0)
+    if (ttl_s < 0)
         return PT_EINVAL;
     pt_dash *d = calloc(1, sizeof *d);
     if (!d)
@@ -35,7 +35,6 @@ int pt_dash_open(pt_dash **out, pt_db *db, int ttl_s)
         free(d);
         return PT_ENOMEM;
     }
-    d->db = db;
     d->ttl_s = ttl_s;
     *out = d;
     return PT_OK;
@@ -109,6 +108,11 @@ int dash_fail(struct dash_req *r, int status, const char *fmt, ...)
     json_decref(r->res->body);
     r->res->body = json_pack("{s:s}", "error", msg);
     r->res->status = status;
+    /* "parameter 'NAME': …" names the field for the server's error body */
+    const char *q = strncmp(msg, "parameter '", 11) == 0 ? msg + 11 : NULL;
+    const char *e = q ? strchr(q, '\'') : NULL;
+    if (e && (size_t)(e - q) < sizeof r->res->field)
+        snprintf(r->res->field, sizeof r->res->field, "%.*s", (int)(e - q), q);
     return status;
 }
 
@@ -523,7 +527,7 @@ static const struct {
     {"value", dash_value},       {"churn", dash_churn},         {"member", dash_member},
 };
 
-int pt_dash_panel(pt_dash *d, const char *panel, pt_dash_param_fn param, void *ud, int personal,
+int pt_dash_panel(pt_dash *d, pt_db *db, const char *panel, pt_dash_param_fn param, void *ud, int personal,
                   pt_dash_result *res)
 {
     *res = (pt_dash_result){0};
@@ -532,11 +536,13 @@ int pt_dash_panel(pt_dash *d, const char *panel, pt_dash_param_fn param, void *u
         if (strcmp(panel, PANELS[k].name))
             continue;
         pthread_mutex_lock(&d->mu);
+        d->db = db; /* the caller's handle, for this call only */
         int rc = ensure_snapshot(d);
         if (rc)
             dash_fail(&r, 500, "loading the snapshot: %s", pt_strerror(rc));
         else if (PANELS[k].fn(&r) == 200)
             res->status = 200;
+        d->db = NULL;
         pthread_mutex_unlock(&d->mu);
         if (res->status == 200 && !res->body && !res->csv)
             dash_fail(&r, 500, "out of memory");

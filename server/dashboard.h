@@ -9,8 +9,8 @@
  * Snapshot and caches: one pt_dash holds one snapshot, loaded on first use and again when it
  * is older than ttl_s seconds; the RFM result (per as_of) and the CLV fit and scores (per
  * as_of) are cached beside it and dropped with it. Every panel runs under the pt_dash's
- * mutex, so one pt_dash may serve every server thread; the pt_db it reads is used only under
- * that mutex too (the caller gives a db no other thread uses, or serialises on it).
+ * mutex, so one pt_dash may serve every server thread; each call reads the store through the
+ * db the caller passes (a server pool thread's own handle), only during that call.
  *
  * Dates in parameters are YYYY-MM-DD in the tenant's zone (config.json), that day's first
  * instant, as `patron kpi --from/--to` reads them; a period is [from, to). Money is integer
@@ -36,8 +36,8 @@ enum pt_dash_personal {
     PT_DASH_MASKED = 1,       /* profile and identifiers masked (138****8000) */
 };
 
-/* db stays the caller's and must outlive d. ttl_s ≥ 0 (0: reload the snapshot on every call). */
-int  pt_dash_open(pt_dash **out, pt_db *db, int ttl_s);
+/* ttl_s ≥ 0 (0: reload the snapshot on every call). */
+int  pt_dash_open(pt_dash **out, int ttl_s);
 void pt_dash_close(pt_dash *d);
 
 /* A query parameter by name, or NULL when absent. */
@@ -46,14 +46,15 @@ typedef const char *(*pt_dash_param_fn)(void *ud, const char *name);
 typedef struct pt_dash_result {
     int     status;        /* HTTP status: 200, 400 (a bad parameter), 404, 500 */
     json_t *body;          /* the JSON (200) or {"error": "…"} */
+    char    field[32];     /* with a 400: the parameter at fault */
     char   *csv;           /* instead of body: a CSV (segments/members?format=csv), malloc'd */
     size_t  csv_len;
 } pt_dash_result;
 
-/* Computes panel `panel` ("overview", "segments/members", …) into *res, which the caller
- * releases with pt_dash_result_free. A bad parameter gives 400 with a message naming it and
- * why; an unknown panel 404. Returns res->status. */
-int  pt_dash_panel(pt_dash *d, const char *panel, pt_dash_param_fn param, void *ud, int personal,
+/* Computes panel `panel` ("overview", "segments/members", …) from the store of db into *res,
+ * which the caller releases with pt_dash_result_free. A bad parameter gives 400 with a message
+ * naming it and why (and res->field); an unknown panel 404. Returns res->status. */
+int  pt_dash_panel(pt_dash *d, pt_db *db, const char *panel, pt_dash_param_fn param, void *ud, int personal,
                    pt_dash_result *res);
 void pt_dash_result_free(pt_dash_result *res);
 

@@ -23,7 +23,7 @@ struct dash_clv {
 
 struct pt_dash {
     pthread_mutex_t mu;
-    pt_db          *db;
+    pt_db          *db;        /* the calling thread's handle, set for one call */
     int             ttl_s;
     pt_snapshot    *snap;      /* NULL until loaded */
     int64_t         loaded_at; /* monotonic seconds */

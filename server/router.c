@@ -44,6 +44,10 @@ const struct srv_route srv_routes[] = {
     {"GET", "/v1/analytics/segments", ANA, 0, route_an_segments},
     {"GET", "/v1/analytics/lifecycle", ANA, 0, route_an_lifecycle},
     {"GET", "/v1/analytics/kpi", ANA, 0, route_an_kpi},
+    {"GET", "/v1/dashboard/segments/members", ANA, 0, route_dashboard_segment_members},
+    {"GET", "/v1/dashboard/{panel}", ANA, 0, route_dashboard},
+    {"GET", "/", R_PUBLIC, 0, route_web},    /* the dashboard's files (last: /{file} matches any */
+    {"GET", "/{file}", R_PUBLIC, 0, route_web}, /* one segment not routed above) */
 };
 const int srv_nroutes = (int)(sizeof srv_routes / sizeof *srv_routes);
 

@@ -45,10 +45,10 @@ static pt_db *demo_db(void)
 }
 
 /* The panel's JSON for the parameters; NULL unless the status is `want`. */
-static json_t *panel(pt_dash *d, const char *name, struct q q, int personal, int want)
+static json_t *panel(pt_dash *d, pt_db *db, const char *name, struct q q, int personal, int want)
 {
     pt_dash_result res;
-    int st = pt_dash_panel(d, name, q_param, &q, personal, &res);
+    int st = pt_dash_panel(d, db, name, q_param, &q, personal, &res);
     if (st != want) {
         char *s = res.body ? json_dumps(res.body, 0) : NULL;
         fprintf(stderr, "    %s: status %d, wanted %d: %s\n", name, st, want, s ? s : "");
@@ -84,8 +84,8 @@ TEST(dashboard_overview_is_the_metrics_kpis_of_the_period_and_the_one_before)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *o = panel(d, "overview", (struct q){{"from", "2025-10-01", "to", "2026-04-01", NULL}}, PT_DASH_MASKED, 200);
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *o = panel(d, db, "overview", (struct q){{"from", "2025-10-01", "to", "2026-04-01", NULL}}, PT_DASH_MASKED, 200);
     pt_snapshot *s = NULL;
     int ok = o && pt_snapshot_load(&s, pt_db_store(db), NULL, NULL) == PT_OK;
     pt_kpi cur, prev;
@@ -117,11 +117,11 @@ TEST(dashboard_channel_filter_counts_only_that_channels_orders)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
+    ASSERT_OK(pt_dash_open(&d, 60));
     struct q all = {{"from", "2025-07-01", "to", "2026-07-01", NULL}};
     struct q app = {{"from", "2025-07-01", "to", "2026-07-01", "channel", "app", NULL}};
-    json_t *a = panel(d, "overview", all, PT_DASH_MASKED, 200), *b = panel(d, "overview", app, PT_DASH_MASKED, 200);
-    json_t *t = panel(d, "trends", app, PT_DASH_MASKED, 200);
+    json_t *a = panel(d, db, "overview", all, PT_DASH_MASKED, 200), *b = panel(d, db, "overview", app, PT_DASH_MASKED, 200);
+    json_t *t = panel(d, db, "trends", app, PT_DASH_MASKED, 200);
     pt_snapshot *s = NULL;
     pt_kpi k;
     int ok = a && b && t && pt_snapshot_load(&s, pt_db_store(db), NULL, NULL) == PT_OK;
@@ -150,8 +150,8 @@ TEST(dashboard_segments_add_up_and_a_segment_lists_pages_and_csv_of_its_members)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *seg = panel(d, "segments", (struct q){{"map", "8", NULL}}, PT_DASH_MASKED, 200);
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *seg = panel(d, db, "segments", (struct q){{"map", "8", NULL}}, PT_DASH_MASKED, 200);
     long long sum = 0, first_members = -1;
     const char *first_key = NULL;
     json_t *arr = json_object_get(seg, "segments");
@@ -164,14 +164,14 @@ TEST(dashboard_segments_add_up_and_a_segment_lists_pages_and_csv_of_its_members)
         }
     }
     ASSERT(first_key);
-    json_t *p1 = panel(d, "segments/members", (struct q){{"map", "8", "segment", first_key, "per_page", "2", NULL}},
+    json_t *p1 = panel(d, db, "segments/members", (struct q){{"map", "8", "segment", first_key, "per_page", "2", NULL}},
                        PT_DASH_PSEUDONYMOUS, 200);
-    json_t *p2 = panel(d, "segments/members",
+    json_t *p2 = panel(d, db, "segments/members",
                        (struct q){{"map", "8", "segment", first_key, "per_page", "2", "page", "2", NULL}},
                        PT_DASH_PSEUDONYMOUS, 200);
     pt_dash_result csv;
     struct q cq = {{"map", "8", "segment", first_key, "format", "csv", NULL}};
-    int st = pt_dash_panel(d, "segments/members", q_param, &cq, PT_DASH_PSEUDONYMOUS, &csv);
+    int st = pt_dash_panel(d, db, "segments/members", q_param, &cq, PT_DASH_PSEUDONYMOUS, &csv);
     long long lines = 0;
     for (size_t i = 0; i < csv.csv_len; i++)
         lines += csv.csv[i] == '\n';
@@ -201,7 +201,7 @@ TEST(dashboard_bad_parameters_get_a_400_that_names_the_parameter)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
+    ASSERT_OK(pt_dash_open(&d, 60));
     static const struct {
         const char *panel, *k1, *v1, *k2, *v2, *needle;
         int status;
@@ -220,7 +220,7 @@ TEST(dashboard_bad_parameters_get_a_400_that_names_the_parameter)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && bad < 0; i++) {
         struct q q = {{cases[i].k1, cases[i].v1, cases[i].k2, cases[i].v2, NULL}};
         pt_dash_result res;
-        int st = pt_dash_panel(d, cases[i].panel, q_param, &q, PT_DASH_MASKED, &res);
+        int st = pt_dash_panel(d, db, cases[i].panel, q_param, &q, PT_DASH_MASKED, &res);
         const char *msg = json_string_value(json_object_get(res.body, "error"));
         if (st != cases[i].status || !msg || !strstr(msg, cases[i].needle)) {
             fprintf(stderr, "    %s: %d %s\n", cases[i].panel, st, msg ? msg : "(no message)");
@@ -249,8 +249,8 @@ TEST(dashboard_member_view_is_masked_for_admins_and_pseudonymous_for_analysts)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *list = panel(d, "segments/members", (struct q){{"segment", "champions", "per_page", "50", NULL}},
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *list = panel(d, db, "segments/members", (struct q){{"segment", "champions", "per_page", "50", NULL}},
                          PT_DASH_MASKED, 200);
     char phone[64] = "", no[32] = "";
     for (size_t i = 0; i < json_array_size(json_object_get(list, "members")) && !phone[0]; i++) {
@@ -261,9 +261,9 @@ TEST(dashboard_member_view_is_masked_for_admins_and_pseudonymous_for_analysts)
     }
     json_decref(list);
     ASSERT(phone[0]);
-    json_t *admin = panel(d, "member", (struct q){{"q", no, NULL}}, PT_DASH_MASKED, 200);
-    json_t *analyst = panel(d, "member", (struct q){{"q", no, NULL}}, PT_DASH_PSEUDONYMOUS, 200);
-    json_t *none = panel(d, "member", (struct q){{"q", "9999999999", NULL}}, PT_DASH_MASKED, 200);
+    json_t *admin = panel(d, db, "member", (struct q){{"q", no, NULL}}, PT_DASH_MASKED, 200);
+    json_t *analyst = panel(d, db, "member", (struct q){{"q", no, NULL}}, PT_DASH_PSEUDONYMOUS, 200);
+    json_t *none = panel(d, db, "member", (struct q){{"q", "9999999999", NULL}}, PT_DASH_MASKED, 200);
     char *a = admin ? json_dumps(admin, 0) : NULL, *b = analyst ? json_dumps(analyst, 0) : NULL;
     const char *masked = json_string_value(json_object_get(json_object_get(admin, "profile"), "phone"));
     int ok = a && b && masked && strchr(masked, '*') && !strstr(a, phone) && !strstr(b, phone) &&
@@ -288,8 +288,8 @@ TEST(dashboard_lifecycle_transitions_add_up_to_the_stage_counts)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *o = panel(d, "lifecycle", (struct q){{"from", "2025-07-01", "to", "2026-01-01", NULL}}, PT_DASH_MASKED, 200);
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *o = panel(d, db, "lifecycle", (struct q){{"from", "2025-07-01", "to", "2026-01-01", NULL}}, PT_DASH_MASKED, 200);
     json_t *months = json_object_get(o, "months"), *m = json_object_get(json_object_get(o, "transitions"), "matrix");
     json_t *first = json_object_get(json_array_get(months, 0), "counts");
     json_t *last = json_object_get(json_array_get(months, json_array_size(months) - 1), "counts");
@@ -316,8 +316,8 @@ TEST(dashboard_value_ranks_members_by_clv_and_flags_high_value_members_at_risk)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *o = panel(d, "value", (struct q){{NULL}}, PT_DASH_PSEUDONYMOUS, 200);
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *o = panel(d, db, "value", (struct q){{NULL}}, PT_DASH_PSEUDONYMOUS, 200);
     json_t *hist = json_object_get(o, "histogram"), *top = json_object_get(o, "top"), *risk = json_object_get(o, "at_risk");
     long long in_bins = 0, p75 = jint(o, "p75_clv_cents"), members = jint(o, "members");
     for (size_t i = 0; i < json_array_size(hist); i++)
@@ -345,9 +345,9 @@ TEST(dashboard_tiers_and_cohorts_are_the_metrics_modules_figures)
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
-    ASSERT_OK(pt_dash_open(&d, db, 60));
-    json_t *t = panel(d, "tiers", (struct q){{NULL}}, PT_DASH_MASKED, 200);
-    json_t *c = panel(d, "cohorts", (struct q){{"from", "2025-01-01", "to", "2026-01-01", "months", "6", NULL}},
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *t = panel(d, db, "tiers", (struct q){{NULL}}, PT_DASH_MASKED, 200);
+    json_t *c = panel(d, db, "cohorts", (struct q){{"from", "2025-01-01", "to", "2026-01-01", "months", "6", NULL}},
                       PT_DASH_MASKED, 200);
     pt_snapshot *s = NULL;
     pt_points_tiers p = {0};

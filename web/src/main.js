@@ -94,6 +94,7 @@ async function load() {
   main.replaceChildren(h('h2', { class: 'page-title' }, t(`nav.${page.id}`)), loading());
   main.setAttribute('aria-busy', 'true');
   try {
+    if (!apiKey()) throw new AuthError('no key yet'); // ask first rather than collect a 401
     if (!state.meta) {
       state.meta = await get('meta', {}, ctl.signal);
       renderChrome();

@@ -58,23 +58,35 @@ const near = (a, b) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.a
 const work = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'patron-dash-'));
 const data = join(work, 'data');
 const members = process.env.PATRON_DASH_MEMBERS || '3000';
-const run = (...args) => execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// From the source tree, so `patron demo` finds examples/programme.json (points and tiers).
+const run = (...args) => execFileSync(bin, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 console.log(`demo data: ${members} members into ${data}`);
 run('demo', '--members', members, '--seed', '7', '--data', data);
 
+// `patron key create` prints the key alone on its last line.
 function createKey(role) {
-  const out = run('key', 'create', '--role', role, '--name', `dash-${role}`, '--json', '--data', data);
-  return JSON.parse(out).key;
+  const out = run('key', 'create', '--role', role, '--name', `dash-${role}`, '--data', data);
+  return out.trim().split('\n').pop().trim();
 }
 const keys = { admin: createKey('admin'), analyst: createKey('analyst') };
 
-const port = 20000 + Math.floor(Math.random() * 20000);
-const server = spawn(bin, ['serve', '--data', data, '--port', String(port)], {
-  cwd: root, env: { ...process.env, PATRON_WEB: join(web, 'dist') }, stdio: ['ignore', 'inherit', 'inherit'],
+// Port 0: the server picks a free port and prints "listening on http://ADDR:PORT".
+const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data], {
+  cwd: root, env: { ...process.env, PATRON_WEB: join(web, 'dist') }, stdio: ['ignore', 'pipe', 'inherit'],
 });
 let serverExited = false;
-server.on('exit', () => { serverExited = true; });
-const base = `http://127.0.0.1:${port}`;
+let serverStatus = null;
+server.on('exit', (code, signal) => {
+  serverExited = true;
+  serverStatus = code ?? signal;
+});
+let base = null;
+server.stdout.setEncoding('utf8');
+server.stdout.on('data', (s) => {
+  process.stdout.write(s);
+  const m = /listening on (http:\/\/[^\s]+)/.exec(s);
+  if (m && !base) base = m[1];
+});
 
 async function api(path, key = keys.admin) {
   const res = await fetch(`${base}/v1/dashboard/${path}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -85,6 +97,10 @@ async function api(path, key = keys.admin) {
 async function waitForServer() {
   for (let i = 0; i < 300; i++) {
     if (serverExited) throw new Error('patron serve exited');
+    if (!base) {
+      await new Promise((f) => setTimeout(f, 100));
+      continue;
+    }
     try {
       const r = await fetch(`${base}/healthz`);
       if (r.ok) return;
@@ -171,6 +187,7 @@ async function run_() {
       const shown = await page.getAttribute(`#kpi-${k} .kpi`, 'data-value');
       check(String(kpi.period[k] ?? '') === shown && ov.period[k] === kpi.period[k], `overview ${k}: page ${shown}, API ${ov.period[k]}, patron kpi ${kpi.period[k]}`);
     }
+    check(kpi.points && kpi.points.liability_points > 0, `the demo has points (liability ${kpi.points?.liability_points})`);
     if (kpi.points) {
       const shown = await page.getAttribute('#kpi-liability_points .kpi', 'data-value');
       check(String(kpi.points.liability_points) === shown, `overview points liability: page ${shown}, patron kpi ${kpi.points.liability_points}`);
@@ -262,8 +279,12 @@ try {
   console.log(`FAIL ${e.stack || e}`);
   code = 1;
 } finally {
-  server.kill('SIGTERM');
+  const stopped = serverExited;
+  if (!stopped) server.kill('SIGTERM');
   await new Promise((f) => (serverExited ? f() : server.on('exit', f)));
+  // a clean stop: under ASan a leak or an error in the server makes this non-zero
+  check(!stopped && serverStatus === 0, `patron serve stopped cleanly on SIGTERM (exit ${serverStatus})`);
+  if (failures) code = 1;
   rmSync(work, { recursive: true, force: true });
 }
 console.log(code ? `browser test: ${failures} check(s) failed` : 'browser test: every check passed');

@@ -54,7 +54,9 @@ export default {
       tooltip: { formatter: (p) => `${p.name}<br>${t('members')}: ${fmtInt(p.value)}` },
       series: [{
         type: 'treemap', roam: false, nodeClick: false, breadcrumb: { show: false },
-        label: { formatter: (p) => `${p.name}\n${fmtInt(p.value)}` },
+        // dark text with a white halo: readable on every palette colour
+        label: { formatter: (p) => `${p.name}\n${fmtInt(p.value)}`, color: '#111', textBorderColor: '#fff', textBorderWidth: 3, fontSize: 13 },
+        itemStyle: { borderColor: '#fff', borderWidth: 2, gapWidth: 2 },
         data: shown.filter((s) => s.listable).map((s) => ({ name: segName(s), value: s.members, key: s.key })),
       }],
     }, `${t('seg.treemap')}: ${shown.map((s) => `${segName(s)} ${fmtInt(s.members)}`).join(', ')}`);
