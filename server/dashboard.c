@@ -239,7 +239,8 @@ int dash_meta(struct dash_req *r)
     json_t *ch = json_array();
     for (size_t k = 0; s->order_channel && k < s->nchannel_names; k++)
         json_array_append_new(ch, json_string(s->channel_names[k]));
-    r->res->body = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "zone", dash_zone(r->d), "now",
+    r->res->body = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "personal",
+                             r->personal == PT_DASH_MASKED ? "masked" : "pseudonymous", "zone", dash_zone(r->d), "now",
                              (json_int_t)pt_db_now(r->d->db), "default_from", dash_date_json(r->d, from),
                              "default_to", dash_date_json(r->d, to), "first_order_date",
                              first ? dash_date_json(r->d, first) : json_null(), "last_order_date",

@@ -435,18 +435,33 @@ static void member_analytics(struct dash_req *r, json_t *o, int64_t id, int64_t 
 int dash_member(struct dash_req *r)
 {
     pt_dash *d = r->d;
-    const char *q = r->param(r->ud, "q");
+    const char *q = r->param(r->ud, "q"), *by = r->param(r->ud, "by");
     int64_t as_of;
+    int kind = 0; /* 0: member number, else an identifier kind */
     if (!q || !*q)
-        return dash_fail(r, 400, "parameter 'q' is required (a member number)");
-    if (strlen(q) >= PT_MEMBER_NO_MAX)
+        return dash_fail(r, 400, "parameter 'q' is required (a member number, or a phone or email with by=)");
+    if (by && strcmp(by, "phone") == 0)
+        kind = PT_ID_PHONE;
+    else if (by && strcmp(by, "email") == 0)
+        kind = PT_ID_EMAIL;
+    else if (by && strcmp(by, "no") != 0)
+        return dash_fail(r, 400, "parameter 'by': no (member number), phone or email");
+    /* finding a member by phone or email links personal data to a member: not for a
+     * pseudonymous caller */
+    if (kind && r->personal == PT_DASH_PSEUDONYMOUS)
+        return dash_fail(r, 403, "parameter 'by': this key may look members up by member number only");
+    if (!kind && strlen(q) >= PT_MEMBER_NO_MAX)
         return dash_fail(r, 400, "parameter 'q': a member number has at most %d characters", PT_MEMBER_NO_MAX - 1);
     if (as_of_param(r, &as_of))
         return r->res->status;
     pt_member m;
     int redirected = 0;
-    int rc = pt_member_get_by_no(d->db, q, &m, &redirected);
+    int rc = kind ? pt_member_find(d->db, kind, q, &m) : pt_member_get_by_no(d->db, q, &m, &redirected);
+    if (rc == PT_EPARSE)
+        return dash_fail(r, 400, "parameter 'q': not a valid %s", kind == PT_ID_PHONE ? "phone number" : "email address");
     if (rc == PT_ENOTFOUND) {
+        if (kind) /* never echo a phone or email back */
+            q = "";
         r->res->body = json_pack("{s:b,s:s}", "found", 0, "q", q);
         return 200;
     }

@@ -74,7 +74,7 @@ static void panel(struct srv_req *r, struct srv_thread *t, const char *name)
         const char *msg = json_string_value(json_object_get(res.body, "error"));
         if (st == 500)
             fprintf(stderr, "patron serve: %s %s: %s\n", r->method, r->url, msg ? msg : "");
-        srv_error(r, st, st == 400 ? "invalid_query" : st == 404 ? "not_found" : "internal",
+        srv_error(r, st, st == 400 ? "invalid_query" : st == 403 ? "forbidden" : st == 404 ? "not_found" : "internal",
                   res.field[0] ? res.field : NULL, "%s", st == 500 ? "internal error" : msg ? msg : "");
     }
     pt_dash_result_free(&res);

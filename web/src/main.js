@@ -81,7 +81,11 @@ function defaults() {
 }
 
 async function load() {
-  const { page, params } = parseHash();
+  const { page } = parseHash();
+  // a private query (a phone or email search) is used once and never put in the URL, so it
+  // stays out of the browser's history
+  const params = state.private ? { ...parseHash().params, ...state.private } : parseHash().params;
+  state.private = null;
   state.page = page;
   state.params = params;
   state.data = null;
@@ -126,6 +130,10 @@ function render() {
     meta: state.meta,
     params: { ...defaults(), ...state.params },
     go: (params) => go(state.page, { ...state.params, ...params }),
+    goPrivate: (params) => {
+      state.private = params;
+      load();
+    },
     reload: load,
   };
   state.page.render(main, state.data, ctx);

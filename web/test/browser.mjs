@@ -251,6 +251,20 @@ async function run_() {
     check((await page.$$('#tbl-m-orders tbody tr')).length > 0, 'member 360: the member\'s orders are listed');
     await page.screenshot({ path: join(artifacts, 'dashboard-member.png'), fullPage: true });
 
+    // Admin: the same member found by its phone number, which stays out of the URL.
+    const shown = JSON.parse(run('member', 'show', '--member', no, '--reveal', '--json', '--data', data));
+    const phone = shown.profile?.phone;
+    check(Boolean(phone), 'the member has a phone to search by');
+    await page.selectOption('#m-by', 'phone');
+    await page.fill('#m-q', phone);
+    await page.evaluate(() => { delete document.body.dataset.ready; });
+    await page.click('#m-go');
+    await ready(page, 'member');
+    const byPhone = await page.textContent('#m-profile');
+    const url = page.url();
+    check(byPhone.includes(no) && !url.includes(phone.replace('+', '')) && !byPhone.includes(phone),
+      `member 360 by phone (admin): found ${no}; the phone is neither in the URL nor shown in clear`);
+
     // An analyst key: the same member, no phone number anywhere.
     const actx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
     const apage = await actx.newPage();
@@ -263,6 +277,9 @@ async function run_() {
     const am = await api(`member?q=${no}`, keys.analyst);
     check(text.includes(no) && !/\+86|\d{3}\*{4}\d{4}/.test(text) && am.profile === null && am.identifiers.length === 0,
       'member 360 (analyst key): found, no phone number on the page or in the API');
+    check(await apage.$('#m-by') === null, 'member 360 (analyst key): no search by phone or email offered');
+    const res = await fetch(`${base}/v1/dashboard/member?q=${encodeURIComponent(phone)}&by=phone`, { headers: { Authorization: `Bearer ${keys.analyst}` } });
+    check(res.status === 403, `member 360 (analyst key): a phone search is refused (HTTP ${res.status})`);
     await apage.screenshot({ path: join(artifacts, 'dashboard-member-analyst.png'), fullPage: true });
     await actx.close();
   } finally {

@@ -13,15 +13,24 @@ function kv(rows, id) {
 export default {
   id: 'member',
   filters: [],
-  load: (p, signal) => (p.q ? get('member', { q: p.q }, signal) : Promise.resolve(null)),
+  load: (p, signal) => (p.q ? get('member', { q: p.q, by: p.by }, signal) : Promise.resolve(null)),
   render(main, d, ctx) {
-    const input = h('input', { id: 'm-q', type: 'search', value: ctx.params.q || '', required: true, inputmode: 'numeric', 'aria-describedby': 'm-hint' });
-    main.append(h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); ctx.go({ q: input.value.trim() }); } },
-      h('label', { for: 'm-q' }, t('m.search')), input, h('button', { type: 'submit', id: 'm-go' }, t('m.go')),
-      h('p', { id: 'm-hint', class: 'note' }, t('m.hint'))));
+    const input = h('input', { id: 'm-q', type: 'search', value: ctx.params.q || '', required: true, 'aria-describedby': 'm-hint' });
+    // search by phone or email only for keys that may see personal data (masked)
+    const mayFind = ctx.meta.personal === 'masked';
+    const by = mayFind ? h('select', { id: 'm-by', 'aria-label': t('m.by') },
+      ['no', 'phone', 'email'].map((k) => h('option', { value: k, selected: (ctx.params.by || 'no') === k }, t(`m.by.${k}`)))) : null;
+    main.append(h('form', { class: 'search', role: 'search', onsubmit: (e) => {
+      e.preventDefault();
+      const q = input.value.trim();
+      if (by && by.value !== 'no') ctx.goPrivate({ q, by: by.value });
+      else ctx.go({ q, by: undefined });
+    } },
+      h('label', { for: 'm-q' }, t('m.search')), by, input, h('button', { type: 'submit', id: 'm-go' }, t('m.go')),
+      h('p', { id: 'm-hint', class: 'note' }, t(mayFind ? 'm.hintPersonal' : 'm.hint'))));
     if (!d) return;
     if (!d.found) {
-      main.append(empty(t('m.notFound', { q: ctx.params.q })));
+      main.append(empty(t('m.notFound', { q: d.q || '' })));
       return;
     }
     const p = d.profile;
