@@ -8,6 +8,7 @@
  * are pt_metrics_kpi's, byte for byte what `patron kpi --json` prints for the same [from, to).
  * Everything runs under d->mu; a failed request leaves the caches as they were. */
 #include "dashboard_int.h"
+#include "dashboard_params.h"
 
 #include "patron/error.h"
 #include "patron/lifecycle.h"
@@ -129,9 +130,7 @@ int dash_date(struct dash_req *r, const char *name, int64_t dflt, int64_t *t)
         return 0;
     }
     pt_civil c = {0};
-    char extra;
-    if (sscanf(s, "%4d-%2d-%2d%c", &c.year, &c.month, &c.day, &extra) != 3 || c.month < 1 || c.month > 12 ||
-        c.day < 1 || c.day > pt_tz_days_in_month(c.year, c.month))
+    if (pt_dash_parse_date(s, &c.year, &c.month, &c.day))
         return dash_fail(r, 400, "parameter '%s': '%.32s' is not a date (YYYY-MM-DD)", name, s);
     if (pt_tz_utc(dash_zone(r->d), &c, t) != PT_OK)
         return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
@@ -145,12 +144,9 @@ int dash_int(struct dash_req *r, const char *name, int64_t dflt, int64_t lo, int
         *v = dflt;
         return 0;
     }
-    char *end;
-    long long x = strtoll(s, &end, 10);
-    if (*end || x < lo || x > hi)
+    if (pt_dash_parse_int(s, lo, hi, v))
         return dash_fail(r, 400, "parameter '%s': '%.32s' is not a whole number from %lld to %lld", name, s,
                          (long long)lo, (long long)hi);
-    *v = x;
     return 0;
 }
 

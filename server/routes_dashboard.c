@@ -7,11 +7,13 @@
  * masked, an analyst pseudonymised (member numbers, no profile or identifiers): the personal
  * level is chosen here from the key's role and nowhere else.
  *
- * Static files: one path segment of [A-Za-z0-9._-] not starting with a dot, so nothing outside
- * the directory can be named; read whole per request (the bundle is a few hundred KB and the
- * browser caches it), at most WEB_FILE_MAX bytes.
+ * Static files: one path segment of [A-Za-z0-9._-] not starting with a dot
+ * (pt_dash_safe_file_name), so nothing outside the directory can be named; read whole per
+ * request (the bundle is a few hundred KB and the browser caches it), at most WEB_FILE_MAX
+ * bytes.
  */
 #include "dashboard.h"
+#include "dashboard_params.h"
 #include "server_int.h"
 
 #include "patron/error.h"
@@ -109,22 +111,11 @@ static const char *content_type(const char *name)
     return NULL;
 }
 
-static int safe_name(const char *s)
-{
-    if (!*s || *s == '.')
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-              *s == '_' || *s == '-'))
-            return 0;
-    return 1;
-}
-
 void route_web(struct srv_req *r, struct srv_thread *t)
 {
     (void)t;
     const char *name = r->nparams ? r->params[0] : "index.html";
-    const char *type = safe_name(name) ? content_type(name) : NULL;
+    const char *type = pt_dash_safe_file_name(name) ? content_type(name) : NULL;
     const char *dir = getenv("PATRON_WEB");
     char path[4096];
     if (!type) {
