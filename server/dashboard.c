@@ -1,6 +1,7 @@
 /* dashboard.c — the dashboard panels' JSON: the handle (snapshot loaded once and reloaded after
  * ttl_s, caches dropped with it), the dispatch by panel name, parameter parsing, and the
- * period panels — meta, overview, trends, cohorts, lifecycle, tiers. The member-level panels
+ * period panels — meta, overview, trends, cohorts, lifecycle, tiers (with the programme's
+ * activity per month from points_activity.h). The member-level panels
  * (segments, value, churn, member) are in dashboard_value.c.
  *
  * Invariants: every figure comes from a libpatron analysis (metrics.h, lifecycle.h, rfm.h,
@@ -11,8 +12,11 @@
 #include "dashboard_params.h"
 
 #include "patron/error.h"
+#include "patron/ledger.h"
 #include "patron/lifecycle.h"
 #include "patron/metrics.h"
+#include "patron/points_activity.h"
+#include "patron/programme.h"
 #include "patron/tz.h"
 
 #include <stdarg.h>
@@ -489,8 +493,47 @@ int dash_lifecycle(struct dash_req *r)
     return 200;
 }
 
+/* The programme's tiers, lowest first (code, English and Chinese names); 0 without one. */
+static size_t programme_tiers(pt_db *db, char codes[][PT_PROG_CODE_MAX], json_t *names)
+{
+    pt_ledger *l = NULL;
+    char err[256];
+    if (pt_ledger_open_current(&l, db, err, sizeof err) != PT_OK)
+        return 0;
+    const pt_programme *p = pt_ledger_programme(l);
+    size_t n = 0;
+    for (int k = 0; k < p->ntiers && k < PT_PROG_TIERS_MAX; k++, n++) {
+        snprintf(codes[k], PT_PROG_CODE_MAX, "%s", p->tiers[k].code);
+        json_object_set_new(names, p->tiers[k].code,
+                            json_pack("{s:s,s:s,s:i}", "name_en", p->tiers[k].name_en, "name_zh", p->tiers[k].name_zh,
+                                      "rank", k));
+    }
+    pt_ledger_close(l);
+    return n;
+}
+
+static json_t *activity_json(const pt_dash *d, const pt_points_month *m, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(
+            arr, json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "month", dash_month_json(d, m[k].month),
+                           "earned", (json_int_t)m[k].earned, "redeemed", (json_int_t)m[k].redeemed, "expired",
+                           (json_int_t)m[k].expired, "reversed", (json_int_t)m[k].reversed, "adjusted",
+                           (json_int_t)m[k].adjusted, "redemptions", (json_int_t)m[k].redemptions,
+                           "redemption_points", (json_int_t)m[k].redemption_points, "tier_up",
+                           (json_int_t)m[k].tier_up, "tier_down", (json_int_t)m[k].tier_down, "tier_other",
+                           (json_int_t)m[k].tier_other));
+    return arr;
+}
+
+/* Members per tier and the liability (as loaded), and the programme's activity per month of
+ * [from, to): points in and out, redemptions, tier changes up and down. */
 int dash_tiers(struct dash_req *r)
 {
+    int64_t from, to;
+    if (dash_period(r, &from, &to))
+        return r->res->status;
     const pt_snapshot *s = r->d->snap;
     pt_points_tiers p;
     int rc = pt_metrics_points(&p, s);
@@ -500,14 +543,31 @@ int dash_tiers(struct dash_req *r)
     }
     if (rc)
         return dash_fail(r, 500, "points: %s", pt_strerror(rc));
+    char codes[PT_PROG_TIERS_MAX][PT_PROG_CODE_MAX];
+    const char *rank[PT_PROG_TIERS_MAX];
+    json_t *names = json_object();
+    size_t nrank = programme_tiers(r->d->db, codes, names);
+    for (size_t k = 0; k < nrank; k++)
+        rank[k] = codes[k];
+    pt_points_month *m = NULL;
+    size_t nm = 0;
+    rc = pt_points_activity(&m, &nm, pt_db_store(r->d->db), dash_zone(r->d), from, to, rank, nrank);
+    if (rc) {
+        json_decref(names);
+        pt_metrics_points_free(&p);
+        return rc == PT_EINVAL ? dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX)
+                               : dash_fail(r, 500, "points activity: %s", pt_strerror(rc));
+    }
     json_t *tiers = json_array();
     for (size_t k = 0; k < p.ntiers; k++)
         json_array_append_new(tiers, json_pack("{s:s,s:I}", "name", s->tier_names[k], "members",
                                                (json_int_t)p.members_per_tier[k]));
-    r->res->body = json_pack("{s:b,s:I,s:I,s:I,s:I,s:o,s:I}", "has_accounts", 1, "liability_points",
+    r->res->body = json_pack("{s:b,s:I,s:I,s:I,s:I,s:o,s:I,s:o,s:o}", "has_accounts", 1, "liability_points",
                              (json_int_t)p.liability_points, "pending_points", (json_int_t)p.pending_points,
                              "overdrawn_points", (json_int_t)p.overdrawn_points, "holders", (json_int_t)p.holders,
-                             "tiers", tiers, "no_tier", (json_int_t)p.members_per_tier[p.ntiers]);
+                             "tiers", tiers, "no_tier", (json_int_t)p.members_per_tier[p.ntiers], "tier_names", names,
+                             "months", activity_json(r->d, m, nm));
+    free(m);
     pt_metrics_points_free(&p);
     return 200;
 }

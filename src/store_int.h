@@ -11,6 +11,7 @@
 #include "patron/store.h"
 #include "patron/store_ledger.h"
 #include "patron/store_reward.h"
+#include "patron/store_stats.h"
 #include "patron/store_apikey.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
@@ -89,6 +90,12 @@ struct pt_store_apikey_ops {
     int (*apikey_revoke)(pt_store *s, int64_t id, int64_t at);
 };
 
+/* Store-wide activity summaries for analytics (store_stats.h), in a file of their own per
+ * backend. */
+struct pt_store_stats_ops {
+    int (*activity_summary)(pt_store *s, pt_stats_cb cb, void *ud);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -148,6 +155,7 @@ struct pt_store_ops {
     const struct pt_store_ledger_ops *ledger; /* store_ledger.h */
     const struct pt_store_reward_ops *reward; /* store_reward.h */
     const struct pt_store_apikey_ops *apikey; /* store_apikey.h */
+    const struct pt_store_stats_ops  *stats;  /* store_stats.h */
 };
 
 struct pt_store {

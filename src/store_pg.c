@@ -1776,6 +1776,7 @@ static const struct pt_store_ops pg_ops = {
     .ledger = &pt__pg_ledger_ops,
     .reward = &pt__pg_reward_ops,
     .apikey = &pt__pg_apikey_ops,
+    .stats = &pt__pg_stats_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

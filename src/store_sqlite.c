@@ -1226,6 +1226,7 @@ static const struct pt_store_ops sqlite_ops = {
     .ledger = &pt__sq_ledger_ops,
     .reward = &pt__sq_reward_ops,
     .apikey = &pt__sq_apikey_ops,
+    .stats = &pt__sq_stats_ops,
 };
 
 static int configure(sq_store *q)

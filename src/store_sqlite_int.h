@@ -121,5 +121,6 @@ extern const struct pt_store_ledger_ops pt__sq_ledger_ops;
 extern const struct pt_store_reward_ops pt__sq_reward_ops;
 /* The API keys (store_sqlite_keys.c). */
 extern const struct pt_store_apikey_ops pt__sq_apikey_ops;
+extern const struct pt_store_stats_ops pt__sq_stats_ops; /* store_sqlite_stats.c */
 
 #endif

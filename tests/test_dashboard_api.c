@@ -11,6 +11,7 @@
 #include "patron/member.h"
 #include "patron/metrics.h"
 #include "patron/snapshot.h"
+#include "patron/store_ledger.h"
 #include "patron/tz.h"
 
 #include <stdlib.h>
@@ -346,6 +347,55 @@ TEST(dashboard_value_ranks_members_by_clv_and_flags_high_value_members_at_risk)
     ASSERT_EQ(in_bins, members);
     ASSERT(sorted);
     ASSERT(risky);
+}
+
+struct earn_sum {
+    int64_t from, to, earned, expired;
+};
+
+static int sum_entry(void *ud, const pt_entry_rec *e)
+{
+    struct earn_sum *x = ud;
+    if (e->at >= x->from && e->at < x->to) {
+        x->earned += e->kind == PT_ENTRY_EARN ? e->points : 0;
+        x->expired -= e->kind == PT_ENTRY_EXPIRE ? e->points : 0;
+    }
+    return 0;
+}
+
+TEST(dashboard_points_per_month_add_up_to_every_members_ledger_entries)
+{
+    pt_db *db = demo_db();
+    ASSERT(db);
+    pt_dash *d;
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *t = panel(d, db, "tiers", (struct q){{"from", "2025-07-01", "to", "2026-07-01", NULL}}, PT_DASH_MASKED, 200);
+    long long earned = 0, expired = 0, ups = 0;
+    json_t *months = json_object_get(t, "months");
+    for (size_t i = 0; i < json_array_size(months); i++) {
+        earned += jint(json_array_get(months, i), "earned");
+        expired += jint(json_array_get(months, i), "expired");
+        ups += jint(json_array_get(months, i), "tier_up");
+    }
+    size_t nmonths = json_array_size(months);
+    /* the same, member by member through the ledger's own listing (what the scan must equal) */
+    pt_snapshot *s = NULL;
+    struct earn_sum x = {local_date(db, 2025, 7, 1), local_date(db, 2026, 7, 1), 0, 0};
+    int ok = t && pt_snapshot_load(&s, pt_db_store(db), NULL, NULL) == PT_OK;
+    for (size_t i = 0; ok && i < s->nmembers; i++)
+        ok = pt_store_entry_list(pt_db_store(db), s->member_id[i], sum_entry, &x) == PT_OK;
+    int has_names = json_object_size(json_object_get(t, "tier_names")) > 0;
+    pt_snapshot_free(s);
+    json_decref(t);
+    pt_dash_close(d);
+    pt_db_close(db);
+    ASSERT(ok);
+    ASSERT_EQ(nmonths, 12);
+    ASSERT_GT(x.earned, 0);
+    ASSERT_EQ(earned, x.earned);
+    ASSERT_EQ(expired, x.expired);
+    ASSERT_GT(ups, 0);
+    ASSERT(has_names);
 }
 
 TEST(dashboard_tiers_and_cohorts_are_the_metrics_modules_figures)

@@ -131,7 +131,11 @@ const PAGES = {
   cohorts: { api: 'cohorts?months=12', charts: (d) => ({
     'ch-cohorts': sum(d.cohorts.filter((c) => c.size > 0).flatMap((c) => c.retained.slice(1, c.observed + 1).map((x) => Number((x / c.size).toFixed(4))))),
   }) },
-  tiers: { api: 'tiers', charts: (d) => ({ 'ch-tiers': sum(d.tiers.map((x) => x.members)) + d.no_tier }) },
+  tiers: { api: 'tiers', charts: (d) => ({
+    'ch-tiers': sum(d.tiers.map((x) => x.members)) + d.no_tier,
+    'ch-points': sum(d.months.flatMap((m) => [m.earned, m.redeemed, m.expired, m.reversed])),
+    'ch-tier-flows': sum(d.months.flatMap((m) => [m.tier_up, -m.tier_down, m.redemptions])),
+  }) },
   value: { api: 'value', charts: (d) => ({
     'ch-clv-hist': sum(d.histogram.map((b) => b.members)),
     'ch-clv-scatter': sum(d.scatter.map((p) => p[1])),
