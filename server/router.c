@@ -44,6 +44,11 @@ const struct srv_route srv_routes[] = {
     {"GET", "/v1/analytics/segments", ANA, 0, route_an_segments},
     {"GET", "/v1/analytics/lifecycle", ANA, 0, route_an_lifecycle},
     {"GET", "/v1/analytics/kpi", ANA, 0, route_an_kpi},
+    {"GET", "/v1/members/{member}/export", R_ADMIN, 0, route_member_export},
+    {"GET", "/v1/members/{member}/coupons", OPS, 0, route_coupons_list},
+    {"POST", "/v1/members/{member}/coupons", OPS, 1, route_coupon_issue},
+    {"POST", "/v1/coupons/{code}/use", OPS, 1, route_coupon_use},
+    {"POST", "/v1/members/{member}/activities/{kind}", OPS, 1, route_activity},
     {"GET", "/v1/dashboard/segments/members", ANA, 0, route_dashboard_segment_members},
     {"GET", "/v1/dashboard/{panel}", ANA, 0, route_dashboard},
     {"GET", "/", R_PUBLIC, 0, route_web},    /* the dashboard's files (last: /{file} matches any */

@@ -137,9 +137,21 @@ void route_web(struct srv_req *r, struct srv_thread *t)
     }
     if (f)
         fclose(f);
+    if (!buf && strcmp(name, "index.html") == 0) {
+        /* not built here: a page that says so, rather than a bare 404 */
+        static const char not_built[] =
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Patron</title>"
+            "<p>The dashboard is not built here: run <code>make web</code> in the source tree, or set "
+            "<code>PATRON_WEB</code> to a built <code>web/dist</code> directory.</p></html>";
+        r->status = 200;
+        r->raw_type = type;
+        r->raw_body = not_built;
+        r->raw_len = sizeof not_built - 1;
+        r->raw_owned = 0;
+        return;
+    }
     if (!buf) {
-        srv_error(r, 404, "not_found", NULL,
-                  r->nparams ? "no such resource" : "the dashboard is not built: run `make web` (or set PATRON_WEB)");
+        srv_error(r, 404, "not_found", NULL, "no such resource");
         return;
     }
     r->status = 200;

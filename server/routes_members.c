@@ -343,3 +343,27 @@ void route_member_erase(struct srv_req *r, struct srv_thread *t)
         return;
     srv_write(r, job_erase, NULL, 0, id, r->params[0]);
 }
+
+/* --- export (right of access) ------------------------------------------------------------- */
+
+void route_member_export(struct srv_req *r, struct srv_thread *t)
+{
+    int64_t id;
+    if (srv_member_param(r, t, &id) != 0)
+        return;
+    pt_buf out;
+    pt_buf_init(&out, 0);
+    int rc = pt_member_export_json(t->db, id, &out);
+    if (rc) {
+        pt_buf_wipe(&out);
+        srv_error_rc(r, rc, pt_db_errmsg(t->db));
+        return;
+    }
+    json_error_t err;
+    json_t *doc = json_loadb((const char *)out.data, out.len, 0, &err);
+    pt_buf_wipe(&out); /* it held personal data in clear */
+    if (!doc)
+        srv_error(r, 500, "internal", NULL, "the export is not valid JSON");
+    else
+        srv_json(r, 200, doc);
+}

@@ -246,6 +246,11 @@ void route_an_rfm_member(struct srv_req *r, struct srv_thread *t);
 void route_an_segments(struct srv_req *r, struct srv_thread *t);
 void route_an_lifecycle(struct srv_req *r, struct srv_thread *t);
 void route_an_kpi(struct srv_req *r, struct srv_thread *t);
+void route_member_export(struct srv_req *r, struct srv_thread *t);
+void route_coupons_list(struct srv_req *r, struct srv_thread *t);
+void route_coupon_issue(struct srv_req *r, struct srv_thread *t);
+void route_coupon_use(struct srv_req *r, struct srv_thread *t);
+void route_activity(struct srv_req *r, struct srv_thread *t);
 
 /* --- dashboard (routes_dashboard.c) ---------------------------------------------------------- */
 int  srv_dashboard_init(struct pt_server *srv);
