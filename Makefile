@@ -39,7 +39,7 @@ BIN      := $(BUILD)/bin/patron
 TEST_BIN := $(BUILD)/bin/patron-tests
 BENCH_BIN := $(BUILD)/bin/ledger_bench $(BUILD)/bin/snapshot_bench $(BUILD)/bin/rfm_bench $(BUILD)/bin/clv_bench
 
-.PHONY: all deps lib test check demo fuzz bench install clean asan
+.PHONY: all deps lib test check demo fuzz bench install clean asan serve
 
 all: deps
 	@$(MAKE) --no-print-directory build-all
@@ -89,6 +89,12 @@ test check: deps
 demo: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
 	build/release/bin/patron demo --data $${PATRON_DATA:-patron-data} $(DEMO_ARGS)
+
+# The HTTP API on the demo data (after `make demo`): prints the URL and a fresh admin key.
+serve: deps
+	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	@echo "demo admin key: $$(build/release/bin/patron key create --role admin --name demo --data $${PATRON_DATA:-patron-data} | tail -n 1)"
+	build/release/bin/patron serve --data $${PATRON_DATA:-patron-data} --listen $${PATRON_LISTEN:-127.0.0.1:8080}
 
 FUZZ_TIME ?= 30
 fuzz: deps

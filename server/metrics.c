@@ -118,9 +118,14 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
         route_label(i, lab, sizeof lab);
         for (int s = 0; s <= NSTATUS && !bad; s++) {
             uint64_t c = __atomic_load_n(&m->r[i].count[s], __ATOMIC_RELAXED);
+            char st[8];
+            if (s == NSTATUS)
+                snprintf(st, sizeof st, "other");
+            else
+                snprintf(st, sizeof st, "%d", statuses[s]);
             if (c)
-                bad = appendf(&b, &len, &cap, "patron_http_requests_total{%s,status=\"%s%d\"} %llu\n", lab,
-                              s == NSTATUS ? "other" : "", s == NSTATUS ? 0 : statuses[s], (unsigned long long)c);
+                bad = appendf(&b, &len, &cap, "patron_http_requests_total{%s,status=\"%s\"} %llu\n", lab, st,
+                              (unsigned long long)c);
         }
     }
     bad = bad || appendf(&b, &len, &cap, "# HELP patron_http_request_duration_seconds Time from the first byte of a"

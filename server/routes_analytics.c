@@ -1,9 +1,9 @@
 /* routes_analytics.c — analytics reads over a snapshot that is refreshed, not rebuilt per
  * request: RFM per member, the segment summary, lifecycle stage counts and KPIs.
  *
- * A view (snapshot + RFM + lifecycle as of the load time) is built by the serve loop's
- * periodic job every opts.snapshot_refresh seconds (and on the first analytics request when
- * none exists yet); requests take a reference to the current view under a mutex and drop it
+ * A view (snapshot + RFM + lifecycle as of the load time) is built when the serve loop starts
+ * and then by its periodic job every opts.snapshot_refresh seconds (a request that comes before
+ * the first build waits for it); requests take a reference to the current view under a mutex and drop it
  * when done, so a refresh never frees a view still being read. Members without analytics
  * consent, and erased ones, are not in the rows (libpatron's rule) — a per-member request
  * for them is 404 not_in_analytics, the same answer as for an unknown member, so consent is
@@ -82,12 +82,20 @@ static int view_build(pt_db *db, struct view **out)
     return PT_OK;
 }
 
-/* Builds a view with db and makes it current. */
-static int refresh_with(struct pt_server *srv, pt_db *db)
+/* Builds a view with db and makes it current; with only_if_none, nothing when one exists by
+ * the time this caller's turn to build comes (requests racing for the first view build once). */
+static int refresh_with(struct pt_server *srv, pt_db *db, int only_if_none)
 {
     struct srv_analytics *a = srv->analytics;
     struct view *v;
     pthread_mutex_lock(&a->build_mu);
+    pthread_mutex_lock(&a->mu);
+    int have = a->cur != NULL;
+    pthread_mutex_unlock(&a->mu);
+    if (only_if_none && have) {
+        pthread_mutex_unlock(&a->build_mu);
+        return PT_OK;
+    }
     int rc = view_build(db, &v);
     if (rc == PT_OK) {
         pthread_mutex_lock(&a->mu);
@@ -104,7 +112,7 @@ void srv_analytics_refresh(void *ud, int64_t now)
 {
     (void)now;
     struct pt_server *srv = ud;
-    int rc = refresh_with(srv, srv->main_db);
+    int rc = refresh_with(srv, srv->main_db, 0);
     if (rc)
         fprintf(stderr, "patron serve: analytics snapshot refresh failed: %s\n", pt_errname(rc));
 }
@@ -142,7 +150,7 @@ static struct view *view_get(struct srv_req *r, struct srv_thread *t)
     pthread_mutex_unlock(&a->mu);
     if (v)
         return v;
-    int rc = refresh_with(r->srv, t->db);
+    int rc = refresh_with(r->srv, t->db, 1);
     pthread_mutex_lock(&a->mu);
     v = a->cur;
     if (v)

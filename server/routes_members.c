@@ -40,6 +40,18 @@ int srv_member_param(struct srv_req *r, struct srv_thread *t, int64_t *id)
 {
     const char *p = r->params[0];
     int rc = pt_member_id_of_no(t->db, p, id);
+    /* A number that was merged away stands for its survivor (as pt_member_get_by_no does), so
+     * points never land on a merged-away account. The row is read sealed: no decryption. */
+    for (int hops = 0; rc == PT_OK && hops < 16; hops++) {
+        pt_member_rec m;
+        pt_member_rec_init(&m);
+        rc = pt_store_member_get(pt_db_store(t->db), *id, &m);
+        int64_t next = m.merged_into;
+        pt_member_rec_free(&m);
+        if (rc || !next)
+            break;
+        *id = next;
+    }
     if (rc == PT_ENOTFOUND)
         srv_error(r, 404, "member_not_found", "member", "no member with this number");
     else if (rc)

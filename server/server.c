@@ -399,6 +399,8 @@ static void run_periodic(struct pt_server *srv, int64_t now_s)
 
 int pt_server_run(pt_server *srv)
 {
+    /* The first analytics view is built here, off the request threads. */
+    srv_analytics_refresh(srv, (int64_t)time(NULL));
     while (!srv->stop) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,6 +84,7 @@ static int start(struct srv *s, const char *extra)
     snprintf(cmd, sizeof cmd, "exec '%s' serve --data '%s' --listen 127.0.0.1:0 %s", BIN, s->data, extra ? extra : "");
     s->pid = fork();
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test runner that crashed */
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
@@ -591,7 +593,16 @@ SERVER_TEST(server_bad_input_gets_a_4xx_naming_the_field_and_the_server_stays_up
     ASSERT(g);
     ASSERT(g[0] == 0 || strncmp(g, "HTTP/1.1 4", 10) == 0);
     free(g);
-    ASSERT_EQ(http(s, "GET", "/healthz", NULL, NULL, NULL, &r), 200);
+    /* a slow client holding a half-sent request does not hold anyone else up */
+    int slow = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ASSERT(slow >= 0);
+    ASSERT_EQ(connect(slow, (struct sockaddr *)&a, sizeof a), 0);
+    ASSERT_EQ(write(slow, "POST /v1/members HTTP/1.1\r\nHost: x\r\nContent-Le", 47), 47);
+    long hs = http(s, "GET", "/healthz", NULL, NULL, NULL, &r);
+    close(slow);
+    ASSERT_EQ(hs, 200);
     resp_free(&r);
     snprintf(path, sizeof path, "/v1/members/%s/points", no);
     ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
@@ -881,6 +892,33 @@ SERVER_TEST(server_coupons_checkins_and_export_over_http)
     snprintf(path, sizeof path, "/v1/members/%s/export", no);
     ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
     ASSERT_STR_CONTAINS(r.body, "+8613800138000");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
+
+SERVER_TEST(server_writes_to_a_merged_away_number_land_on_the_survivor)
+{
+    char key[PT_APIKEY_MAX], a[16], b[16], path[256];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", a), 201);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "reg-b", "{\"email\":\"b@example.com\"}", &r), 201);
+    snprintf(b, sizeof b, "%s", jstr(&r, "member"));
+    resp_free(&r);
+    ASSERT(strcmp(a, b) != 0);
+    /* a record holding both identifiers merges the newer member into the older */
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "reg-ab", "{\"phone\":\"13800138000\",\"email\":\"b@example.com\"}", &r), 200);
+    ASSERT_EQ(jint(&r, "merged"), 1);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", b);
+    ASSERT_EQ(http(s, "POST", path, key, "e1", "{\"points\":40}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points", a);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(jint(&r, "balance"), 40);
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
