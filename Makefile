@@ -93,6 +93,7 @@ demo: deps
 # The HTTP API on the demo data (after `make demo`): prints the URL and a fresh admin key.
 serve: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
+	@$(MAKE) --no-print-directory web || echo "note: make web failed; / will say the dashboard is not built" >&2
 	@echo "demo admin key: $$(build/release/bin/patron key create --role admin --name demo --data $${PATRON_DATA:-patron-data} | tail -n 1)"
 	build/release/bin/patron serve --data $${PATRON_DATA:-patron-data} --listen $${PATRON_LISTEN:-127.0.0.1:8080}
 
