@@ -55,6 +55,8 @@ static void drop_caches(pt_dash *d)
         free(d->clv.rows);
     }
     memset(&d->clv, 0, sizeof d->clv);
+    json_decref(d->act_months);
+    d->act_months = NULL;
     pt_snapshot_free(d->snap);
     d->snap = NULL;
 }
@@ -549,14 +551,21 @@ int dash_tiers(struct dash_req *r)
     size_t nrank = programme_tiers(r->d->db, codes, names);
     for (size_t k = 0; k < nrank; k++)
         rank[k] = codes[k];
-    pt_points_month *m = NULL;
-    size_t nm = 0;
-    rc = pt_points_activity(&m, &nm, pt_db_store(r->d->db), dash_zone(r->d), from, to, rank, nrank);
-    if (rc) {
-        json_decref(names);
-        pt_metrics_points_free(&p);
-        return rc == PT_EINVAL ? dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX)
-                               : dash_fail(r, 500, "points activity: %s", pt_strerror(rc));
+    if (!r->d->act_months || r->d->act_from != from || r->d->act_to != to) {
+        pt_points_month *m = NULL;
+        size_t nm = 0;
+        rc = pt_points_activity(&m, &nm, pt_db_store(r->d->db), dash_zone(r->d), from, to, rank, nrank);
+        if (rc) {
+            json_decref(names);
+            pt_metrics_points_free(&p);
+            return rc == PT_EINVAL ? dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX)
+                                   : dash_fail(r, 500, "points activity: %s", pt_strerror(rc));
+        }
+        json_decref(r->d->act_months);
+        r->d->act_months = activity_json(r->d, m, nm);
+        r->d->act_from = from;
+        r->d->act_to = to;
+        free(m);
     }
     json_t *tiers = json_array();
     for (size_t k = 0; k < p.ntiers; k++)
@@ -566,8 +575,7 @@ int dash_tiers(struct dash_req *r)
                              (json_int_t)p.liability_points, "pending_points", (json_int_t)p.pending_points,
                              "overdrawn_points", (json_int_t)p.overdrawn_points, "holders", (json_int_t)p.holders,
                              "tiers", tiers, "no_tier", (json_int_t)p.members_per_tier[p.ntiers], "tier_names", names,
-                             "months", activity_json(r->d, m, nm));
-    free(m);
+                             "months", json_deep_copy(r->d->act_months));
     pt_metrics_points_free(&p);
     return 200;
 }

@@ -32,6 +32,10 @@ struct pt_dash {
     int64_t         rfm_as_of;
     pt_rfm          rfm;
     struct dash_clv clv;
+    /* the tiers panel's activity per month for one period (a store scan of seconds on a large
+     * ledger), dropped with the snapshot */
+    int64_t         act_from, act_to;
+    json_t         *act_months;
 };
 
 /* One request: its parameters and where the error message goes. */
