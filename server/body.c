@@ -27,11 +27,16 @@ static const char *type_name(enum srv_ftype t)
     case F_STR: return "a string";
     case F_BOOL: return "true or false";
     case F_INT_ARRAY: return "an array of integers";
+    case F_OBJ_ARRAY: return "an array of objects";
     }
     return "?";
 }
 
-static int check_value(const struct srv_field *f, json_t *v, const char **code, char *msg, size_t msg_cap)
+static int check_object(json_t *in, const struct srv_field *fields, int nfields, const char *prefix,
+                        const char **code, char *field, size_t field_cap, char *msg, size_t msg_cap);
+
+static int check_value(const struct srv_field *f, json_t *v, const char *prefix, const char **code, char *field,
+                       size_t field_cap, char *msg, size_t msg_cap)
 {
     switch (f->type) {
     case F_INT:
@@ -39,7 +44,8 @@ static int check_value(const struct srv_field *f, json_t *v, const char **code, 
             break;
         if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
             *code = "out_of_range";
-            snprintf(msg, msg_cap, "%s must be between %lld and %lld", f->name, (long long)f->min, (long long)f->max);
+            snprintf(msg, msg_cap, "%s%s must be between %lld and %lld", prefix, f->name, (long long)f->min,
+                     (long long)f->max);
             return -1;
         }
         return 0;
@@ -49,7 +55,8 @@ static int check_value(const struct srv_field *f, json_t *v, const char **code, 
         size_t n = json_string_length(v); /* no NUL inside: jansson refuses \u0000 by default */
         if ((int64_t)n < f->min || (int64_t)n > f->max) {
             *code = "out_of_range";
-            snprintf(msg, msg_cap, "%s must be %lld to %lld bytes long", f->name, (long long)f->min, (long long)f->max);
+            snprintf(msg, msg_cap, "%s%s must be %lld to %lld bytes long", prefix, f->name, (long long)f->min,
+                     (long long)f->max);
             return -1;
         }
         return 0;
@@ -66,17 +73,73 @@ static int check_value(const struct srv_field *f, json_t *v, const char **code, 
         json_array_foreach(v, i, e) {
             if (!json_is_integer(e) || json_integer_value(e) < f->min || json_integer_value(e) > 100000) {
                 *code = "invalid_type";
-                snprintf(msg, msg_cap, "%s must be an array of at most %lld integers ≥ %lld", f->name,
+                snprintf(msg, msg_cap, "%s%s must be an array of at most %lld integers ≥ %lld", prefix, f->name,
                          (long long)f->max, (long long)f->min);
                 return -1;
             }
         }
         return 0;
     }
+    case F_OBJ_ARRAY: {
+        if (!json_is_array(v))
+            break;
+        if ((int64_t)json_array_size(v) < f->min || (int64_t)json_array_size(v) > f->max) {
+            *code = "out_of_range";
+            snprintf(msg, msg_cap, "%s%s must have %lld to %lld items", prefix, f->name, (long long)f->min,
+                     (long long)f->max);
+            return -1;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            char sub[96];
+            snprintf(sub, sizeof sub, "%s%s[%zu].", prefix, f->name, i);
+            if (!json_is_object(e)) {
+                *code = "invalid_type";
+                snprintf(field, field_cap, "%s%s[%zu]", prefix, f->name, i);
+                snprintf(msg, msg_cap, "%s%s[%zu] must be an object", prefix, f->name, i);
+                return -2; /* field already set */
+            }
+            if (check_object(e, f->sub, f->nsub, sub, code, field, field_cap, msg, msg_cap) != 0)
+                return -2;
+        }
+        return 0;
+    }
     }
     *code = "invalid_type";
-    snprintf(msg, msg_cap, "%s must be %s", f->name, type_name(f->type));
+    snprintf(msg, msg_cap, "%s%s must be %s", prefix, f->name, type_name(f->type));
     return -1;
+}
+
+/* Checks one object against its fields; field names are reported with prefix ("lines[2]."). */
+static int check_object(json_t *in, const struct srv_field *fields, int nfields, const char *prefix,
+                        const char **code, char *field, size_t field_cap, char *msg, size_t msg_cap)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(in, k, v) {
+        const struct srv_field *f = field_of(fields, nfields, k);
+        if (!f) {
+            *code = "unknown_field";
+            snprintf(field, field_cap, "%s%s", prefix, k);
+            snprintf(msg, msg_cap, "unknown field (%s%s takes %d field%s)", prefix[0] ? "each of " : "this request",
+                     prefix, nfields, nfields == 1 ? "" : "s");
+            return -1;
+        }
+        int rc = check_value(f, v, prefix, code, field, field_cap, msg, msg_cap);
+        if (rc == -1)
+            snprintf(field, field_cap, "%s%s", prefix, k);
+        if (rc)
+            return -1;
+    }
+    for (int i = 0; i < nfields; i++)
+        if (fields[i].required && !json_object_get(in, fields[i].name)) {
+            *code = "missing_field";
+            snprintf(field, field_cap, "%s%s", prefix, fields[i].name);
+            snprintf(msg, msg_cap, "%s%s is required", prefix, fields[i].name);
+            return -1;
+        }
+    return 0;
 }
 
 json_t *srv_body_parse(const char *body, size_t len, const struct srv_field *fields, int nfields,
@@ -100,30 +163,9 @@ json_t *srv_body_parse(const char *body, size_t len, const struct srv_field *fie
         json_decref(in);
         return NULL;
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach(in, k, v) {
-        const struct srv_field *f = field_of(fields, nfields, k);
-        if (!f) {
-            *code = "unknown_field";
-            snprintf(field, field_cap, "%s", k);
-            snprintf(msg, msg_cap, "unknown field (this request takes %d field%s)", nfields, nfields == 1 ? "" : "s");
-            json_decref(in);
-            return NULL;
-        }
-        if (check_value(f, v, code, msg, msg_cap) != 0) {
-            snprintf(field, field_cap, "%s", k);
-            json_decref(in);
-            return NULL;
-        }
+    if (check_object(in, fields, nfields, "", code, field, field_cap, msg, msg_cap) != 0) {
+        json_decref(in);
+        return NULL;
     }
-    for (int i = 0; i < nfields; i++)
-        if (fields[i].required && !json_object_get(in, fields[i].name)) {
-            *code = "missing_field";
-            snprintf(field, field_cap, "%s", fields[i].name);
-            snprintf(msg, msg_cap, "%s is required", fields[i].name);
-            json_decref(in);
-            return NULL;
-        }
     return in;
 }

@@ -81,9 +81,9 @@ static int job_issue(struct srv_job *j, pt_db *db, pt_ledger *l)
 }
 
 static const struct srv_field issue_fields[] = {
-    {"value_cents", F_INT, 1, 1, 100000000},
-    {"min_spend_cents", F_INT, 0, 0, 100000000},
-    {"valid_days", F_INT, 0, 0, 3650},
+    {"value_cents", F_INT, 1, 1, 100000000, NULL, 0},
+    {"min_spend_cents", F_INT, 0, 0, 100000000, NULL, 0},
+    {"valid_days", F_INT, 0, 0, 3650, NULL, 0},
 };
 
 void route_coupon_issue(struct srv_req *r, struct srv_thread *t)
@@ -113,7 +113,7 @@ static int job_use(struct srv_job *j, pt_db *db, pt_ledger *l)
     return j->result ? PT_OK : PT_ENOMEM;
 }
 
-static const struct srv_field use_fields[] = {{"ref", F_STR, 1, 1, PT_REF_MAX - 1}};
+static const struct srv_field use_fields[] = {{"ref", F_STR, 1, 1, PT_REF_MAX - 1, NULL, 0}};
 
 void route_coupon_use(struct srv_req *r, struct srv_thread *t)
 {

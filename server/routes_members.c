@@ -22,23 +22,27 @@
 static const char *const consent_names[PT_CONSENT__COUNT] = {"consent_sms", "consent_email", "consent_analytics"};
 
 static const struct srv_field profile_fields[] = {
-    {"name", F_STR, 0, 0, PT_NAME_MAX - 1},
-    {"phone", F_STR, 0, 1, 40},
-    {"email", F_STR, 0, 3, PT_EMAIL_MAX},
-    {"birthday", F_STR, 0, 1, 40},
-    {"address", F_STR, 0, 0, PT_ADDRESS_MAX - 1},
-    {"gender", F_STR, 0, 0, 8},
-    {"region", F_STR, 0, 0, PT_REGION_MAX - 1},
-    {"channel", F_STR, 0, 1, PT_LABEL_MAX - 1},
-    {"consent_sms", F_BOOL, 0, 0, 0},
-    {"consent_email", F_BOOL, 0, 0, 0},
-    {"consent_analytics", F_BOOL, 0, 0, 0},
+    {"name", F_STR, 0, 0, PT_NAME_MAX - 1, NULL, 0},
+    {"phone", F_STR, 0, 1, 40, NULL, 0},
+    {"email", F_STR, 0, 3, PT_EMAIL_MAX, NULL, 0},
+    {"birthday", F_STR, 0, 1, 40, NULL, 0},
+    {"address", F_STR, 0, 0, PT_ADDRESS_MAX - 1, NULL, 0},
+    {"gender", F_STR, 0, 0, 8, NULL, 0},
+    {"region", F_STR, 0, 0, PT_REGION_MAX - 1, NULL, 0},
+    {"channel", F_STR, 0, 1, PT_LABEL_MAX - 1, NULL, 0},
+    {"consent_sms", F_BOOL, 0, 0, 0, NULL, 0},
+    {"consent_email", F_BOOL, 0, 0, 0, NULL, 0},
+    {"consent_analytics", F_BOOL, 0, 0, 0, NULL, 0},
 };
 #define NPROFILE ((int)(sizeof profile_fields / sizeof *profile_fields))
 
 int srv_member_param(struct srv_req *r, struct srv_thread *t, int64_t *id)
 {
-    const char *p = r->params[0];
+    return srv_member_lookup(r, t, r->params[0], id);
+}
+
+int srv_member_lookup(struct srv_req *r, struct srv_thread *t, const char *p, int64_t *id)
+{
     int rc = pt_member_id_of_no(t->db, p, id);
     /* A number that was merged away stands for its survivor (as pt_member_get_by_no does), so
      * points never land on a merged-away account. The row is read sealed: no decryption. */

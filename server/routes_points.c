@@ -215,20 +215,20 @@ void route_audit_list(struct srv_req *r, struct srv_thread *t)
 /* --- writes ------------------------------------------------------------------------------- */
 
 static const struct srv_field earn_fields[] = {
-    {"points", F_INT, 1, 1, POINTS_MAX},
-    {"note", F_STR, 0, 0, PT_NOTE_MAX - 1},
-    {"ref", F_STR, 0, 0, PT_REF_MAX - 1},
+    {"points", F_INT, 1, 1, POINTS_MAX, NULL, 0},
+    {"note", F_STR, 0, 0, PT_NOTE_MAX - 1, NULL, 0},
+    {"ref", F_STR, 0, 0, PT_REF_MAX - 1, NULL, 0},
 };
 static const struct srv_field redeem_fields[] = {
-    {"points", F_INT, 1, 1, POINTS_MAX},
-    {"ref", F_STR, 0, 0, PT_REF_MAX - 1},
+    {"points", F_INT, 1, 1, POINTS_MAX, NULL, 0},
+    {"ref", F_STR, 0, 0, PT_REF_MAX - 1, NULL, 0},
 };
 static const struct srv_field adjust_fields[] = {
-    {"delta", F_INT, 1, -POINTS_MAX, POINTS_MAX},
-    {"reason", F_STR, 1, 1, PT_NOTE_MAX - 1},
+    {"delta", F_INT, 1, -POINTS_MAX, POINTS_MAX, NULL, 0},
+    {"reason", F_STR, 1, 1, PT_NOTE_MAX - 1, NULL, 0},
 };
 static const struct srv_field refund_fields[] = {
-    {"lines", F_INT_ARRAY, 0, 1, 1000},
+    {"lines", F_INT_ARRAY, 0, 1, 1000, NULL, 0},
 };
 #define N(a) ((int)(sizeof a / sizeof *a))
 

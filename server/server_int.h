@@ -160,12 +160,14 @@ json_t *srv_error_body(const char *code, const char *field, const char *msg);
 const char *srv_query(struct srv_req *r, const char *name);
 
 /* --- body.c: request bodies --------------------------------------------------------------- */
-enum srv_ftype { F_INT, F_STR, F_BOOL, F_INT_ARRAY };
+enum srv_ftype { F_INT, F_STR, F_BOOL, F_INT_ARRAY, F_OBJ_ARRAY };
 struct srv_field {
-    const char    *name;
-    enum srv_ftype type;
-    int            required;
-    int64_t        min, max;  /* F_INT: value range; F_STR: length range in bytes */
+    const char              *name;
+    enum srv_ftype           type;
+    int                      required;
+    int64_t                  min, max; /* F_INT: value range; F_STR: length in bytes; arrays: items */
+    const struct srv_field  *sub;      /* F_OBJ_ARRAY: the fields of each element */
+    int                      nsub;
 };
 /* Parses body as one JSON object with exactly the given fields (unknown ones refused, types
  * and ranges checked). On failure returns NULL and fills code/field/msg for a 400/422. */
@@ -221,6 +223,8 @@ void srv_analytics_refresh(void *ud, int64_t now);
 /* Resolves the {member} parameter (a member number, or a numeric id) to an id; on failure sets
  * a 404/400 on r and returns -1. */
 int srv_member_param(struct srv_req *r, struct srv_thread *t, int64_t *id);
+/* The same for a member number given elsewhere (a body field). */
+int srv_member_lookup(struct srv_req *r, struct srv_thread *t, const char *member_no, int64_t *id);
 
 /* Handlers (routes_*.c). */
 void route_healthz(struct srv_req *r, struct srv_thread *t);
@@ -251,6 +255,7 @@ void route_coupons_list(struct srv_req *r, struct srv_thread *t);
 void route_coupon_issue(struct srv_req *r, struct srv_thread *t);
 void route_coupon_use(struct srv_req *r, struct srv_thread *t);
 void route_activity(struct srv_req *r, struct srv_thread *t);
+void route_order_create(struct srv_req *r, struct srv_thread *t);
 
 /* --- dashboard (routes_dashboard.c) ---------------------------------------------------------- */
 int  srv_dashboard_init(struct pt_server *srv);

@@ -355,6 +355,7 @@ static const struct {
     {"POST", "/v1/members/{m}/coupons", "AO"},
     {"POST", "/v1/coupons/NOPE/use", "AO"},
     {"POST", "/v1/members/{m}/activities/checkin", "AO"},
+    {"POST", "/v1/orders", "AO"},
     {"GET", "/v1/dashboard/segments/members", "AN"},
     {"GET", "/v1/dashboard/meta", "AN"},
     {"GET", "/", "-"},
@@ -919,6 +920,52 @@ SERVER_TEST(server_writes_to_a_merged_away_number_land_on_the_survivor)
     snprintf(path, sizeof path, "/v1/members/%s/points", a);
     ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
     ASSERT_EQ(jint(&r, "balance"), 40);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
+
+SERVER_TEST(server_orders_posted_with_lines_earn_once_and_bad_lines_are_named)
+{
+    char key[PT_APIKEY_MAX], no[16], body[512], path[256];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    /* 2 × ¥300.50 + 1 × ¥499.00 = ¥1,100.00: 1,100 points and growth at the entry tier */
+    snprintf(body, sizeof body,
+             "{\"order_no\":\"W-1\",\"member\":\"%s\",\"channel\":\"app\",\"lines\":["
+             "{\"sku\":\"A\",\"qty\":2,\"unit_cents\":30050},{\"sku\":\"B\",\"category\":\"shoes\",\"qty\":1,\"unit_cents\":49900}]}",
+             no);
+    ASSERT_EQ(http(s, "POST", "/v1/orders", key, "w1", body, &r), 201);
+    ASSERT_EQ(jint(&r, "amount_cents"), 110000);
+    ASSERT_EQ(jint(&r, "points"), 1100);
+    ASSERT_EQ(jint(&r, "balance"), 1100);
+    ASSERT_STR_EQ(jstr(&r, "tier"), "silver");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/orders", key, "w1", body, &r), 200); /* the retry */
+    ASSERT_EQ(jint(&r, "balance"), 1100);
+    ASSERT(json_is_true(json_object_get(r.json, "replayed")));
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"order_no\":\"W-1\",\"member\":\"%s\",\"lines\":[{\"sku\":\"A\",\"qty\":1,\"unit_cents\":1}]}", no);
+    ASSERT_EQ(http(s, "POST", "/v1/orders", key, "w2", body, &r), 409);
+    ASSERT_STR_EQ(err_field(&r), "order_no");
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"order_no\":\"W-2\",\"member\":\"%s\",\"lines\":[{\"sku\":\"A\",\"qty\":1,\"unit_cents\":1},{\"sku\":\"B\",\"unit_cents\":1}]}", no);
+    ASSERT_EQ(http(s, "POST", "/v1/orders", key, "w3", body, &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "lines[1].qty");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/orders", key, "w4", "{\"order_no\":\"W-3\",\"member\":\"0000000000\",\"lines\":[{\"sku\":\"A\",\"qty\":1,\"unit_cents\":1}]}", &r), 404);
+    ASSERT_STR_EQ(err_field(&r), "member");
+    resp_free(&r);
+    /* the refund of one line reverses what it earned */
+    ASSERT_EQ(http(s, "POST", "/v1/orders/W-1/refund", key, "rf1", "{\"lines\":[2]}", &r), 201);
+    ASSERT_EQ(jint(&r, "points"), -499);
+    ASSERT_EQ(jint(&r, "balance"), 601);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(jint(&r, "balance"), 601);
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }

@@ -107,8 +107,8 @@ TEST(router_matches_parameters_and_tells_405_from_404)
 
 TEST(body_parser_keeps_64_bit_integers_exact_and_refuses_what_the_route_does_not_declare)
 {
-    static const struct srv_field f[] = {{"points", F_INT, 1, -9223372036854775807LL, 9223372036854775807LL},
-                                         {"ref", F_STR, 0, 0, 8}};
+    static const struct srv_field f[] = {{"points", F_INT, 1, -9223372036854775807LL, 9223372036854775807LL, NULL, 0},
+                                         {"ref", F_STR, 0, 0, 8, NULL, 0}};
     const char *code = NULL;
     char field[64], msg[256];
     json_t *in = srv_body_parse("{\"points\":9007199254740993}", 27, f, 2, &code, field, sizeof field, msg, sizeof msg);

@@ -26,13 +26,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                     \
     } while (0)
 
+static const struct srv_field line_fields[] = {
+    {"sku", F_STR, 1, 1, 63, NULL, 0},
+    {"qty", F_INT, 1, 1, 1000000, NULL, 0},
+};
+
 static const struct srv_field fields[] = {
-    {"points", F_INT, 1, 1, 1000000000},
-    {"delta", F_INT, 0, -1000, 1000},
-    {"note", F_STR, 0, 0, 159},
-    {"phone", F_STR, 0, 1, 40},
-    {"consent_sms", F_BOOL, 0, 0, 0},
-    {"lines", F_INT_ARRAY, 0, 1, 1000},
+    {"points", F_INT, 1, 1, 1000000000, NULL, 0},
+    {"delta", F_INT, 0, -1000, 1000, NULL, 0},
+    {"note", F_STR, 0, 0, 159, NULL, 0},
+    {"phone", F_STR, 0, 1, 40, NULL, 0},
+    {"consent_sms", F_BOOL, 0, 0, 0, NULL, 0},
+    {"lines", F_INT_ARRAY, 0, 1, 1000, NULL, 0},
+    {"items", F_OBJ_ARRAY, 0, 1, 50, line_fields, 2},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof *fields))
 
@@ -42,6 +48,25 @@ static const struct srv_field *field_of(const char *name)
         if (strcmp(fields[i].name, name) == 0)
             return &fields[i];
     return NULL;
+}
+
+static void check_value(const struct srv_field *f, json_t *v);
+
+static void check_object(const struct srv_field *fs, int n, json_t *o)
+{
+    const char *k;
+    json_t *v;
+    CHECK(json_is_object(o));
+    json_object_foreach(o, k, v) {
+        const struct srv_field *f = NULL;
+        for (int i = 0; i < n; i++)
+            if (strcmp(fs[i].name, k) == 0)
+                f = &fs[i];
+        CHECK(f != NULL);
+        check_value(f, v);
+    }
+    for (int i = 0; i < n; i++)
+        CHECK(!fs[i].required || json_object_get(o, fs[i].name));
 }
 
 static void check_value(const struct srv_field *f, json_t *v)
@@ -64,6 +89,13 @@ static void check_value(const struct srv_field *f, json_t *v)
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) CHECK(json_is_integer(e) && json_integer_value(e) >= f->min);
+        break;
+    }
+    case F_OBJ_ARRAY: {
+        CHECK(json_is_array(v) && json_array_size(v) >= (size_t)f->min && json_array_size(v) <= (size_t)f->max);
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) check_object(f->sub, f->nsub, e);
         break;
     }
     }
