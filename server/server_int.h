@@ -113,6 +113,7 @@ struct srv_writer;
 struct srv_metrics;
 struct srv_auth;
 struct srv_analytics;
+struct srv_dashboard;
 
 struct pt_server {
     pt_server_opts        opts;
@@ -129,6 +130,7 @@ struct pt_server {
     struct srv_metrics   *metrics;
     struct srv_auth      *auth;
     struct srv_analytics *analytics;
+    struct srv_dashboard *dashboard;     /* routes_dashboard.c */
     pt_db                *main_db;       /* for the serve loop's own periodic jobs */
     struct srv_periodic   periodic[SRV_PERIODIC_MAX];
     int                   nperiodic;
@@ -254,6 +256,13 @@ void route_coupon_issue(struct srv_req *r, struct srv_thread *t);
 void route_coupon_use(struct srv_req *r, struct srv_thread *t);
 void route_activity(struct srv_req *r, struct srv_thread *t);
 void route_order_create(struct srv_req *r, struct srv_thread *t);
+
+/* --- dashboard (routes_dashboard.c) ---------------------------------------------------------- */
+int  srv_dashboard_init(struct pt_server *srv);
+void srv_dashboard_free(struct pt_server *srv);
+void route_dashboard(struct srv_req *r, struct srv_thread *t);
+void route_dashboard_segment_members(struct srv_req *r, struct srv_thread *t);
+void route_web(struct srv_req *r, struct srv_thread *t);
 
 /* The OpenAPI document (docs/openapi.json, embedded at build time by openapi.c). */
 extern const char pt__openapi_json[];

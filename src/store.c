@@ -438,3 +438,9 @@ KFWD(int, apikey_insert, (pt_store *s, pt_apikey_rec *r), (s, r))
 KFWD(int, apikey_get_by_hash, (pt_store *s, const uint8_t hash[PT_APIKEY_HASH_LEN], pt_apikey_rec *r), (s, hash, r))
 KFWD(int, apikey_list, (pt_store *s, pt_apikey_cb cb, void *ud), (s, cb, ud))
 KFWD(int, apikey_revoke, (pt_store *s, int64_t id, int64_t at), (s, id, at))
+
+/* store_stats.h */
+int pt_store_activity_summary(pt_store *s, pt_stats_cb cb, void *ud)
+{
+    return s->ops->stats->activity_summary(s, cb, ud);
+}

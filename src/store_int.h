@@ -13,6 +13,7 @@
 #include "patron/store_reward.h"
 #include "patron/store_score.h"
 #include "patron/store_campaign.h"
+#include "patron/store_stats.h"
 #include "patron/store_apikey.h"
 
 /* PT_TX_BEGIN_LOCKING: an outermost transaction made consistent by the row locks the caller
@@ -120,6 +121,12 @@ struct pt_store_apikey_ops {
     int (*apikey_revoke)(pt_store *s, int64_t id, int64_t at);
 };
 
+/* Store-wide activity summaries for analytics (store_stats.h), in a file of their own per
+ * backend. */
+struct pt_store_stats_ops {
+    int (*activity_summary)(pt_store *s, pt_stats_cb cb, void *ud);
+};
+
 struct pt_store_ops {
     const char *name;
     void (*close)(pt_store *s);
@@ -181,6 +188,7 @@ struct pt_store_ops {
     const struct pt_store_score_ops  *score;  /* store_score.h */
     const struct pt_store_campaign_ops *campaign; /* store_campaign.h */
     const struct pt_store_apikey_ops *apikey; /* store_apikey.h */
+    const struct pt_store_stats_ops  *stats;  /* store_stats.h */
 };
 
 struct pt_store {

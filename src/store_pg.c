@@ -1818,6 +1818,7 @@ static const struct pt_store_ops pg_ops = {
     .score = &pt__pg_score_ops,
     .campaign = &pt__pg_campaign_ops,
     .apikey = &pt__pg_apikey_ops,
+    .stats = &pt__pg_stats_ops,
 };
 
 int pt__store_pg_open(pt_store **out, const char *url, char *errmsg, size_t errmsg_len)

@@ -271,6 +271,7 @@ extern const int         pt__pg_campaign_nsql;
 /* --- API keys (store_pg_keys.c) ----------------------------------------------------------- */
 
 extern const struct pt_store_apikey_ops pt__pg_apikey_ops;
+extern const struct pt_store_stats_ops pt__pg_stats_ops; /* store_pg_stats.c */
 /* Its prepared statements, named pt_<PG_KEYS_FIRST + i>. */
 extern const char *const pt__pg_apikey_sql[];
 extern const int         pt__pg_apikey_nsql;

@@ -1257,6 +1257,7 @@ static const struct pt_store_ops sqlite_ops = {
     .score = &pt__sq_score_ops,
     .campaign = &pt__sq_campaign_ops,
     .apikey = &pt__sq_apikey_ops,
+    .stats = &pt__sq_stats_ops,
 };
 
 static int configure(sq_store *q)

@@ -125,5 +125,6 @@ extern const struct pt_store_score_ops pt__sq_score_ops;
 extern const struct pt_store_campaign_ops pt__sq_campaign_ops;
 /* The API keys (store_sqlite_keys.c). */
 extern const struct pt_store_apikey_ops pt__sq_apikey_ops;
+extern const struct pt_store_stats_ops pt__sq_stats_ops; /* store_sqlite_stats.c */
 
 #endif

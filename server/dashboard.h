@@ -1,0 +1,64 @@
+/* dashboard.h — the JSON of the analytics dashboard's panels (GET /api/v1/dashboard/PANEL),
+ * computed with libpatron's analytics (metrics.h, rfm.h, lifecycle.h, clv.h) over a snapshot
+ * of the store. The HTTP binding is server/routes_dashboard.c; this module knows nothing of
+ * HTTP, so the tests drive it directly.
+ *
+ * Panels: meta, overview, trends, segments, segments/members, lifecycle, cohorts, tiers,
+ * value, churn, member (docs/dashboard.md has each one's parameters and fields).
+ *
+ * Snapshot and caches: one pt_dash holds one snapshot, loaded on first use and again when it
+ * is older than ttl_s seconds; the RFM result (per as_of) and the CLV fit and scores (per
+ * as_of) are cached beside it and dropped with it. Every panel runs under the pt_dash's
+ * mutex, so one pt_dash may serve every server thread; each call reads the store through the
+ * db the caller passes (a server pool thread's own handle), only during that call.
+ *
+ * Dates in parameters are YYYY-MM-DD in the tenant's zone (config.json), that day's first
+ * instant, as `patron kpi --from/--to` reads them; a period is [from, to). Money is integer
+ * cents, rates basis points, as in the CLI's JSON, so the dashboard and `patron kpi --json`
+ * print the same numbers for the same period.
+ *
+ * Personal data: the member panel gives the profile and identifiers masked (PT_DASH_MASKED),
+ * or not at all (PT_DASH_PSEUDONYMOUS: member numbers and analytics only — an analyst key);
+ * never in clear. No other panel carries anything personal.
+ */
+#ifndef PATRON_SERVER_DASHBOARD_H
+#define PATRON_SERVER_DASHBOARD_H
+
+#include "patron/db.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct pt_dash pt_dash;
+
+enum pt_dash_personal {
+    PT_DASH_PSEUDONYMOUS = 0, /* member numbers only */
+    PT_DASH_MASKED = 1,       /* profile and identifiers masked (138****8000) */
+};
+
+/* ttl_s ≥ 0 (0: reload the snapshot on every call). */
+int  pt_dash_open(pt_dash **out, int ttl_s);
+void pt_dash_close(pt_dash *d);
+
+/* A query parameter by name, or NULL when absent. */
+typedef const char *(*pt_dash_param_fn)(void *ud, const char *name);
+
+typedef struct pt_dash_result {
+    int     status;        /* HTTP status: 200, 400 (a bad parameter), 404, 500 */
+    json_t *body;          /* the JSON (200) or {"error": "…"} */
+    char    field[32];     /* with a 400: the parameter at fault */
+    char   *csv;           /* instead of body: a CSV (segments/members?format=csv), malloc'd */
+    size_t  csv_len;
+} pt_dash_result;
+
+/* Computes panel `panel` ("overview", "segments/members", …) from the store of db into *res,
+ * which the caller releases with pt_dash_result_free. A bad parameter gives 400 with a message
+ * naming it and why (and res->field); an unknown panel 404. Returns res->status. */
+int  pt_dash_panel(pt_dash *d, pt_db *db, const char *panel, pt_dash_param_fn param, void *ud, int personal,
+                   pt_dash_result *res);
+void pt_dash_result_free(pt_dash_result *res);
+
+/* Drops the snapshot and caches (e.g. after an import), so the next call reloads. */
+void pt_dash_invalidate(pt_dash *d);
+
+#endif

@@ -1,0 +1,508 @@
+/* dashboard_value.c — the member-level dashboard panels: RFM segments and a segment's members
+ * (paged JSON or the whole list as CSV, for a campaign), customer lifetime value (BG/NBD +
+ * Gamma-Gamma: distribution, top members, P(alive) against value, at-risk high-value
+ * members), churn risk, and the member 360 view.
+ *
+ * Invariants: only members the snapshot may show (pt_snapshot_member_use = PT_SNAP_USE) appear
+ * by number — rfm.h and clv.h already leave the others out; the member panel gives personal
+ * fields masked, or not at all for a pseudonymous caller, never in clear. RFM and CLV results
+ * are cached per as_of in the pt_dash (dropped with the snapshot), because a CLV fit takes
+ * seconds and the pages ask for the same as_of again and again. */
+#include "dashboard_int.h"
+
+#include "patron/buf.h"
+#include "patron/error.h"
+#include "patron/ledger.h"
+#include "patron/lifecycle.h"
+#include "patron/member.h"
+#include "patron/normalize.h"
+#include "patron/store_ledger.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DASH_PAGE_MAX   500   /* members per page of a segment list */
+#define DASH_TOP        20    /* rows of the top and at-risk lists */
+#define DASH_SCATTER    2000  /* points of the P(alive)/CLV scatter (every k-th member) */
+#define DASH_BINS       10    /* CLV histogram bins */
+#define DASH_MEMBER_ROWS 50   /* latest orders and ledger entries in the member view */
+#define DASH_CSV_MAX    ((size_t)256 << 20)
+
+/* --- caches ----------------------------------------------------------------------------------- */
+
+int dash_rfm(pt_dash *d, int64_t as_of, const pt_rfm **out)
+{
+    if (!d->rfm_valid || d->rfm_as_of != as_of) {
+        if (d->rfm_valid)
+            pt_rfm_free(&d->rfm);
+        d->rfm_valid = 0;
+        pt_rfm_opts o;
+        pt_rfm_opts_init(&o, as_of);
+        int rc = pt_rfm_compute(&d->rfm, d->snap, &o);
+        if (rc)
+            return rc;
+        d->rfm_valid = 1;
+        d->rfm_as_of = as_of;
+    }
+    *out = &d->rfm;
+    return PT_OK;
+}
+
+int dash_clv(pt_dash *d, int64_t as_of, const struct dash_clv **out)
+{
+    struct dash_clv *c = &d->clv;
+    if (c->valid && c->as_of == as_of) {
+        *out = c;
+        return PT_OK;
+    }
+    if (c->valid) {
+        pt_clv_summary_free(&c->sum);
+        free(c->rows);
+    }
+    memset(c, 0, sizeof *c);
+    int rc = pt_clv_summary_from_snapshot(&c->sum, d->snap, as_of, 7.0, pt_db_config(d->db)->tz_offset_s);
+    if (rc)
+        return rc;
+    pt_clv_fit_opts fo;
+    pt_clv_fit_opts_init(&fo, PT_CLV_BGNBD);
+    rc = pt_clv_fit_model(&c->tx, &c->sum, &fo);
+    if (!rc) {
+        pt_clv_fit_opts_init(&fo, PT_CLV_GG);
+        rc = pt_clv_fit_model(&c->gg, &c->sum, &fo);
+    }
+    if (!rc) {
+        pt_clv_score_opts so;
+        pt_clv_score_opts_init(&so);
+        rc = pt_clv_score(&c->rows, &c->sum, &c->tx, &c->gg, &so);
+        if (rc) {
+            pt_clv_summary_free(&c->sum);
+            return rc;
+        }
+        c->fitted = 1;
+    } else if (rc == PT_ENOTFOUND || rc == PT_EINVAL) {
+        c->fitted = 0; /* too little history: an empty state, not an error */
+    } else {
+        pt_clv_summary_free(&c->sum);
+        return rc;
+    }
+    c->valid = 1;
+    c->as_of = as_of;
+    *out = c;
+    return PT_OK;
+}
+
+/* The `as_of` parameter; default: the end of the default period. */
+static int as_of_param(struct dash_req *r, int64_t *as_of)
+{
+    int64_t from, to;
+    if (dash_default_period(r->d, &from, &to))
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    return dash_date(r, "as_of", to, as_of);
+}
+
+/* --- segments --------------------------------------------------------------------------------- */
+
+static int map_param(struct dash_req *r, int *map)
+{
+    int64_t m;
+    if (dash_int(r, "map", 11, 8, 11, &m))
+        return r->res->status;
+    if (m != PT_RFM_MAP11 && m != PT_RFM_MAP8)
+        return dash_fail(r, 400, "parameter 'map': 11 or 8");
+    *map = (int)m;
+    return 0;
+}
+
+int dash_segments(struct dash_req *r)
+{
+    int map;
+    int64_t as_of;
+    const pt_rfm *rfm;
+    if (map_param(r, &map) || as_of_param(r, &as_of))
+        return r->res->status;
+    int rc = dash_rfm(r->d, as_of, &rfm);
+    if (rc)
+        return dash_fail(r, 500, "RFM: %s", pt_strerror(rc));
+    pt_rfm_segment seg[PT_RFM_SEGMENTS_MAX];
+    int n = pt_rfm_segments(rfm, map, seg);
+    if (n < 0)
+        return dash_fail(r, 500, "RFM segments: %s", pt_strerror(n));
+    json_t *arr = json_array();
+    for (int k = 0; k < n; k++)
+        json_array_append_new(
+            arr, json_pack("{s:i,s:s,s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:b}", "id", seg[k].id, "key",
+                           pt_rfm_segment_key(map, seg[k].id), "name_en", pt_rfm_segment_name(map, seg[k].id, 0),
+                           "name_zh", pt_rfm_segment_name(map, seg[k].id, 1), "members", (json_int_t)seg[k].members,
+                           "revenue_cents", (json_int_t)seg[k].revenue_cents, "share_members", seg[k].share_members,
+                           "share_revenue", seg[k].share_revenue, "avg_recency_days", seg[k].avg_recency_days,
+                           "avg_frequency", seg[k].avg_frequency, "avg_monetary_cents", seg[k].avg_monetary_cents,
+                           "listable", seg[k].id < PT_RFM_SEG_NO_CONSENT));
+    r->res->body = json_pack("{s:i,s:o,s:{s:I,s:I,s:I},s:o}", "map", map, "as_of_date", dash_date_json(r->d, as_of),
+                             "totals", "members", (json_int_t)rfm->t.members, "rows", (json_int_t)rfm->t.rows,
+                             "scored", (json_int_t)rfm->t.scored, "segments", arr);
+    return 200;
+}
+
+/* The segment id of key in map (a named segment or "none"), or −1. */
+static int segment_of_key(int map, const char *key)
+{
+    int count = map == PT_RFM_MAP11 ? PT_SEG11__COUNT : PT_SEG8__COUNT;
+    for (int s = 0; s < count; s++)
+        if (strcmp(pt_rfm_segment_key(map, s), key) == 0)
+            return s;
+    return strcmp(pt_rfm_segment_key(map, PT_RFM_SEG_NONE), key) == 0 ? PT_RFM_SEG_NONE : -1;
+}
+
+static int members_csv(struct dash_req *r, const pt_rfm *rfm, int map, int seg)
+{
+    pt_buf b;
+    pt_buf_init(&b, DASH_CSV_MAX);
+    int rc = pt_buf_append_str(&b, "member_no,segment,recency_days,frequency,revenue_cents,r,f,m\n");
+    for (size_t i = 0; !rc && i < rfm->nrows; i++) {
+        const pt_rfm_row *row = &rfm->rows[i];
+        if (pt_rfm_row_segment(row, map) != seg)
+            continue;
+        char no[PT_MEMBER_NO_MAX];
+        pt_member_no_for_id(row->member_id, no);
+        rc = pt_buf_appendf(&b, "%s,%s,%lld,%lld,%lld,%d,%d,%d\n", no, pt_rfm_segment_key(map, seg),
+                            (long long)row->recency_days, (long long)row->frequency, (long long)row->revenue_cents,
+                            row->r, row->f, row->m);
+    }
+    if (rc) {
+        pt_buf_free(&b);
+        return dash_fail(r, 500, "CSV: %s", pt_strerror(rc));
+    }
+    r->res->csv_len = b.len;
+    r->res->csv = b.len ? (char *)b.data : NULL;
+    if (!r->res->csv)
+        pt_buf_free(&b);
+    return 200;
+}
+
+int dash_segment_members(struct dash_req *r)
+{
+    int map;
+    int64_t as_of, page, per_page;
+    const pt_rfm *rfm;
+    if (map_param(r, &map) || as_of_param(r, &as_of) || dash_int(r, "page", 1, 1, INT32_MAX, &page) ||
+        dash_int(r, "per_page", 20, 1, DASH_PAGE_MAX, &per_page))
+        return r->res->status;
+    const char *key = r->param(r->ud, "segment");
+    const char *format = r->param(r->ud, "format");
+    if (!key)
+        return dash_fail(r, 400, "parameter 'segment' is required (a segment key, e.g. champions)");
+    int seg = segment_of_key(map, key);
+    if (seg < 0)
+        return dash_fail(r, 400, "parameter 'segment': '%.64s' is no segment of the %d map", key, map);
+    if (format && strcmp(format, "csv") && strcmp(format, "json"))
+        return dash_fail(r, 400, "parameter 'format': csv or json");
+    int rc = dash_rfm(r->d, as_of, &rfm);
+    if (rc)
+        return dash_fail(r, 500, "RFM: %s", pt_strerror(rc));
+    if (format && strcmp(format, "csv") == 0)
+        return members_csv(r, rfm, map, seg);
+    json_t *arr = json_array();
+    int64_t total = 0, skip = (page - 1) * per_page;
+    for (size_t i = 0; i < rfm->nrows; i++) {
+        const pt_rfm_row *row = &rfm->rows[i];
+        if (pt_rfm_row_segment(row, map) != seg)
+            continue;
+        if (total++ < skip || (int64_t)json_array_size(arr) >= per_page)
+            continue;
+        char no[PT_MEMBER_NO_MAX];
+        pt_member_no_for_id(row->member_id, no);
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I,s:i,s:i,s:i}", "member_no", no, "recency_days",
+                                             (json_int_t)row->recency_days, "frequency", (json_int_t)row->frequency,
+                                             "revenue_cents", (json_int_t)row->revenue_cents, "r", row->r, "f",
+                                             row->f, "m", row->m));
+    }
+    r->res->body = json_pack("{s:i,s:s,s:o,s:I,s:I,s:I,s:o}", "map", map, "segment", key, "as_of_date",
+                             dash_date_json(r->d, as_of), "total", (json_int_t)total, "page", (json_int_t)page,
+                             "per_page", (json_int_t)per_page, "members", arr);
+    return 200;
+}
+
+/* --- value (CLV) -------------------------------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Indexes of rows sorted by CLV, highest first. */
+static const pt_clv_row *g_sort_rows;
+static int cmp_by_clv_desc(const void *a, const void *b)
+{
+    int64_t x = g_sort_rows[*(const size_t *)a].clv_cents, y = g_sort_rows[*(const size_t *)b].clv_cents;
+    return (x < y) - (x > y);
+}
+
+static json_t *clv_member_json(const pt_clv_row *row)
+{
+    char no[PT_MEMBER_NO_MAX];
+    pt_member_no_for_id(row->member_id, no);
+    return json_pack("{s:s,s:I,s:f,s:f}", "member_no", no, "clv_cents", (json_int_t)row->clv_cents, "p_alive",
+                     row->p_alive, "expected_purchases", row->expected_purchases);
+}
+
+/* A bin width that is 1, 2 or 5 × 10^k cents, covering [0, hi] in DASH_BINS bins. */
+static int64_t nice_width(int64_t hi)
+{
+    int64_t raw = hi / DASH_BINS + 1, w = 1;
+    while (w < raw) {
+        if (w * 2 >= raw)
+            return w * 2;
+        if (w * 5 >= raw)
+            return w * 5;
+        w *= 10;
+    }
+    return w;
+}
+
+static json_t *histogram(const pt_clv_row *rows, size_t n, const int64_t *sorted)
+{
+    int64_t p99 = sorted[(n - 1) * 99 / 100];
+    int64_t w = nice_width(p99 > 0 ? p99 : 1);
+    size_t cnt[DASH_BINS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int64_t b = rows[i].clv_cents <= 0 ? 0 : rows[i].clv_cents / w;
+        cnt[b >= DASH_BINS ? DASH_BINS - 1 : b]++;
+    }
+    json_t *arr = json_array();
+    for (int b = 0; b < DASH_BINS; b++)
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:I}", "lo_cents", (json_int_t)(b * w), "hi_cents",
+                                             (json_int_t)((b + 1) * w), "members", (json_int_t)cnt[b]));
+    return arr;
+}
+
+int dash_value(struct dash_req *r)
+{
+    int64_t as_of;
+    const struct dash_clv *c;
+    if (as_of_param(r, &as_of))
+        return r->res->status;
+    int rc = dash_clv(r->d, as_of, &c);
+    if (rc)
+        return dash_fail(r, 500, "CLV: %s", pt_strerror(rc));
+    size_t n = c->fitted ? c->sum.n : 0;
+    if (!n) {
+        r->res->body = json_pack("{s:b,s:o}", "fitted", 0, "as_of_date", dash_date_json(r->d, as_of));
+        return 200;
+    }
+    int64_t *sorted = malloc(n * sizeof *sorted);
+    size_t *order = malloc(n * sizeof *order);
+    if (!sorted || !order) {
+        free(sorted);
+        free(order);
+        return dash_fail(r, 500, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        sorted[i] = c->rows[i].clv_cents;
+        order[i] = i;
+    }
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    g_sort_rows = c->rows; /* under d->mu: one sort at a time */
+    qsort(order, n, sizeof *order, cmp_by_clv_desc);
+    int64_t p75 = sorted[(n - 1) * 3 / 4];
+    json_t *top = json_array(), *risk = json_array(), *scatter = json_array();
+    for (size_t k = 0; k < n && k < DASH_TOP; k++)
+        json_array_append_new(top, clv_member_json(&c->rows[order[k]]));
+    for (size_t k = 0; k < n && json_array_size(risk) < DASH_TOP; k++) {
+        const pt_clv_row *row = &c->rows[order[k]];
+        if (row->clv_cents >= p75 && row->p_alive < 0.5)
+            json_array_append_new(risk, clv_member_json(row));
+    }
+    size_t step = n / DASH_SCATTER + 1;
+    for (size_t i = 0; i < n; i += step)
+        json_array_append_new(scatter, json_pack("[f,I]", round(c->rows[i].p_alive * 1e4) / 1e4,
+                                                 (json_int_t)c->rows[i].clv_cents));
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += c->rows[i].clv_cents;
+    r->res->body = json_pack("{s:b,s:s,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "fitted", 1, "model", "BG/NBD + Gamma-Gamma",
+                             "as_of_date", dash_date_json(r->d, as_of), "members", (json_int_t)n, "sum_clv_cents",
+                             (json_int_t)sum, "p75_clv_cents", (json_int_t)p75, "histogram",
+                             histogram(c->rows, n, sorted), "top", top, "at_risk", risk, "scatter", scatter);
+    free(sorted);
+    free(order);
+    return 200;
+}
+
+/* Churn risk comes from the predictive engine's member scores (migration 7), which this build's
+ * store does not hold yet: the page shows its "not yet scored" state. */
+int dash_churn(struct dash_req *r)
+{
+    r->res->body = json_pack("{s:b,s:s}", "scored", 0, "reason", "no churn scores in this store");
+    return 200;
+}
+
+/* --- member 360 --------------------------------------------------------------------------------- */
+
+static json_t *time_str(const pt_dash *d, int64_t t)
+{
+    char buf[20];
+    if (!t)
+        return json_null();
+    pt_format_time(t, pt_db_config(d->db)->tz_offset_s, buf);
+    return json_string(buf);
+}
+
+struct rows_ctx {
+    const pt_dash *d;
+    json_t        *arr;
+};
+
+static int order_row(void *ud, const pt_order_rec *o)
+{
+    static const char *const st[] = {"?", "paid", "refunded", "cancelled"};
+    struct rows_ctx *c = ud;
+    json_array_append_new(c->arr, json_pack("{s:s,s:o,s:s,s:I,s:s}", "order_no", o->order_no, "ordered_at",
+                                            time_str(c->d, o->ordered_at), "channel", o->channel, "amount_cents",
+                                            (json_int_t)o->amount_cents, "status",
+                                            o->status >= 1 && o->status <= 3 ? st[o->status] : "?"));
+    return 0;
+}
+
+static int entry_row(void *ud, const pt_entry_rec *e)
+{
+    struct rows_ctx *c = ud;
+    const char *kind = pt_entry_kind_name(e->kind);
+    json_array_append_new(c->arr, json_pack("{s:o,s:s,s:I,s:s}", "at", time_str(c->d, e->at), "kind",
+                                            kind ? kind : "?", "points", (json_int_t)e->points, "ref", e->ref));
+    return 0;
+}
+
+/* The last DASH_MEMBER_ROWS rows of arr, newest first. */
+static json_t *latest(json_t *arr)
+{
+    json_t *out = json_array();
+    size_t n = json_array_size(arr);
+    for (size_t k = 0; k < n && k < DASH_MEMBER_ROWS; k++)
+        json_array_append(out, json_array_get(arr, n - 1 - k));
+    json_decref(arr);
+    return out;
+}
+
+/* RFM, lifecycle stage and CLV of snapshot member i as of as_of. */
+static void member_analytics(struct dash_req *r, json_t *o, int64_t id, int64_t as_of)
+{
+    pt_dash *d = r->d;
+    const pt_rfm *rfm;
+    json_object_set_new(o, "rfm", json_null());
+    json_object_set_new(o, "lifecycle", json_null());
+    json_object_set_new(o, "clv", json_null());
+    if (dash_rfm(d, as_of, &rfm) == PT_OK)
+        for (size_t k = 0; k < rfm->nrows; k++)
+            if (rfm->rows[k].member_id == id) {
+                const pt_rfm_row *x = &rfm->rows[k];
+                json_object_set_new(o, "rfm", json_pack("{s:i,s:i,s:i,s:I,s:I,s:I,s:s,s:s}", "r", x->r, "f", x->f, "m",
+                                                        x->m, "recency_days", (json_int_t)x->recency_days, "frequency",
+                                                        (json_int_t)x->frequency, "revenue_cents",
+                                                        (json_int_t)x->revenue_cents, "segment_en",
+                                                        pt_rfm_segment_name(PT_RFM_MAP11, x->seg11, 0), "segment_zh",
+                                                        pt_rfm_segment_name(PT_RFM_MAP11, x->seg11, 1)));
+                break;
+            }
+    pt_lifecycle_opts lo;
+    pt_lifecycle_thresholds th;
+    pt_lifecycle lc;
+    pt_lifecycle_opts_init(&lo);
+    if (pt_lifecycle_derive(&th, d->snap, &lo, as_of) == PT_OK && pt_lifecycle_compute(&lc, d->snap, as_of, &th) == PT_OK) {
+        for (size_t k = 0; k < lc.nrows; k++)
+            if (lc.rows[k].member_id == id) {
+                int s = lc.rows[k].stage;
+                json_object_set_new(o, "lifecycle", json_pack("{s:s,s:s,s:s}", "key", pt_lifecycle_stage_key(s),
+                                                              "name_en", pt_lifecycle_stage_name(s, 0), "name_zh",
+                                                              pt_lifecycle_stage_name(s, 1)));
+                break;
+            }
+        pt_lifecycle_free(&lc);
+    }
+    const struct dash_clv *c;
+    if (dash_clv(d, as_of, &c) == PT_OK && c->fitted)
+        for (size_t k = 0; k < c->sum.n; k++)
+            if (c->sum.member_id[k] == id) {
+                json_object_set_new(o, "clv", json_pack("{s:I,s:f,s:f}", "clv_cents", (json_int_t)c->rows[k].clv_cents,
+                                                        "p_alive", c->rows[k].p_alive, "expected_purchases",
+                                                        c->rows[k].expected_purchases));
+                break;
+            }
+}
+
+int dash_member(struct dash_req *r)
+{
+    pt_dash *d = r->d;
+    const char *q = r->param(r->ud, "q"), *by = r->param(r->ud, "by");
+    int64_t as_of;
+    int kind = 0; /* 0: member number, else an identifier kind */
+    if (!q || !*q)
+        return dash_fail(r, 400, "parameter 'q' is required (a member number, or a phone or email with by=)");
+    if (by && strcmp(by, "phone") == 0)
+        kind = PT_ID_PHONE;
+    else if (by && strcmp(by, "email") == 0)
+        kind = PT_ID_EMAIL;
+    else if (by && strcmp(by, "no") != 0)
+        return dash_fail(r, 400, "parameter 'by': no (member number), phone or email");
+    /* finding a member by phone or email links personal data to a member: not for a
+     * pseudonymous caller */
+    if (kind && r->personal == PT_DASH_PSEUDONYMOUS)
+        return dash_fail(r, 403, "parameter 'by': this key may look members up by member number only");
+    if (!kind && strlen(q) >= PT_MEMBER_NO_MAX)
+        return dash_fail(r, 400, "parameter 'q': a member number has at most %d characters", PT_MEMBER_NO_MAX - 1);
+    if (as_of_param(r, &as_of))
+        return r->res->status;
+    pt_member m;
+    int redirected = 0;
+    int rc = kind ? pt_member_find(d->db, kind, q, &m) : pt_member_get_by_no(d->db, q, &m, &redirected);
+    if (rc == PT_EPARSE)
+        return dash_fail(r, 400, "parameter 'q': not a valid %s", kind == PT_ID_PHONE ? "phone number" : "email address");
+    if (rc == PT_ENOTFOUND) {
+        if (kind) /* never echo a phone or email back */
+            q = "";
+        r->res->body = json_pack("{s:b,s:s}", "found", 0, "q", q);
+        return 200;
+    }
+    if (rc)
+        return dash_fail(r, 500, "member: %s", pt_strerror(rc));
+    int64_t id = m.id;
+    pt_member_wipe(&m); /* the clear profile is not needed: show_json reloads and masks */
+    pt_buf b;
+    pt_buf_init(&b, (size_t)1 << 20);
+    rc = pt_member_show_json(d->db, id, 0, &b);
+    json_t *o = rc ? NULL : json_loads(pt_buf_str(&b), 0, NULL);
+    pt_buf_wipe(&b);
+    pt_buf_free(&b);
+    if (!o)
+        return dash_fail(r, 500, "member: %s", rc ? pt_strerror(rc) : "bad JSON");
+    if (r->personal == PT_DASH_PSEUDONYMOUS) {
+        json_object_set_new(o, "profile", json_null());
+        json_object_set_new(o, "identifiers", json_array());
+    }
+    json_object_set_new(o, "found", json_true());
+    json_object_set_new(o, "redirected", json_boolean(redirected));
+    struct rows_ctx oc = {d, json_array()}, ec = {d, json_array()};
+    json_object_set_new(o, "order_summary", json_incref(json_object_get(o, "orders")));
+    if (pt_store_order_list(pt_db_store(d->db), id, order_row, &oc) == PT_OK)
+        json_object_set_new(o, "orders", latest(oc.arr));
+    else
+        json_object_set_new(o, "orders", (json_decref(oc.arr), json_array()));
+    if (pt_store_entry_list(pt_db_store(d->db), id, entry_row, &ec) == PT_OK)
+        json_object_set_new(o, "history", latest(ec.arr));
+    else
+        json_object_set_new(o, "history", (json_decref(ec.arr), json_array()));
+    long i = dash_member_index(d->snap, id);
+    if (i >= 0 && d->snap->has_accounts) {
+        int32_t t = d->snap->member_tier[i];
+        json_object_set_new(o, "points", json_pack("{s:I,s:I,s:o}", "balance", (json_int_t)d->snap->member_points[i],
+                                                   "pending", (json_int_t)d->snap->member_pending[i], "tier",
+                                                   t >= 0 ? json_string(d->snap->tier_names[t]) : json_null()));
+    } else {
+        json_object_set_new(o, "points", json_null());
+    }
+    member_analytics(r, o, id, as_of);
+    r->res->body = o;
+    return 200;
+}
