@@ -72,5 +72,7 @@ int cmd_kpi(int argc, char **argv);
 int cmd_cohorts(int argc, char **argv);
 int cmd_nps(int argc, char **argv);
 int cmd_trends(int argc, char **argv);
+int cmd_reco(int argc, char **argv);
+int cmd_basket(int argc, char **argv);
 
 #endif

@@ -33,6 +33,8 @@ static const struct cli_cmd commands[] = {
     {"cohorts", cmd_cohorts, "retention by first-purchase month (cohort matrix)"},
     {"nps", cmd_nps, "net promoter score of a survey, with promoters, passives and detractors"},
     {"trends", cmd_trends, "members, new, active, orders, revenue and AOV per month"},
+    {"reco", cmd_reco, "recommendations: train a model, list items for a member, evaluate every model"},
+    {"basket", cmd_basket, "association rules for cross-selling (FP-growth): support, confidence, lift"},
 };
 
 static void usage(FILE *out)

@@ -185,7 +185,7 @@ TEST(reco_popularity_lists_by_buyers_and_breaks_ties_by_item)
     pt_snapshot_free(s);
 }
 
-/* BM25 from its definition, by hand for the pair (A, C): N = 4 items, K1 = 100, B = 0.8;
+/* BM25 from its definition, by hand for the pair (AA, CC): N = 4 items, K1 = 1.2, B = 0.75;
  * every count is 1; len(A) = 3, len(C) = 2, avglen = 9/4; idf(u) = log 4 − log(1 + |I(u)|). */
 TEST(reco_bm25_similarity_follows_its_definition)
 {
@@ -193,7 +193,7 @@ TEST(reco_bm25_similarity_follows_its_definition)
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_BM25);
     ASSERT(md);
-    double k1 = 100, b = 0.8, avg = 9.0 / 4.0;
+    double k1 = 1.2, b = 0.75, avg = 9.0 / 4.0;
     double na = (1 - b) + b * 3 / avg, nc = (1 - b) + b * 2 / avg;
     double wa = (k1 + 1) / (k1 * na + 1), wc = (k1 + 1) / (k1 * nc + 1);
     double idf2 = log(4.0) - log(4.0), idf3 = log(4.0) - log(3.0); /* member 2 has 3 items, member 3 two */

@@ -60,8 +60,8 @@ int pt_reco_kind_of(const char *name);
 typedef struct pt_reco_opts {
     int      kind;
     uint32_t neighbours;   /* item-item: neighbours kept per item (default 100) */
-    double   bm25_k1;      /* bm25: term saturation (default 100, as in implicit) */
-    double   bm25_b;       /* bm25: length normalisation (default 0.8) */
+    double   bm25_k1;      /* bm25: count saturation (default 1.2, Robertson's; docs/reco.md) */
+    double   bm25_b;       /* bm25: length normalisation (default 0.75) */
     uint32_t factors;      /* als: latent factors (default 64) */
     uint32_t iterations;   /* als: alternating sweeps (default 15) */
     double   lambda;       /* als: L2 regularisation (default 0.1) */
