@@ -255,13 +255,12 @@ void pt_itemsets_free(pt_itemsets *s)
     memset(s, 0, sizeof *s);
 }
 
-static const int64_t *sort_counts; /* qsort has no context; used only inside pt_basket_fpgrowth */
-
-static int rank_cmp(const void *a, const void *b)
+static int rank_cmp(const void *a, const void *b, void *ctx)
 {
+    const int64_t *count = ctx;
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    if (sort_counts[x] != sort_counts[y])
-        return sort_counts[x] > sort_counts[y] ? -1 : 1;
+    if (count[x] != count[y])
+        return count[x] > count[y] ? -1 : 1;
     return (x > y) - (x < y);
 }
 
@@ -282,9 +281,7 @@ static int first_tree(struct miner *m, const pt_baskets *b, struct tree *t, int3
     for (size_t i = 0; i < b->nitems; i++)
         if (count[i] >= m->min_count)
             order[nfreq++] = (int32_t)i;
-    sort_counts = count;
-    qsort(order, (size_t)nfreq, sizeof *order, rank_cmp);
-    sort_counts = NULL;
+    qsort_r(order, (size_t)nfreq, sizeof *order, rank_cmp, count);
     for (size_t i = 0; i < b->nitems; i++)
         (*rank_of_item)[i] = -1;
     for (int32_t r = 0; r < nfreq; r++)
@@ -456,8 +453,6 @@ static int split_set(struct rule_out *ro, const struct table *t, const pt_itemse
     return PT_OK;
 }
 
-static const int32_t *sort_pool;
-
 static int items_cmp(const int32_t *a, uint32_t na, const int32_t *b, uint32_t nb)
 {
     for (uint32_t k = 0; k < na && k < nb; k++)
@@ -466,8 +461,9 @@ static int items_cmp(const int32_t *a, uint32_t na, const int32_t *b, uint32_t n
     return (na > nb) - (na < nb);
 }
 
-static int rule_cmp(const void *pa, const void *pb)
+static int rule_cmp(const void *pa, const void *pb, void *ctx)
 {
+    const int32_t *sort_pool = ctx;
     const pt_basket_rule *x = pa, *y = pb;
     if (x->lift != y->lift)
         return x->lift > y->lift ? -1 : 1;
@@ -493,8 +489,6 @@ int pt_basket_rules_mine(pt_basket_rules *out, const pt_itemsets *s, const pt_ba
         pt_basket_rules_free(out);
         return rc;
     }
-    sort_pool = out->pool;
-    qsort(out->rules, out->n, sizeof *out->rules, rule_cmp);
-    sort_pool = NULL;
+    qsort_r(out->rules, out->n, sizeof *out->rules, rule_cmp, out->pool);
     return PT_OK;
 }

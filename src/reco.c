@@ -3,8 +3,9 @@
  * Ranking: each model fills a dense score per item (item-item: Σ over the history of the
  * neighbour similarities; als: xᵤᵀyᵢ with xᵤ folded in; blend: both, each divided by its largest
  * magnitude, mixed by the blend weight; popularity: the buyer counts). Items are then ordered by
- * (score desc, popularity desc, index asc) — a total order, so lists are deterministic and items
- * without a score fall back to popularity (cold start). Filtered items (already bought unless
+ * (score desc, category affinity desc, popularity desc, index asc) — a total order, so lists are
+ * deterministic, and items without a score come in category-popularity order (the member's most
+ * bought categories first), then popularity: the cold start (冷启动). Filtered items (already bought unless
  * include_bought, or not allowed by the mask) are never returned.
  *
  * Ownership: a model owns every array it points to; pt_reco_model_free releases them all.
@@ -45,14 +46,45 @@ void pt_reco_model_free(pt_reco_model *md)
     free(md->item_factors);
     free(md->gram);
     free(md->by_code);
+    free(md->cat_index);
     free(md);
 }
 
-static const pt_reco_model *sort_model; /* qsort has no context argument; sorting is single-threaded per call */
-
-static int code_cmp(const void *a, const void *b)
+static int code_cmp(const void *a, const void *b, void *ctx)
 {
-    return strcmp(sort_model->code[*(const uint32_t *)a], sort_model->code[*(const uint32_t *)b]);
+    const pt_reco_model *md = ctx;
+    return strcmp(md->code[*(const uint32_t *)a], md->code[*(const uint32_t *)b]);
+}
+
+static int cat_cmp(const void *a, const void *b, void *ctx)
+{
+    const pt_reco_model *md = ctx;
+    return strcmp(md->category[*(const uint32_t *)a], md->category[*(const uint32_t *)b]);
+}
+
+/* cat_index[i]: items with the same non-empty category share a number; −1 for none. */
+static int index_categories(pt_reco_model *md)
+{
+    uint32_t *order = malloc(((size_t)md->nitems + 1) * sizeof *order);
+    free(md->cat_index);
+    md->cat_index = malloc(((size_t)md->nitems + 1) * sizeof *md->cat_index);
+    if (!order || !md->cat_index) {
+        free(order);
+        return PT_ENOMEM;
+    }
+    for (uint32_t i = 0; i < md->nitems; i++)
+        order[i] = i;
+    qsort_r(order, md->nitems, sizeof *order, cat_cmp, md);
+    int32_t next = -1;
+    for (uint32_t k = 0; k < md->nitems; k++) {
+        uint32_t i = order[k];
+        if (md->category[i][0] && (k == 0 || strcmp(md->category[order[k - 1]], md->category[i]) != 0))
+            next++;
+        md->cat_index[i] = md->category[i][0] ? next : -1;
+    }
+    md->ncat = (uint32_t)(next + 1);
+    free(order);
+    return PT_OK;
 }
 
 int reco__index_codes(pt_reco_model *md)
@@ -63,10 +95,8 @@ int reco__index_codes(pt_reco_model *md)
         return PT_ENOMEM;
     for (uint32_t i = 0; i < md->nitems; i++)
         md->by_code[i] = i;
-    sort_model = md;
-    qsort(md->by_code, md->nitems, sizeof *md->by_code, code_cmp);
-    sort_model = NULL;
-    return PT_OK;
+    qsort_r(md->by_code, md->nitems, sizeof *md->by_code, code_cmp, md);
+    return index_categories(md);
 }
 
 int32_t pt_reco_model_item(const pt_reco_model *md, const char *code)
@@ -238,23 +268,39 @@ static int scores(const pt_reco_model *md, const pt_reco_history *h, double *sco
     }
 }
 
-/* a ranks before b: (score desc, popularity desc, index asc). */
-static int before(const pt_reco_model *md, const pt_reco_pick *a, const pt_reco_pick *b)
+/* What ties are broken by: the member's purchases in each category (its category affinity), then
+ * popularity — so items without a score come as category popularity, then overall popularity. */
+struct ranking {
+    const pt_reco_model *md;
+    const uint32_t      *affinity; /* [ncat] history items per category */
+};
+
+static uint32_t affinity_of(const struct ranking *rk, int32_t item)
+{
+    int32_t c = rk->md->cat_index[item];
+    return c >= 0 ? rk->affinity[c] : 0;
+}
+
+/* a ranks before b: (score, category affinity, popularity) descending, then index ascending. */
+static int before(const struct ranking *rk, const pt_reco_pick *a, const pt_reco_pick *b)
 {
     if (a->score != b->score)
         return a->score > b->score;
-    if (md->pop[a->item] != md->pop[b->item])
-        return md->pop[a->item] > md->pop[b->item];
+    uint32_t fa = affinity_of(rk, a->item), fb = affinity_of(rk, b->item);
+    if (fa != fb)
+        return fa > fb;
+    if (rk->md->pop[a->item] != rk->md->pop[b->item])
+        return rk->md->pop[a->item] > rk->md->pop[b->item];
     return a->item < b->item;
 }
 
 /* Keeps the best n in out (sorted), inserting cand where it belongs. */
-static void offer(const pt_reco_model *md, pt_reco_pick *out, size_t *have, size_t n, pt_reco_pick cand)
+static void offer(const struct ranking *rk, pt_reco_pick *out, size_t *have, size_t n, pt_reco_pick cand)
 {
-    if (*have == n && !before(md, &cand, &out[n - 1]))
+    if (*have == n && !before(rk, &cand, &out[n - 1]))
         return;
     size_t at = *have < n ? (*have)++ : n - 1;
-    while (at > 0 && before(md, &cand, &out[at - 1])) {
+    while (at > 0 && before(rk, &cand, &out[at - 1])) {
         out[at] = out[at - 1];
         at--;
     }
@@ -273,12 +319,19 @@ int pt_reco_recommend(const pt_reco_model *md, const pt_reco_history *h, const p
     size_t N = md->nitems;
     double *score = calloc(N + 1, sizeof *score), *tmp = calloc(N + 1, sizeof *tmp);
     uint8_t *skip = calloc(N + 1, 1);
-    int rc = score && tmp && skip ? scores(md, h, score, tmp) : PT_ENOMEM;
-    for (size_t k = 0; rc == PT_OK && !(f && f->include_bought) && k < h->n; k++)
-        skip[h->item[k]] = 1;
+    uint32_t *affinity = calloc((size_t)md->ncat + 1, sizeof *affinity);
+    struct ranking rk = {.md = md, .affinity = affinity};
+    int rc = score && tmp && skip && affinity ? scores(md, h, score, tmp) : PT_ENOMEM;
+    for (size_t k = 0; rc == PT_OK && k < h->n; k++) {
+        if (!(f && f->include_bought))
+            skip[h->item[k]] = 1;
+        if (md->cat_index[h->item[k]] >= 0)
+            affinity[md->cat_index[h->item[k]]]++;
+    }
     for (size_t i = 0; rc == PT_OK && i < N; i++)
         if (!skip[i] && !(f && f->allow && !f->allow[i]))
-            offer(md, out, nout, n, (pt_reco_pick){.item = (int32_t)i, .score = score[i]});
+            offer(&rk, out, nout, n, (pt_reco_pick){.item = (int32_t)i, .score = score[i]});
+    free(affinity);
     free(score);
     free(tmp);
     free(skip);

@@ -145,6 +145,33 @@ TEST(reco_cosine_ranks_by_summed_similarity_then_popularity)
     pt_snapshot_free(s);
 }
 
+/* A history of DD alone (cards): BB scores cos(DD,BB) = 0.577; AA and CC score 0 and fall back to
+ * category popularity — CC (cards, like DD) before the more popular AA (mugs). */
+TEST(reco_items_without_a_score_come_in_category_popularity_order)
+{
+    pt_snapshot *s = load_csv(SMALL);
+    ASSERT(s);
+    pt_reco_model *md = train(s, PT_RECO_COSINE);
+    ASSERT(md);
+    int32_t dd = pt_reco_model_item(md, "DD");
+    pt_reco_history h = {.n = 1, .item = &dd};
+    pt_reco_pick p[4];
+    size_t n;
+    ASSERT_OK(pt_reco_recommend(md, &h, NULL, 4, p, &n));
+    ASSERT_EQ(n, 3);
+    ASSERT_STR_EQ(md->code[p[0].item], "BB");
+    ASSERT_STR_EQ(md->code[p[1].item], "CC");
+    ASSERT_STR_EQ(md->code[p[2].item], "AA");
+    /* no history at all: popularity (AA and BB 3 buyers, then CC 2, DD 1) */
+    h.n = 0;
+    ASSERT_OK(pt_reco_recommend(md, &h, NULL, 4, p, &n));
+    ASSERT_EQ(n, 4);
+    ASSERT_STR_EQ(md->code[p[0].item], "AA");
+    ASSERT_STR_EQ(md->code[p[3].item], "DD");
+    pt_reco_model_free(md);
+    pt_snapshot_free(s);
+}
+
 TEST(reco_filters_block_items_and_keep_only_chosen_categories)
 {
     pt_snapshot *s = load_csv(SMALL);

@@ -15,8 +15,9 @@
  *               dsyrk/dposv); a member's vector is folded in from its history at
  *               recommendation time, so the model holds item factors only and serves new members
  *   blend       w·(bm25 score / its max) + (1−w)·(als score / its max |score|)
- * Every model ranks by (score, popularity, item index): items a model gives no score to come in
- * popularity order, which is the cold-start fallback for members with little or no history.
+ * Every model ranks by (score, category affinity, popularity, item index), the affinity being how
+ * many of the member's items share the item's category: items a model gives no score to come in
+ * category-popularity order, then popularity — the cold start for members with little history.
  *
  * A model is self-contained: it carries its item codes and categories, so it can be saved
  * (pt_reco_model_save; format in docs/reco.md), loaded back with full validation
@@ -110,6 +111,8 @@ typedef struct pt_reco_model {
     double    lambda, alpha, blend_weight;
     uint64_t  seed;
     uint32_t *by_code;                    /* [nitems] item indexes sorted by code, derived */
+    int32_t  *cat_index;                  /* [nitems] category number (−1 none), derived */
+    uint32_t  ncat;                       /* distinct non-empty categories, derived */
 } pt_reco_model;
 
 /* Trains a model of kind o->kind on matrix m, whose columns are snap's products (the model
