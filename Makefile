@@ -93,6 +93,7 @@ bench: deps
 	bench/run-import
 	bench/run-ledger
 	bench/run-snapshot
+	bench/run-reco
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \

@@ -4,7 +4,8 @@
  *
  *   train     trains one model on every paid order (or those before --before DATE) and writes
  *             the model file (--out, default DATA/reco.model)
- *   for       the top --n items for one member, from --model-file or a model trained on the spot
+ *   for       the top --n items for one member, from --model-file (with the store, DATA/reco.model
+ *             by default) or a model trained on the spot
  *   evaluate  every model (or --models a,b) on a time split (--split-date) or leave-last-basket-out
  */
 #include "cli.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct reco_args {
     const char   *out_file, *model_file, *before, *split, *exclude, *categories, *models;
@@ -42,7 +44,8 @@ static void reco_usage(void)
            "  --model M            model to train (default blend for train, bm25 for for)\n"
            "  --out FILE           train: the model file (default DATA/reco.model; required with a file)\n"
            "  --before DATE        train on orders before DATE (YYYY-MM-DD or @EPOCH)\n"
-           "  --model-file FILE    for: a model written by reco train\n"
+           "  --model-file FILE    for: a model written by reco train (default with the store:\n"
+           "                       DATA/reco.model when it exists and --model is not given)\n"
            "  --n N                for: items to list (default 10)\n"
            "  --include-bought     for: allow items the member already bought\n"
            "  --exclude CODE,…     for: never list these items (out of stock, not eligible)\n"
@@ -51,7 +54,7 @@ static void reco_usage(void)
            "                       without it, leave-last-basket-out\n"
            "  --k K                evaluate: list length (default 10)\n"
            "  --models M,…         evaluate: these models only (default all; popularity always first)\n"
-           "  tuning: --factors F (64) --iterations N (15) --alpha A (20) --lambda L (0.1) --seed S (42)\n"
+           "  tuning: --factors F (64) --iterations N (15) --alpha A (1) --lambda L (0.1) --seed S (42)\n"
            "          --neighbours K (100) --blend-weight W (0.5) --bm25-k1 K1 (1.2) --bm25-b B (0.75)\n"
            "  --json               machine-readable output\n");
     cli_tx_help();
@@ -310,8 +313,14 @@ static int run_for(const struct reco_args *a, pt_db *db, const pt_snapshot *snap
     pt_reco_model *md = NULL;
     size_t users;
     char err[512];
-    if (rc == EXIT_OK && a->model_file) {
-        if (pt_reco_model_load(&md, a->model_file, err, sizeof err) != PT_OK) {
+    /* With the store and neither --model-file nor --model, the model `reco train` wrote. */
+    char saved[4096];
+    const char *file = a->model_file;
+    snprintf(saved, sizeof saved, "%s/reco.model", cli_data_dir);
+    if (!file && !a->kind && db && access(saved, R_OK) == 0)
+        file = saved;
+    if (rc == EXIT_OK && file) {
+        if (pt_reco_model_load(&md, file, err, sizeof err) != PT_OK) {
             cli_error("%s", err);
             rc = EXIT_DATA;
         }

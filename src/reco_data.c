@@ -35,7 +35,7 @@ int pt_reco_kind_of(const char *name)
 void pt_reco_opts_init(pt_reco_opts *o, int kind)
 {
     *o = (pt_reco_opts){.kind = kind, .neighbours = 100, .bm25_k1 = 1.2, .bm25_b = 0.75, .factors = 64,
-                        .iterations = 15, .lambda = 0.1, .alpha = 20, .seed = 42, .blend_weight = 0.5};
+                        .iterations = 15, .lambda = 0.1, .alpha = 1, .seed = 42, .blend_weight = 0.5};
 }
 
 void pt_reco_matrix_free(pt_reco_matrix *m)

@@ -184,3 +184,43 @@ TEST(cli_basket_with_lists_only_rules_from_that_item)
                        "\"P0\",\"P1|P2\",0.333333,0.500000,1.000000,2\n");
     free(out);
 }
+
+/* The store path: a small demo store, evaluated, a model trained into DATA/reco.model and used
+ * by `reco for` without --model-file, and basket rules over the store's orders. */
+TEST(cli_reco_and_basket_run_on_a_demo_store)
+{
+    const char *dir = pt_test_tmpdir();
+    char *out = NULL;
+    int st = pt_test_run(&out, "'%s' demo --members 3000 --seed 5 --no-programme --data '%s/data' 2>&1", BIN, dir);
+    if (st != 0)
+        fprintf(stderr, "%s\n", out ? out : "");
+    free(out);
+    ASSERT_EQ(st, 0);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' reco evaluate --models cosine --json --data '%s/data' 2>/dev/null", BIN, dir);
+    json_t *o = run_json(cmd);
+    ASSERT(o);
+    ASSERT_GT(json_integer_value(json_object_get(o, "members_evaluated")), 100);
+    ASSERT(metric(o, "cosine", "coverage") > 0);
+    json_decref(o);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' reco train --model cosine --data '%s/data' >/dev/null 2>&1", BIN, dir), 0);
+    snprintf(cmd, sizeof cmd, "'%s' rfm --json --data '%s/data' 2>/dev/null", BIN, dir);
+    json_t *r = run_json(cmd);
+    ASSERT(r);
+    const char *member = json_string_value(json_object_get(json_array_get(json_object_get(r, "members"), 0), "member"));
+    ASSERT(member);
+    snprintf(cmd, sizeof cmd, "'%s' reco for '%s' --n 5 --json --data '%s/data' 2>/dev/null", BIN, member, dir);
+    o = run_json(cmd);
+    json_decref(r);
+    ASSERT(o);
+    ASSERT_STR_EQ(json_string_value(json_object_get(o, "model")), "cosine"); /* the saved model, not bm25 */
+    ASSERT_EQ(json_array_size(json_object_get(o, "items")), 5);
+    json_decref(o);
+    snprintf(cmd, sizeof cmd, "'%s' basket --min-support 0.0005 --min-confidence 0 --json --data '%s/data' 2>/dev/null",
+             BIN, dir);
+    o = run_json(cmd);
+    ASSERT(o);
+    ASSERT_GT(json_integer_value(json_object_get(o, "baskets")), 1000);
+    json_decref(o);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' reco --help >/dev/null && '%s' basket --help >/dev/null", BIN, BIN), 0);
+}

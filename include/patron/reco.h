@@ -66,7 +66,7 @@ typedef struct pt_reco_opts {
     uint32_t factors;      /* als: latent factors (default 64) */
     uint32_t iterations;   /* als: alternating sweeps (default 15) */
     double   lambda;       /* als: L2 regularisation (default 0.1) */
-    double   alpha;        /* als: confidence slope, c = 1 + alpha·count (default 20) */
+    double   alpha;        /* als: confidence slope, c = 1 + alpha·count (default 1; docs/reco.md) */
     uint64_t seed;         /* als: initial factors (default 42) */
     double   blend_weight; /* blend: weight of bm25 (default 0.5), the rest als */
 } pt_reco_opts;
