@@ -489,6 +489,7 @@ int pt_basket_rules_mine(pt_basket_rules *out, const pt_itemsets *s, const pt_ba
         pt_basket_rules_free(out);
         return rc;
     }
-    qsort_r(out->rules, out->n, sizeof *out->rules, rule_cmp, out->pool);
+    if (out->n > 1)
+        qsort_r(out->rules, out->n, sizeof *out->rules, rule_cmp, out->pool);
     return PT_OK;
 }
