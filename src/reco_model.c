@@ -265,11 +265,12 @@ static void read_header(struct in *r, pt_reco_model *md, uint32_t *nitems)
     if (!r->bad && *nitems > PT_RECO_ITEMS_MAX && (r->pos -= 4, 1))
         fail(r, "nitems", "more than 16,777,216 items");
     md->neighbours = get_u32(r, "neighbours");
-    if (!r->bad && has_knn(md->kind) != (md->neighbours >= 1 && md->neighbours <= PT_RECO_NEIGHBOURS_MAX) &&
-        (r->pos -= 4, 1))
+    int nb_ok = has_knn(md->kind) ? md->neighbours >= 1 && md->neighbours <= PT_RECO_NEIGHBOURS_MAX : md->neighbours == 0;
+    if (!r->bad && !nb_ok && (r->pos -= 4, 1))
         fail(r, "neighbours", has_knn(md->kind) ? "must be 1 to 10000" : "must be 0 for this kind");
     md->factors = get_u32(r, "factors");
-    if (!r->bad && has_als(md->kind) != (md->factors >= 1 && md->factors <= PT_RECO_FACTORS_MAX) && (r->pos -= 4, 1))
+    int f_ok = has_als(md->kind) ? md->factors >= 1 && md->factors <= PT_RECO_FACTORS_MAX : md->factors == 0;
+    if (!r->bad && !f_ok && (r->pos -= 4, 1))
         fail(r, "factors", has_als(md->kind) ? "must be 1 to 512" : "must be 0 for this kind");
     if (get_u32(r, "reserved") != 0 && !r->bad && (r->pos -= 4, 1))
         fail(r, "reserved", "must be 0");

@@ -414,6 +414,22 @@ TEST(reco_model_file_damage_is_reported_with_offset_and_field)
     ASSERT(strstr(err, "offset 64: item code"));
     buf[64] = keep;
     ASSERT_OK(parse_err(buf, len, err, sizeof err));
+    /* factors on a kind without factors (found by fuzzing: 600 passed as "out of range either way") */
+    pt_reco_model *pop = train(s, PT_RECO_POPULAR);
+    ASSERT(pop);
+    char ppath[512];
+    snprintf(ppath, sizeof ppath, "%s/p.reco", pt_test_tmpdir());
+    ASSERT_OK(pt_reco_model_save(pop, ppath, err, sizeof err));
+    pt_reco_model_free(pop);
+    size_t plen;
+    uint8_t *pbuf = slurp_model(ppath, &plen);
+    ASSERT(pbuf && plen > 64);
+    pbuf[24] = 0x58; /* factors = 600 */
+    pbuf[25] = 0x02;
+    int prc = parse_err(pbuf, plen, err, sizeof err);
+    free(pbuf);
+    ASSERT_EQ(prc, PT_EPARSE);
+    ASSERT_STR_EQ(err, "offset 24: factors: must be 0 for this kind");
     char bad[600];
     snprintf(bad, sizeof bad, "%s/missing.reco", pt_test_tmpdir());
     pt_reco_model *none = NULL;
