@@ -56,6 +56,7 @@ static void reco_usage(void)
            "  --models M,…         evaluate: these models only (default all; popularity always first)\n"
            "  tuning: --factors F (64) --iterations N (15) --alpha A (1) --lambda L (0.1) --seed S (42)\n"
            "          --neighbours K (100) --blend-weight W (0.5) --bm25-k1 K1 (1.2) --bm25-b B (0.75)\n"
+           "          --threads N (ALS workers; default one per core, the same model for any N)\n"
            "  --json               machine-readable output\n");
     cli_tx_help();
     printf("\nDefinitions and measured figures: docs/reco.md.\n");
@@ -73,7 +74,7 @@ static int number(const char *name, const char *s, double lo, double hi, double 
 }
 
 enum { O_OUT = 0x100, O_MODELFILE, O_BEFORE, O_SPLIT, O_EXCLUDE, O_CAT, O_MODELS, O_INCL, O_FACT, O_ITER, O_NB,
-       O_SEED, O_ALPHA, O_LAMBDA, O_BLEND, O_K1, O_B };
+       O_SEED, O_ALPHA, O_LAMBDA, O_BLEND, O_K1, O_B, O_THREADS };
 
 /* A tuning flag into a->o (validated); 1 when c was one. */
 static int tuning(struct reco_args *a, int c, const char *arg, int *rc)
@@ -89,6 +90,7 @@ static int tuning(struct reco_args *a, int c, const char *arg, int *rc)
     case O_BLEND: *rc = number("--blend-weight", arg, 0, 1, &a->o.blend_weight); a->set_blend = 1; return 1;
     case O_K1: *rc = number("--bm25-k1", arg, 1e-6, 1e6, &a->o.bm25_k1); a->set_bm25 = 1; return 1;
     case O_B: *rc = number("--bm25-b", arg, 0, 1, &a->o.bm25_b); a->set_bm25 = 1; return 1;
+    case O_THREADS: *rc = number("--threads", arg, 0, PT_RECO_THREADS_MAX, &v); a->o.threads = (uint32_t)v; return 1;
     default: return 0;
     }
 }
@@ -105,6 +107,7 @@ static int parse_args(int argc, char **argv, struct reco_args *a)
         {"seed", required_argument, 0, O_SEED},    {"alpha", required_argument, 0, O_ALPHA},
         {"lambda", required_argument, 0, O_LAMBDA}, {"blend-weight", required_argument, 0, O_BLEND},
         {"bm25-k1", required_argument, 0, O_K1}, {"bm25-b", required_argument, 0, O_B},
+        {"threads", required_argument, 0, O_THREADS},
         {"n", required_argument, 0, 'n'},          {"k", required_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
         CLI_TX_LONGOPTS,                           {0, 0, 0, 0}};
@@ -155,6 +158,7 @@ static pt_reco_opts opts_for(const struct reco_args *a, int kind)
     if (a->set_alpha) o.alpha = a->o.alpha;
     if (a->set_lambda) o.lambda = a->o.lambda;
     if (a->set_blend) o.blend_weight = a->o.blend_weight;
+    o.threads = a->o.threads;
     if (a->set_bm25) {
         o.bm25_k1 = a->o.bm25_k1;
         o.bm25_b = a->o.bm25_b;

@@ -123,7 +123,7 @@ static int check_opts(const pt_reco_opts *o)
         o->bm25_b > 1)
         return PT_EINVAL;
     if (o->factors < 1 || o->factors > PT_RECO_FACTORS_MAX || o->iterations > 1000 || !(o->lambda > 0) ||
-        !(o->alpha >= 0) || !(o->blend_weight >= 0) || o->blend_weight > 1)
+        !(o->alpha >= 0) || !(o->blend_weight >= 0) || o->blend_weight > 1 || o->threads > PT_RECO_THREADS_MAX)
         return PT_EINVAL;
     return PT_OK;
 }

@@ -8,24 +8,33 @@
  * — the YᵀY trick makes each solve cost |u|·F² + F³ rather than N·F². The rank updates are one
  * OpenBLAS dsyrk over the scaled history vectors, the solve a Cholesky (LAPACK dposv), in double.
  * The Fortran entry points are called on purpose: the C names cblas_* would bind to GSL's
- * reference CBLAS, which the link line puts first.
+ * reference CBLAS, which the link line puts first. Training sets OpenBLAS to one thread for the
+ * process (its pool fights ours; see openblas_set_num_threads below).
  *
- * Determinism: Y starts from N(0, 0.01²) drawn from splitmix64(seed) by Box–Muller; members are
- * solved in order, then items; so a seed gives the same factors on the same machine and BLAS.
+ * Determinism: Y starts from N(0, 0.01²) drawn from splitmix64(seed) by Box–Muller; each half-sweep
+ * solves every member (then every item) from the other side alone, so the rows are independent and
+ * are split over threads in contiguous blocks: a seed gives the same factors for any thread count
+ * on the same machine and BLAS.
  * The model keeps Y only; a member's x is folded in from its history with the same equation.
  */
 #include "reco_int.h"
 #include "patron/error.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Fortran BLAS/LAPACK from OpenBLAS; the trailing size_t are gfortran's hidden string lengths. */
 void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha, const double *a,
             const int *lda, const double *beta, double *c, const int *ldc, size_t l_uplo, size_t l_trans);
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b, const int *ldb,
             int *info, size_t l_uplo);
+/* OpenBLAS's own thread pool: the solves here are F × F (F ≤ 512) and run on our own threads, so
+ * BLAS-level threads would only oversubscribe the cores (measured: 2 workers each spawning
+ * OpenBLAS threads ran 4× slower than 1). Set once to 1 for the process before training. */
+void openblas_set_num_threads(int n);
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -114,17 +123,61 @@ static int solve(struct solver *s, const double *g, const double *B, const int32
     return info == 0 ? PT_OK : PT_ECORRUPT;
 }
 
-/* One half-sweep: every row r of the CSR (first, idx, count) solved against B into X. */
-static int sweep(struct solver *s, const double *B, size_t nb, const size_t *first, const int32_t *idx,
+/* One thread's share of a half-sweep: rows lo .. hi−1, with its own scratch. */
+struct job {
+    struct solver   s;
+    const double   *B, *g;
+    const size_t   *first;
+    const int32_t  *idx;
+    const float    *count;
+    size_t          lo, hi;
+    double         *X;
+    int             rc;
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    for (size_t r = j->lo; r < j->hi && j->rc == PT_OK; r++)
+        j->rc = solve(&j->s, j->g, j->B, j->idx + j->first[r], j->count + j->first[r], j->first[r + 1] - j->first[r],
+                      j->X + r * (size_t)j->s.F);
+    return NULL;
+}
+
+/* One half-sweep: every row r of the CSR (first, idx, count) solved against B into X, the rows
+ * split into contiguous blocks over the jobs. Rows are independent given B, so the result does
+ * not depend on the number of threads. */
+static int sweep(struct job *jobs, int njobs, const double *B, size_t nb, const size_t *first, const int32_t *idx,
                  const float *count, size_t nrows, double *X, double *g)
 {
-    gram(B, nb, s->F, g);
-    for (size_t r = 0; r < nrows; r++) {
-        int rc = solve(s, g, B, idx + first[r], count + first[r], first[r + 1] - first[r], X + r * (size_t)s->F);
-        if (rc)
-            return rc;
+    gram(B, nb, jobs[0].s.F, g);
+    pthread_t tid[PT_RECO_THREADS_MAX];
+    int started[PT_RECO_THREADS_MAX] = {0};
+    for (int t = 0; t < njobs; t++) {
+        struct job *j = &jobs[t];
+        j->B = B;
+        j->g = g;
+        j->first = first;
+        j->idx = idx;
+        j->count = count;
+        j->X = X;
+        j->lo = nrows * (size_t)t / (size_t)njobs;
+        j->hi = nrows * (size_t)(t + 1) / (size_t)njobs;
+        j->rc = PT_OK;
+        if (t > 0)
+            started[t] = pthread_create(&tid[t], NULL, run_job, j) == 0;
     }
-    return PT_OK;
+    run_job(&jobs[0]);
+    int rc = jobs[0].rc;
+    for (int t = 1; t < njobs; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            run_job(&jobs[t]); /* no thread: do its rows here */
+        if (rc == PT_OK)
+            rc = jobs[t].rc;
+    }
+    return rc;
 }
 
 /* The item-major copy of m (CSR over items of member indexes and counts). */
@@ -161,12 +214,21 @@ static size_t longest(const size_t *first, size_t n)
     return best;
 }
 
+static int thread_count(uint32_t asked)
+{
+    long n = asked > 0 ? (long)asked : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > PT_RECO_THREADS_MAX ? PT_RECO_THREADS_MAX : (int)n;
+}
+
 int reco__als_train(pt_reco_model *md, const pt_reco_matrix *m, const pt_reco_opts *o)
 {
     size_t F = o->factors, *ifirst = NULL;
     int32_t *iuser = NULL;
     float *icount = NULL;
-    struct solver s = {0};
+    int njobs = thread_count(o->threads);
+    openblas_set_num_threads(1);
+    struct job jobs[PT_RECO_THREADS_MAX];
+    memset(jobs, 0, sizeof jobs);
     double *X = malloc((m->nusers + 1) * F * sizeof *X);
     md->factors = o->factors;
     md->item_factors = malloc(((size_t)md->nitems + 1) * F * sizeof *md->item_factors);
@@ -176,18 +238,19 @@ int reco__als_train(pt_reco_model *md, const pt_reco_matrix *m, const pt_reco_op
         rc = transpose(m, &ifirst, &iuser, &icount);
     size_t maxlen = rc ? 0 : longest(m->first, m->nusers);
     size_t imax = rc ? 0 : longest(ifirst, m->nitems);
-    if (rc == PT_OK)
-        rc = solver_init(&s, (int)F, o->lambda, o->alpha, maxlen > imax ? maxlen : imax);
+    for (int t = 0; rc == PT_OK && t < njobs; t++)
+        rc = solver_init(&jobs[t].s, (int)F, o->lambda, o->alpha, maxlen > imax ? maxlen : imax);
     if (rc == PT_OK)
         init_factors(md->item_factors, (size_t)md->nitems * F, o->seed);
     for (uint32_t it = 0; rc == PT_OK && it < o->iterations; it++) {
-        rc = sweep(&s, md->item_factors, md->nitems, m->first, m->item, m->count, m->nusers, X, md->gram);
+        rc = sweep(jobs, njobs, md->item_factors, md->nitems, m->first, m->item, m->count, m->nusers, X, md->gram);
         if (rc == PT_OK)
-            rc = sweep(&s, X, m->nusers, ifirst, iuser, icount, m->nitems, md->item_factors, md->gram);
+            rc = sweep(jobs, njobs, X, m->nusers, ifirst, iuser, icount, m->nitems, md->item_factors, md->gram);
     }
     if (rc == PT_OK)
         gram(md->item_factors, md->nitems, (int)F, md->gram);
-    solver_free(&s);
+    for (int t = 0; t < njobs; t++)
+        solver_free(&jobs[t].s);
     free(X);
     free(ifirst);
     free(iuser);

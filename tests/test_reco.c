@@ -299,11 +299,28 @@ TEST(reco_time_split_tests_only_items_new_after_the_date)
     pt_snapshot_free(s);
 }
 
-TEST(reco_als_is_deterministic_for_a_seed_and_finds_planted_groups)
+/* ALS with the given thread count (4 factors, 10 sweeps, seed 42). */
+static pt_reco_model *train_als(const pt_snapshot *s, uint32_t threads)
+{
+    pt_reco_matrix m;
+    pt_reco_opts o;
+    pt_reco_opts_init(&o, PT_RECO_ALS);
+    o.factors = 4;
+    o.iterations = 10;
+    o.threads = threads;
+    pt_reco_model *md = NULL;
+    if (pt_reco_matrix_build(&m, s, NULL))
+        return NULL;
+    int rc = pt_reco_train(&md, s, &m, &o);
+    pt_reco_matrix_free(&m);
+    return rc ? NULL : md;
+}
+
+TEST(reco_als_is_deterministic_for_a_seed_and_any_thread_count_and_finds_planted_groups)
 {
     pt_snapshot *s = load_csv(PLANTED);
     ASSERT(s);
-    pt_reco_model *a = train(s, PT_RECO_ALS), *b = train(s, PT_RECO_ALS);
+    pt_reco_model *a = train_als(s, 1), *b = train_als(s, 3);
     ASSERT(a && b);
     ASSERT_EQ(a->factors, 4);
     ASSERT(memcmp(a->item_factors, b->item_factors, (size_t)a->nitems * a->factors * sizeof(double)) == 0);

@@ -57,6 +57,7 @@ int pt_reco_kind_of(const char *name);
 #define PT_RECO_ITEMS_MAX     (1u << 24) /* items in a model */
 #define PT_RECO_FACTORS_MAX   512u
 #define PT_RECO_NEIGHBOURS_MAX 10000u
+#define PT_RECO_THREADS_MAX   64
 
 typedef struct pt_reco_opts {
     int      kind;
@@ -69,6 +70,7 @@ typedef struct pt_reco_opts {
     double   alpha;        /* als: confidence slope, c = 1 + alpha·count (default 1; docs/reco.md) */
     uint64_t seed;         /* als: initial factors (default 42) */
     double   blend_weight; /* blend: weight of bm25 (default 0.5), the rest als */
+    uint32_t threads;      /* als: worker threads, 0 = one per core (default); same result for any */
 } pt_reco_opts;
 
 /* Defaults above for kind; cannot fail. */
