@@ -110,6 +110,7 @@ bench: deps
 	bench/run-ledger
 	bench/run-snapshot
 	bench/run-campaign
+	bench/run-reco
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/patron \

@@ -81,5 +81,7 @@ int cmd_outbox(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_reco(int argc, char **argv);
+int cmd_basket(int argc, char **argv);
 
 #endif

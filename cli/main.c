@@ -43,6 +43,8 @@ static const struct cli_cmd commands[] = {
     {"serve", cmd_serve, "the HTTP JSON API: members, points, rewards, analytics (API keys, metrics)"},
     {"key", cmd_key, "API keys for `patron serve`: create (shown once), list, revoke"},
     {"apikey", cmd_key, "the same as `patron key`"},
+    {"reco", cmd_reco, "recommendations: train a model, list items for a member, evaluate every model"},
+    {"basket", cmd_basket, "association rules for cross-selling (FP-growth): support, confidence, lift"},
 };
 
 static void usage(FILE *out)
