@@ -331,7 +331,7 @@ int dash_value(struct dash_req *r)
     return 200;
 }
 
-/* Churn risk comes from the predictive engine's member scores (migration 7), which this build's
+/* Churn risk comes from the predictive engine's member scores (migration 10), which this build's
  * store does not hold yet: the page shows its "not yet scored" state. */
 int dash_churn(struct dash_req *r)
 {

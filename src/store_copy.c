@@ -71,7 +71,7 @@ static const char *const table_order[] = {
     "rule_budgets",
     /* model scores (churn): member-scoped, → members */
     "member_scores",
-    /* campaigns, triggers, outbox, webhooks (migration 8) */
+    /* campaigns, triggers, outbox, webhooks (migration 11) */
     "campaigns",
     "campaign_members", /* → campaigns, members */
     "trigger_fires",

@@ -245,13 +245,20 @@ static const char *const migrations[] = {
     "INSERT INTO member_invites (member_id, code) SELECT member_id, code FROM invite_codes;"
     "ALTER TABLE referrals DROP CONSTRAINT referrals_referrer_id_fkey;",
 
-    /* 6: API keys of the HTTP server (store_apikey.h; store_pg_keys.c). Only the key's hash
+    /* 6-8: reserved by 0e9babf and landed as no-ops, so stores made by that build are at
+     * version 8 without these tables; the tables are migrations 9-11 below, which every store
+     * runs whatever version it is at. Never give these three entries work to do. */
+    "SELECT 1",
+    "SELECT 1",
+    "SELECT 1",
+
+    /* 9: API keys of the HTTP server (store_apikey.h; store_pg_keys.c). Only the key's hash
      * is kept; a small reference table. The request log is a file (server/reqlog.c). */
     "CREATE TABLE api_keys ("
     " id bigserial PRIMARY KEY, name text NOT NULL, role text NOT NULL, prefix text NOT NULL,"
     " hash bytea NOT NULL UNIQUE, created_at bigint NOT NULL, revoked_at bigint NOT NULL DEFAULT 0);",
 
-    /* 7: member scores with model version (churn; store_score.h, store_pg_score.c). One row per
+    /* 10: member scores with model version (churn; store_score.h, store_pg_score.c). One row per
      * (member, model); member-scoped (member_id leads the key). */
     "CREATE TABLE member_scores ("
     " member_id bigint NOT NULL REFERENCES members(id), model text NOT NULL, version text NOT NULL,"
@@ -259,7 +266,7 @@ static const char *const migrations[] = {
     " reasons text NOT NULL, scored_at bigint NOT NULL, PRIMARY KEY (member_id, model));"
     "CREATE INDEX member_scores_model ON member_scores (model, score_ppm DESC, member_id);",
 
-    /* 8: campaigns, triggers, outbox, webhooks (store_campaign.h; store_pg_campaign.c).
+    /* 11: campaigns, triggers, outbox, webhooks (store_campaign.h; store_pg_campaign.c).
      * campaigns and webhooks are reference tables; campaign_members, trigger_fires and outbox
      * are member-scoped (keys led by member_id). The outbox has no foreign key to members:
      * member 0 is an event about no member, and an erased member's events still go out. */

@@ -1,7 +1,7 @@
 /* store_pg_campaign.c — campaigns, triggers, outbox and webhooks (store_campaign.h) on
  * PostgreSQL.
  *
- * Tables come from migration 8 in store_pg.c; the conventions are store_pg.c's (statements
+ * Tables come from migration 11 in store_pg.c; the conventions are store_pg.c's (statements
  * prepared at open, named pt_<PG_CAMPAIGN_FIRST + i>; inserts that may clash are guarded —
  * ON CONFLICT DO NOTHING RETURNING — so PT_EEXIST leaves the caller's transaction usable; this
  * matters here because a launch or a trigger run meets "already done" members routinely).

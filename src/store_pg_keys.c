@@ -1,6 +1,6 @@
 /* store_pg_keys.c — API keys (store_apikey.h) on PostgreSQL.
  *
- * The table comes from migration 6 in store_pg.c; statements are prepared at open, named
+ * The table comes from migration 9 in store_pg.c; statements are prepared at open, named
  * pt_<PG_KEYS_FIRST + i>. The insert is guarded (ON CONFLICT DO NOTHING) so a taken hash is
  * PT_EEXIST without aborting the caller's transaction. A revocation keeps the first time.
  */

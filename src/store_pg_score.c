@@ -1,6 +1,6 @@
 /* store_pg_score.c — model scores per member (store_score.h) on PostgreSQL.
  *
- * The table comes from migration 7 in store_pg.c; the conventions are store_pg.c's
+ * The table comes from migration 10 in store_pg.c; the conventions are store_pg.c's
  * (statements prepared at open, named pt_<PG_SCORES_FIRST + i>; binary results). A put is one
  * statement: the member's existence is checked in the same statement and the row is an
  * INSERT … ON CONFLICT (member_id, model) DO UPDATE, so a missing member is reported

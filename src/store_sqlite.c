@@ -156,14 +156,21 @@ static const char *const migrations[] = {
      * same version, which `store copy` requires. */
     "",
 
-    /* 6: API keys of the HTTP server (store_apikey.h; store_sqlite_keys.c). Only the key's
+    /* 6-8: reserved by 0e9babf and landed as no-ops, so stores made by that build are at
+     * version 8 without these tables; the tables are migrations 9-11 below, which every store
+     * runs whatever version it is at. Never give these three entries work to do. */
+    "SELECT 1",
+    "SELECT 1",
+    "SELECT 1",
+
+    /* 9: API keys of the HTTP server (store_apikey.h; store_sqlite_keys.c). Only the key's
      * hash is kept. The request log is a file (DIR/logs/requests.log, server/reqlog.c), not a
      * table: a row per request would cost a write per read request. */
     "CREATE TABLE api_keys ("
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, prefix TEXT NOT NULL,"
     " hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);",
 
-    /* 7: member scores with model version (churn; store_score.h, store_sqlite_score.c). One row
+    /* 10: member scores with model version (churn; store_score.h, store_sqlite_score.c). One row
      * per (member, model): the latest score, the model version and the features' as-of time. */
     "CREATE TABLE member_scores ("
     " member_id INTEGER NOT NULL REFERENCES members(id), model TEXT NOT NULL, version TEXT NOT NULL,"
@@ -171,7 +178,7 @@ static const char *const migrations[] = {
     " reasons TEXT NOT NULL, scored_at INTEGER NOT NULL, PRIMARY KEY (member_id, model)) WITHOUT ROWID;"
     "CREATE INDEX member_scores_model ON member_scores(model, score_ppm DESC, member_id);",
 
-    /* 8: campaigns, triggers, outbox, webhooks (store_campaign.h; store_sqlite_campaign.c).
+    /* 11: campaigns, triggers, outbox, webhooks (store_campaign.h; store_sqlite_campaign.c).
      * campaign_members and trigger_fires are keyed so that an arm and an occurrence are
      * written at most once; outbox_pending serves the head-per-member due query. */
     "CREATE TABLE campaigns ("

@@ -1,7 +1,7 @@
 /* store_sqlite_campaign.c — campaigns, triggers, outbox and webhooks (store_campaign.h) on
  * SQLite.
  *
- * Tables come from migration 8 in store_sqlite.c. SQLite has one writer at a time, so the
+ * Tables come from migration 11 in store_sqlite.c. SQLite has one writer at a time, so the
  * "at most once" inserts (a member's arm in a campaign, a trigger occurrence) are plain
  * inserts whose primary-key violation is PT_EEXIST (the statement alone is undone, the
  * caller's transaction goes on). Statement slots are SQ_CAMPAIGN_FIRST + the ids below. This

@@ -1,6 +1,6 @@
 /* store_sqlite_keys.c — API keys (store_apikey.h) on SQLite.
  *
- * The table comes from migration 6 in store_sqlite.c. Statement slots are SQ_KEYS_FIRST + the
+ * The table comes from migration 9 in store_sqlite.c. Statement slots are SQ_KEYS_FIRST + the
  * ids below. A revocation keeps the first revocation time (revoked_at is only set from 0).
  */
 #include "store_sqlite_int.h"

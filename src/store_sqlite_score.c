@@ -1,6 +1,6 @@
 /* store_sqlite_score.c — model scores per member (store_score.h) on SQLite.
  *
- * The table comes from migration 7 in store_sqlite.c. A put is one INSERT … ON CONFLICT DO
+ * The table comes from migration 10 in store_sqlite.c. A put is one INSERT … ON CONFLICT DO
  * UPDATE on the (member_id, model) key, so re-scoring a member replaces its row in place; a
  * missing member is refused by the foreign key (PT_EINVAL) and an out-of-range score by the
  * CHECK, both before anything is written. Statement slots are SQ_SCORES_FIRST + the ids

@@ -1,4 +1,4 @@
-/* test_store_score.c — model scores per member (store_score.h, migration 7) on every backend:
+/* test_store_score.c — model scores per member (store_score.h, migration 10) on every backend:
  * a put then a get returns the same record, a second put replaces it, a scan is ordered by
  * score (highest first) and filtered by a minimum, clearing one model leaves the others, a
  * missing member or an out-of-range score is refused without writing; and the churn module's

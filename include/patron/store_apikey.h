@@ -1,4 +1,4 @@
-/* store_apikey.h — the store's records for API keys (migration 6): one row per key the HTTP
+/* store_apikey.h — the store's records for API keys (migration 9): one row per key the HTTP
  * server (server/) accepts. Same contract as store.h (records, never SQL; 0 or PT_E*).
  *
  * A key itself is never stored: only its BLAKE2b-256 hash (apikey.h says why a fast hash is

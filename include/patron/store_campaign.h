@@ -1,5 +1,5 @@
 /* store_campaign.h — the store's records for campaigns, triggers, the outbox and webhooks
- * (migration 8). Same contract as store.h: records, never SQL; 0 or PT_E*; records filled by
+ * (migration 11). Same contract as store.h: records, never SQL; 0 or PT_E*; records filled by
  * get/list are caller-owned; callback records are valid only during the callback; a non-zero
  * callback return stops the iteration and is returned.
  *

@@ -1,4 +1,4 @@
-/* store_score.h — the store's records of model scores per member (migration 7, member_scores):
+/* store_score.h — the store's records of model scores per member (migration 10, member_scores):
  * one row per (member, model) holding the latest score a model gave that member, with the
  * model's version, the instant the features were taken (as_of) and the top reasons. Same
  * contract as store.h (records, never SQL; 0 or PT_E*; callback records are valid only during
