@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#define DASH_TOP 20 /* rows of the top and at-risk lists */
+
 struct dash_clv {
     int             valid;     /* computed for as_of */
     int64_t         as_of;
@@ -82,6 +84,7 @@ int dash_tiers(struct dash_req *r);
 int dash_segments(struct dash_req *r);
 int dash_segment_members(struct dash_req *r);
 int dash_value(struct dash_req *r);
+/* dashboard_churn.c */
 int dash_churn(struct dash_req *r);
 int dash_member(struct dash_req *r);
 

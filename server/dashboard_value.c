@@ -24,7 +24,6 @@
 #include <string.h>
 
 #define DASH_PAGE_MAX   500   /* members per page of a segment list */
-#define DASH_TOP        20    /* rows of the top and at-risk lists */
 #define DASH_SCATTER    2000  /* points of the P(alive)/CLV scatter (every k-th member) */
 #define DASH_BINS       10    /* CLV histogram bins */
 #define DASH_MEMBER_ROWS 50   /* latest orders and ledger entries in the member view */
@@ -328,14 +327,6 @@ int dash_value(struct dash_req *r)
                              histogram(c->rows, n, sorted), "top", top, "at_risk", risk, "scatter", scatter);
     free(sorted);
     free(order);
-    return 200;
-}
-
-/* Churn risk comes from the predictive engine's member scores (migration 10), which this build's
- * store does not hold yet: the page shows its "not yet scored" state. */
-int dash_churn(struct dash_req *r)
-{
-    r->res->body = json_pack("{s:b,s:s}", "scored", 0, "reason", "no churn scores in this store");
     return 200;
 }
 

@@ -12,6 +12,8 @@
 #include "patron/metrics.h"
 #include "patron/snapshot.h"
 #include "patron/store_ledger.h"
+#include "patron/churn.h"
+#include "patron/store_score.h"
 #include "patron/tz.h"
 
 #include <stdlib.h>
@@ -432,4 +434,70 @@ TEST(dashboard_tiers_and_cohorts_are_the_metrics_modules_figures)
     pt_db_close(db);
     ASSERT(ok);
     ASSERT(same);
+}
+
+static int count_shown(const pt_snapshot *snap, const pt_score_rec *rows, size_t n, double *max_risk)
+{
+    int shown = 0;
+    *max_risk = -1;
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < snap->nmembers; i++)
+            if (snap->member_id[i] == rows[k].member_id && pt_snapshot_member_use(snap, i) == PT_SNAP_USE) {
+                shown++;
+                double r = (double)rows[k].score_ppm / PT_SCORE_PPM;
+                *max_risk = r > *max_risk ? r : *max_risk;
+            }
+    return shown;
+}
+
+/* Before `patron churn score` the churn page says "not scored"; after it, the bands count every
+ * stored score of a member the snapshot may show (no more, no fewer), and the list starts with
+ * the riskiest such member. */
+TEST(dashboard_churn_shows_the_stored_churn_scores_of_members_it_may_show)
+{
+    pt_db *db = demo_db();
+    ASSERT(db);
+    pt_dash *d;
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *before = panel(d, db, "churn", (struct q){{NULL}}, PT_DASH_MASKED, 200);
+    ASSERT(before && json_is_false(json_object_get(before, "scored")));
+    json_decref(before);
+
+    char *out = NULL;
+    int st = pt_test_run(&out, "'%s' churn score --model lr --data '%s' >/dev/null 2>&1", pt_test_patron_bin(),
+                         pt_db_dir(db));
+    free(out);
+    ASSERT_EQ(st, 0);
+    pt_score_rec *rows = NULL;
+    size_t n = 0;
+    ASSERT_OK(pt_churn_scores_load(pt_db_store(db), "lr", 0.0, &rows, &n));
+    ASSERT_GT(n, 0);
+    pt_snapshot *snap = NULL;
+    ASSERT_OK(pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL));
+    double max_risk;
+    int shown = count_shown(snap, rows, n, &max_risk);
+    pt_snapshot_free(snap);
+    free(rows);
+
+    pt_dash_close(d); /* a fresh snapshot after the scoring */
+    ASSERT_OK(pt_dash_open(&d, 60));
+    json_t *after = panel(d, db, "churn", (struct q){{NULL}}, PT_DASH_MASKED, 200);
+    ASSERT(after && json_is_true(json_object_get(after, "scored")));
+    ASSERT_STR_EQ(json_string_value(json_object_get(after, "model")), "lr");
+    ASSERT_EQ(jint(after, "members"), shown);
+    long long banded = 0;
+    json_t *bands = json_object_get(after, "bands");
+    ASSERT_EQ(json_array_size(bands), 10);
+    for (size_t b = 0; b < json_array_size(bands); b++)
+        banded += jint(json_array_get(bands, b), "members");
+    ASSERT_EQ(banded, shown);
+    json_t *top = json_object_get(after, "top");
+    ASSERT_GT(json_array_size(top), 0);
+    double first = json_real_value(json_object_get(json_array_get(top, 0), "risk"));
+    ASSERT(first > max_risk - 1e-9 && first < max_risk + 1e-9);
+    for (size_t k = 1; k < json_array_size(top); k++)
+        ASSERT(json_real_value(json_object_get(json_array_get(top, k), "risk")) <= first + 1e-12);
+    json_decref(after);
+    pt_dash_close(d);
+    pt_db_close(db);
 }

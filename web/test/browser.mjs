@@ -65,6 +65,8 @@ const run = (...args) => execFileSync(bin, args, { cwd: root, encoding: 'utf8', 
 if (!process.env.PATRON_DASH_DATA) {
   console.log(`demo data: ${members} members into ${data}`);
   run('demo', '--members', members, '--seed', '7', '--data', data);
+  // stored churn scores, so the churn page draws them (the model: patron churn, docs/churn.md)
+  run('churn', 'score', '--model', 'lr', '--data', data);
 }
 
 // `patron key create` prints the key alone on its last line.
@@ -235,7 +237,16 @@ async function run_() {
     await page.click('#nav-churn');
     await ready(page, 'churn');
     const churn = await api('churn');
-    check(churn.scored || (await page.textContent('#page')).includes('Not yet scored'), 'churn: the "not yet scored" empty state without scores');
+    if (churn.scored) {
+      const drawn = (await charts(page))['ch-churn'];
+      const want = sum(churn.bands.map((b) => b.members));
+      check(want > 0 && drawn && near(drawn.sum, want), `churn: the risk bands chart sums to ${drawn?.sum}, the API to ${want}`);
+      check(await page.locator('#tbl-churn tbody tr').count() === churn.top.length, 'churn: one table row per member at risk');
+      await page.screenshot({ path: join(artifacts, 'dashboard-churn.png'), fullPage: true });
+    } else {
+      check(!!process.env.PATRON_DASH_DATA && (await page.textContent('#page')).includes('Not yet scored'),
+        'churn: scored on the test demo, or the "not yet scored" empty state on an unscored store');
+    }
 
     // The channel filter changes the numbers (and the page shows the API's for that channel).
     await page.click('#nav-overview');

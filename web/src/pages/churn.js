@@ -15,9 +15,11 @@ export default {
       main.append(empty(t('churn.none')));
       return;
     }
-    main.append(section(t('churn.dist'), chartBox('ch-churn')),
-      section(t('churn.top'), table(t('churn.top'), [t('seg.memberNo'), t('churn.title')],
-        d.top.map((m) => [h('a', { href: `#/member?q=${m.member_no}` }, m.member_no), fmtPct(m.risk)]), 'tbl-churn')));
+    main.append(h('p', { class: 'note' }, `${t('churn.model')}: ${d.model} (${d.version}), ${d.as_of_date}`),
+      section(t('churn.dist'), chartBox('ch-churn')),
+      section(t('churn.top'), table(t('churn.top'), [t('seg.memberNo'), t('churn.title'), t('churn.reasons')],
+        d.top.map((m) => [h('a', { href: `#/member?q=${m.member_no}` }, m.member_no), fmtPct(m.risk),
+          m.reasons.replaceAll(',', ', ')]), 'tbl-churn')));
     chart(document.getElementById('ch-churn'), {
       tooltip: { trigger: 'axis', valueFormatter: fmtInt }, grid: { left: 70, right: 20 },
       xAxis: { type: 'category', data: d.bands.map((b) => `${fmtPct(b.lo, 0)}–${fmtPct(b.hi, 0)}`) },
