@@ -17,22 +17,6 @@
 
 #define BANDS 10
 
-/* The stored scores of the first churn model that has any. */
-static int load_scores(pt_dash *d, const char **model, pt_score_rec **rows, size_t *n)
-{
-    static const char *const models[] = {"xgb", "lr"};
-    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
-        int rc = pt_churn_scores_load(pt_db_store(d->db), models[m], 0.0, rows, n);
-        if (rc || *n) {
-            *model = models[m];
-            return rc;
-        }
-        free(*rows);
-        *rows = NULL;
-    }
-    return PT_OK;
-}
-
 static json_t *member_json(const pt_score_rec *s)
 {
     char no[32];
@@ -46,7 +30,7 @@ int dash_churn(struct dash_req *r)
     const char *model = NULL;
     pt_score_rec *rows = NULL;
     size_t n = 0;
-    int rc = load_scores(r->d, &model, &rows, &n);
+    int rc = pt_churn_scores_load_preferred(pt_db_store(r->d->db), &model, &rows, &n);
     if (rc) {
         free(rows);
         return dash_fail(r, 500, "churn scores: %s", pt_strerror(rc));

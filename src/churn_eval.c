@@ -323,3 +323,17 @@ int pt_churn_scores_load(pt_store *s, const char *model, double min_score, pt_sc
     *n = l.n;
     return PT_OK;
 }
+
+int pt_churn_scores_load_preferred(pt_store *s, const char **model, pt_score_rec **out, size_t *n)
+{
+    static const char *const models[] = {"xgb", "lr"};
+    *model = NULL;
+    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
+        int rc = pt_churn_scores_load(s, models[m], 0.0, out, n);
+        if (rc || *n) {
+            *model = rc ? NULL : models[m];
+            return rc;
+        }
+    }
+    return PT_OK;
+}

@@ -36,38 +36,31 @@ static long member_index(const pt_snapshot *snap, int64_t id)
     return lo < snap->nmembers && snap->member_id[lo] == id ? (long)lo : -1;
 }
 
-/* The stored scores of the first churn model that has any (xgb, then lr). */
+/* The stored scores of the preferred churn model, by snapshot member. */
 static int load_stored(pt_score_sources *ss, pt_store *store, const pt_snapshot *snap)
 {
-    static const char *const models[] = {"xgb", "lr"};
-    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
-        pt_score_rec *rows = NULL;
-        size_t n = 0;
-        int rc = pt_churn_scores_load(store, models[m], 0.0, &rows, &n);
-        if (rc || n == 0) {
-            free(rows);
-            if (rc)
-                return rc;
-            continue;
-        }
-        ss->stored = malloc((snap->nmembers + 1) * sizeof *ss->stored);
-        if (!ss->stored) {
-            free(rows);
-            return PT_ENOMEM;
-        }
-        for (size_t i = 0; i < snap->nmembers; i++)
-            ss->stored[i] = NAN;
-        for (size_t k = 0; k < n; k++) {
-            long i = member_index(snap, rows[k].member_id);
-            if (i >= 0) {
-                ss->stored[i] = (double)rows[k].score_ppm / (double)PT_SCORE_PPM;
-                ss->nstored++;
-            }
-        }
-        snprintf(ss->churn_model, sizeof ss->churn_model, "churn:%s", models[m]);
+    const char *model;
+    pt_score_rec *rows = NULL;
+    size_t n = 0;
+    int rc = pt_churn_scores_load_preferred(store, &model, &rows, &n);
+    if (rc || n == 0)
+        return rc;
+    ss->stored = malloc((snap->nmembers + 1) * sizeof *ss->stored);
+    if (!ss->stored) {
         free(rows);
-        return PT_OK;
+        return PT_ENOMEM;
     }
+    for (size_t i = 0; i < snap->nmembers; i++)
+        ss->stored[i] = NAN;
+    for (size_t k = 0; k < n; k++) {
+        long i = member_index(snap, rows[k].member_id);
+        if (i >= 0) {
+            ss->stored[i] = (double)rows[k].score_ppm / (double)PT_SCORE_PPM;
+            ss->nstored++;
+        }
+    }
+    snprintf(ss->churn_model, sizeof ss->churn_model, "churn:%s", model);
+    free(rows);
     return PT_OK;
 }
 

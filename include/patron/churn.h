@@ -206,4 +206,9 @@ int pt_churn_scores_save(pt_store *s, const pt_churn_scores *sc, int64_t now);
  * version, as_of and reasons. PT_EINVAL for an unknown model or min_score outside 0 … 1. */
 int pt_churn_scores_load(pt_store *s, const char *model, double min_score, pt_score_rec **out, size_t *n);
 
+/* The stored scores of the model audiences and the dashboard show: xgb when the store holds
+ * any, else lr (*model says which; NULL with *n = 0 when neither has scores). Same ownership
+ * as pt_churn_scores_load. */
+int pt_churn_scores_load_preferred(pt_store *s, const char **model, pt_score_rec **out, size_t *n);
+
 #endif
