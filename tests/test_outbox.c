@@ -11,7 +11,9 @@
  *  - kill -9 of a deliverer process in the middle of a burst: after a restart every event is
  *    delivered, and the only duplicates are re-sends with the same event id (at most one per
  *    in-flight request);
- *  - `patron serve` delivers the outbox on its own, as a periodic job of the serve loop. */
+ *  - `patron serve` delivers the outbox on its own, as a periodic job of the serve loop; killed
+ *    with kill -9 while events are being written and delivered, then restarted, it delivers every
+ *    committed event (duplicates only with the same event id) and none of a rolled-back write. */
 #include "test.h"
 #include "helpers.h"
 #include "patron/error.h"
@@ -25,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -515,5 +518,111 @@ BOTH_TEST(outbox_is_delivered_by_the_serve_loop_as_a_periodic_job)
     ASSERT_EQ(distinct, 3);
     ASSERT_GE(j.outbox_runs, 1);
     ASSERT_EQ(j.failures, 0);
+    receiver_stop(&rv);
+}
+
+/* `patron serve` on DIR/URL (port 0) with only the outbox job, every second; its pid. */
+static pid_t serve_outbox(const char *dir, const char *url)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "exec '%s' serve --data '%s' --store '%s' --listen 127.0.0.1:0 --outbox-every 1"
+             " --campaigns-every 86400 --triggers-every 604800 >/dev/null",
+             pt_test_patron_bin(), dir, url);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test runner */
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+struct writer {
+    const char *dir, *url;
+    int         committed, rolled_back, failed;
+};
+
+/* 240 events over about 1.2 s, one committed transaction each; every 10th is rolled back. */
+static void *write_events(void *ud)
+{
+    struct writer *w = ud;
+    pt_db *db = NULL;
+    pt_db_opts o = {.store_url = w->url};
+    char err[256];
+    if (pt_db_open(&db, w->dir, &o, err, sizeof err) != PT_OK) {
+        w->failed = 1;
+        return NULL;
+    }
+    pt_store *s = pt_db_store(db);
+    for (int i = 0; i < 240; i++) {
+        int undo = i % 10 == 9;
+        if (pt_store_begin(s) || enqueue(db, 1 + i % 4, i, undo ? "test.rolled_back" : "test.event") ||
+            (undo ? pt_store_rollback(s) : pt_store_commit(s))) {
+            w->failed = 1;
+            break;
+        }
+        w->committed += !undo;
+        w->rolled_back += undo;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pt_db_close(db);
+    return NULL;
+}
+
+BOTH_TEST(outbox_survives_kill_9_of_the_server_mid_burst_and_delivers_every_committed_event_once_restarted)
+{
+    static struct receiver rv;
+    memset(&rv, 0, sizeof rv);
+    ASSERT_EQ(receiver_start(&rv), 0);
+    rv.delay_ms = 3; /* deliveries take a while, so the kill finds some in flight */
+    pt_db *db = test_db_on(be, "k9");
+    ASSERT(db != NULL);
+    ASSERT_OK(add_hook(db, &rv));
+    char dir[4200], url[1024];
+    snprintf(dir, sizeof dir, "%s", pt_db_dir(db));
+    snprintf(url, sizeof url, "%s", test_store_url(be, "k9", NULL));
+    pt_db_close(db);
+
+    pid_t pid = serve_outbox(dir, url);
+    ASSERT_GT(pid, 0);
+    struct writer w = {.dir = dir, .url = url};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, write_events, &w), 0);
+    for (int i = 0; i < 100 && receiver_count(&rv) < 20; i++) { /* delivering: then kill it */
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int before = receiver_count(&rv);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pthread_join(th, NULL);
+    ASSERT_EQ(w.failed, 0);
+    ASSERT_GT(before, 0);
+
+    pid = serve_outbox(dir, url); /* restarted: it finishes the job */
+    ASSERT_GT(pid, 0);
+    int distinct = 0, dups = 0;
+    char why[128] = "";
+    for (int i = 0; i < 600; i++) {
+        pthread_mutex_lock(&rv.mu); /* the receiver is still writing */
+        int done = check_received(&rv, &distinct, &dups, why, sizeof why) == 0 && distinct >= w.committed;
+        pthread_mutex_unlock(&rv.mu);
+        if (done)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    int bad = check_received(&rv, &distinct, &dups, why, sizeof why);
+    if (bad)
+        fprintf(stderr, "    %s\n", why);
+    ASSERT_EQ(bad, 0);
+    ASSERT_EQ(distinct, w.committed);
+    ASSERT_LE(dups, 4); /* at most the requests in flight when it was killed */
+    for (int i = 0; i < rv.n; i++)
+        ASSERT(strcmp(rv.r[i].kind, "test.rolled_back") != 0);
     receiver_stop(&rv);
 }
