@@ -35,6 +35,8 @@ const struct srv_route srv_routes[] = {
     {"POST", "/v1/members/{member}/points/redeem", OPS, 1, route_points_redeem},
     {"POST", "/v1/members/{member}/points/adjust", OPS, 1, route_points_adjust},
     {"GET", "/v1/members/{member}/tier", OPS, 0, route_tier_get},
+    {"GET", "/v1/members/{member}/points/lots", OPS, 0, route_points_lots},
+    {"GET", "/v1/members/{member}/tier/history", OPS, 0, route_tier_history},
     {"POST", "/v1/members/{member}/rewards/{reward}/redeem", OPS, 1, route_reward_redeem},
     {"GET", "/v1/members/{member}/audit", AUD, 0, route_audit_list},
     {"POST", "/v1/orders/{order}/earn", OPS, 1, route_order_earn},

@@ -237,6 +237,8 @@ void route_member_update(struct srv_req *r, struct srv_thread *t);
 void route_member_erase(struct srv_req *r, struct srv_thread *t);
 void route_points_balance(struct srv_req *r, struct srv_thread *t);
 void route_points_history(struct srv_req *r, struct srv_thread *t);
+void route_points_lots(struct srv_req *r, struct srv_thread *t);   /* routes_ledger.c */
+void route_tier_history(struct srv_req *r, struct srv_thread *t);  /* routes_ledger.c */
 void route_points_earn(struct srv_req *r, struct srv_thread *t);
 void route_points_redeem(struct srv_req *r, struct srv_thread *t);
 void route_points_adjust(struct srv_req *r, struct srv_thread *t);

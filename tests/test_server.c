@@ -317,6 +317,28 @@ SERVER_TEST(server_member_journey_register_order_earn_tier_up_redeem_refund_has_
     ASSERT_EQ(jint(&r, "balance"), 34);
     ASSERT_EQ(jint(&r, "debt"), 234);
     resp_free(&r);
+    /* the open lots hold exactly the balance: the goodwill lot's 34 (the debt took the rest) */
+    snprintf(path, sizeof path, "/v1/members/%s/points/lots?open=1", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    resp_free(&r);
+    ASSERT(j);
+    json_int_t left = 0;
+    for (size_t i = 0; i < json_array_size(json_object_get(j, "lots")); i++)
+        left += json_integer_value(json_object_get(json_array_get(json_object_get(j, "lots"), i), "remaining"));
+    json_decref(j);
+    ASSERT_EQ(left, 34);
+    /* the tier history has the upgrade the order's growth gave */
+    snprintf(path, sizeof path, "/v1/members/%s/tier/history", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    j = json_loads(r.body, 0, NULL);
+    resp_free(&r);
+    ASSERT(j);
+    json_t *changes = json_object_get(j, "changes");
+    json_t *last = json_array_get(changes, json_array_size(changes) - 1);
+    int upgraded = last && strcmp(json_string_value(json_object_get(last, "to")), "silver") == 0;
+    json_decref(j);
+    ASSERT(upgraded);
     ASSERT_EQ(stop(s), 0);
     ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
 }
@@ -341,6 +363,8 @@ static const struct {
     {"POST", "/v1/members/{m}/points/redeem", "AO"},
     {"POST", "/v1/members/{m}/points/adjust", "AO"},
     {"GET", "/v1/members/{m}/tier", "AO"},
+    {"GET", "/v1/members/{m}/points/lots", "AO"},
+    {"GET", "/v1/members/{m}/tier/history", "AO"},
     {"POST", "/v1/members/{m}/rewards/mug/redeem", "AO"},
     {"GET", "/v1/members/{m}/audit", "AU"},
     {"POST", "/v1/orders/O-none/earn", "AO"},
