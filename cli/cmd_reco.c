@@ -235,23 +235,16 @@ static int find_member(pt_db *db, const pt_snapshot *snap, const char *arg, size
     } else if (pt_member_id_of_no(db, arg, &id) != PT_OK) {
         id = -1;
     }
-    size_t lo = 0, hi = snap->nmembers;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (snap->member_id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (id < 0 || lo >= snap->nmembers || snap->member_id[lo] != id) {
+    long lo = id < 0 ? -1 : pt_snapshot_member_index(snap, id);
+    if (lo < 0) {
         cli_error("no member '%s'", arg);
         return EXIT_NOTFOUND;
     }
-    if (pt_snapshot_member_use(snap, lo) != PT_SNAP_USE) {
+    if (pt_snapshot_member_use(snap, (size_t)lo) != PT_SNAP_USE) {
         cli_error("member '%s' is erased, merged away or without analytics consent: no recommendations", arg);
         return EXIT_NOTFOUND;
     }
-    *idx = lo;
+    *idx = (size_t)lo;
     return EXIT_OK;
 }
 

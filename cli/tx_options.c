@@ -138,16 +138,9 @@ const char *cli_tx_member(const pt_snapshot *snap, int64_t id, char out[PT_SNAPS
         pt_member_no_for_id(id, out);
         return out;
     }
-    size_t lo = 0, hi = snap->nmembers;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (snap->member_id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < snap->nmembers && snap->member_id[lo] == id)
-        snprintf(out, PT_SNAPSHOT_EXT_ID, "%s", snap->member_ext_id[lo]);
+    long i = pt_snapshot_member_index(snap, id);
+    if (i >= 0)
+        snprintf(out, PT_SNAPSHOT_EXT_ID, "%s", snap->member_ext_id[i]);
     else
         snprintf(out, PT_SNAPSHOT_EXT_ID, "%lld", (long long)id);
     return out;

@@ -213,18 +213,6 @@ json_t *dash_opt_int(int64_t v)
     return v == PT_METRICS_NONE ? json_null() : json_integer((json_int_t)v);
 }
 
-long dash_member_index(const pt_snapshot *snap, int64_t id)
-{
-    size_t lo = 0, hi = snap->nmembers;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (snap->member_id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < snap->nmembers && snap->member_id[lo] == id ? (long)lo : -1;
-}
 
 /* --- meta ------------------------------------------------------------------------------------ */
 

@@ -45,7 +45,7 @@ int dash_churn(struct dash_req *r)
     json_t *top = json_array();
     size_t shown = 0;
     for (size_t k = 0; k < n; k++) { /* riskiest first */
-        long i = dash_member_index(r->d->snap, rows[k].member_id);
+        long i = pt_snapshot_member_index(r->d->snap, rows[k].member_id);
         if (i < 0 || pt_snapshot_member_use(r->d->snap, (size_t)i) != PT_SNAP_USE)
             continue;
         int b = (int)(rows[k].score_ppm * BANDS / (PT_SCORE_PPM + 1));

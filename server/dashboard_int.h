@@ -70,8 +70,6 @@ json_t *dash_opt_int(int64_t v);
 int dash_rfm(pt_dash *d, int64_t as_of, const pt_rfm **out);
 /* The CLV fit and scores as of as_of (BG/NBD + Gamma-Gamma, weeks, 12 months), cached. */
 int dash_clv(pt_dash *d, int64_t as_of, const struct dash_clv **out);
-/* Index of member id in the snapshot, or −1. */
-long dash_member_index(const pt_snapshot *snap, int64_t id);
 
 /* dashboard.c */
 int dash_meta(struct dash_req *r);

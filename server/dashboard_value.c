@@ -484,7 +484,7 @@ int dash_member(struct dash_req *r)
         json_object_set_new(o, "history", latest(ec.arr));
     else
         json_object_set_new(o, "history", (json_decref(ec.arr), json_array()));
-    long i = dash_member_index(d->snap, id);
+    long i = pt_snapshot_member_index(d->snap, id);
     if (i >= 0 && d->snap->has_accounts) {
         int32_t t = d->snap->member_tier[i];
         json_object_set_new(o, "points", json_pack("{s:I,s:I,s:o}", "balance", (json_int_t)d->snap->member_points[i],

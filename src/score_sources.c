@@ -22,20 +22,6 @@ static int stored_score(void *ud, const pt_snapshot *snap, size_t i, double *v)
     return 1;
 }
 
-/* Index of member id in the snapshot, or −1. */
-static long member_index(const pt_snapshot *snap, int64_t id)
-{
-    size_t lo = 0, hi = snap->nmembers;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (snap->member_id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < snap->nmembers && snap->member_id[lo] == id ? (long)lo : -1;
-}
-
 /* The stored scores of the preferred churn model, by snapshot member. */
 static int load_stored(pt_score_sources *ss, pt_store *store, const pt_snapshot *snap)
 {
@@ -53,7 +39,7 @@ static int load_stored(pt_score_sources *ss, pt_store *store, const pt_snapshot 
     for (size_t i = 0; i < snap->nmembers; i++)
         ss->stored[i] = NAN;
     for (size_t k = 0; k < n; k++) {
-        long i = member_index(snap, rows[k].member_id);
+        long i = pt_snapshot_member_index(snap, rows[k].member_id);
         if (i >= 0) {
             ss->stored[i] = (double)rows[k].score_ppm / (double)PT_SCORE_PPM;
             ss->nstored++;

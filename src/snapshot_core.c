@@ -52,6 +52,19 @@ int pt_snapshot_member_use(const pt_snapshot *s, size_t i)
     return PT_SNAP_USE;
 }
 
+long pt_snapshot_member_index(const pt_snapshot *s, int64_t id)
+{
+    size_t lo = 0, hi = s->nmembers;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->member_id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nmembers && s->member_id[lo] == id ? (long)lo : -1;
+}
+
 void pt_snapshot_free(pt_snapshot *s)
 {
     if (!s)

@@ -132,6 +132,8 @@ enum pt_snapshot_use {
     PT_SNAP_NO_CONSENT = 3, /* no PT_CONSENT_ANALYTICS bit: anonymous totals only */
 };
 int pt_snapshot_member_use(const pt_snapshot *snap, size_t i);
+/* The dense index of member id (member_id ascends: a binary search), or −1 when absent. */
+long pt_snapshot_member_index(const pt_snapshot *snap, int64_t id);
 
 /* Loads the members, orders with their channels and lines, survey answers, events and points
  * accounts of store s (see the top of this file). progress (may be NULL) is called after each
