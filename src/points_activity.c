@@ -54,11 +54,12 @@ static int add_row(void *ud, const pt_stats_row *r)
     if (r->what == PT_STATS_ENTRIES) {
         switch (r->kind) {
         case PT_ENTRY_EARN: m->earned += r->points; break;
-        case PT_ENTRY_REDEEM: m->redeemed -= r->points; break;
+        case PT_ENTRY_REDEEM: /* net of cancelled redemptions, as pt_metrics_points_flow counts */
+        case PT_ENTRY_RESTORE: m->redeemed -= r->points; break;
         case PT_ENTRY_EXPIRE: m->expired -= r->points; break;
         case PT_ENTRY_REVERSE: m->reversed -= r->points; break;
         case PT_ENTRY_ADJUST: m->adjusted += r->points; break;
-        default: break; /* releases, settlements, restores and transfers move points, not in or out */
+        default: break; /* releases, settlements and transfers move points, not in or out */
         }
     } else if (r->what == PT_STATS_REDEMPTIONS) {
         m->redemptions += r->count;

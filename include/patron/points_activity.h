@@ -20,7 +20,8 @@
 typedef struct pt_points_month {
     int64_t month;             /* first instant of the local month, UTC epoch s */
     int64_t earned;            /* Σ EARN entries' points */
-    int64_t redeemed;          /* −Σ REDEEM entries' points (a positive figure) */
+    int64_t redeemed;          /* −Σ REDEEM − Σ RESTORE points: net of cancelled redemptions, as
+                                  pt_metrics_points_flow (a positive figure) */
     int64_t expired;           /* −Σ EXPIRE */
     int64_t reversed;          /* −Σ REVERSE (refunds clawing points back) */
     int64_t adjusted;          /* Σ ADJUST (signed) */
