@@ -777,7 +777,9 @@ static int run_nps_by(const struct kpi_args *a, const pt_snapshot *snap, const c
     for (int64_t v = lo; snap->nmembers && v <= hi; v++) {
         pt_nps n;
         rc = pt_metrics_nps_slice(&n, snap, name, from, to, by, (int32_t)v);
-        if (rc || n.answers + n.out_of_range + n.anonymous + n.merged_away == 0)
+        if (rc)
+            break;
+        if (n.answers + n.out_of_range + n.anonymous + n.merged_away == 0)
             continue;
         const char *label = tier ? tier_label(snap, (int32_t)v)
                                  : v < 0 ? "(no segment)" : pt_rfm_segment_key(PT_RFM_MAP11, (int)v);
@@ -797,6 +799,10 @@ static int run_nps_by(const struct kpi_args *a, const pt_snapshot *snap, const c
     if (a->out == OUT_JSON)
         printf("]}\n");
     free(seg);
+    if (rc) {
+        cli_error("nps: %s", pt_strerror(rc));
+        return cli_exit_for(rc);
+    }
     return EXIT_OK;
 }
 

@@ -7,15 +7,10 @@
  */
 #include "server_int.h"
 #include "patron/error.h"
+#include "patron/ledger.h"
 #include "patron/store_ledger.h"
 
 #include <string.h>
-
-static const char *lot_state(int s)
-{
-    static const char *const names[] = {"?", "pending", "available", "cancelled", "expired"};
-    return s >= PT_LOT_PENDING && s <= PT_LOT_EXPIRED ? names[s] : "?";
-}
 
 static int lot_add(void *ud, const pt_lot_rec *l)
 {
@@ -23,7 +18,7 @@ static int lot_add(void *ud, const pt_lot_rec *l)
                                         (json_int_t)l->points, "remaining", (json_int_t)l->remaining, "earned_at",
                                         (json_int_t)l->earned_at, "available_at", (json_int_t)l->available_at,
                                         "expires_at", (json_int_t)l->expires_at, "order_id", (json_int_t)l->order_id,
-                                        "state", lot_state(l->state)));
+                                        "state", pt_lot_state_name(l->state)));
     return 0;
 }
 
