@@ -49,7 +49,9 @@ TEST(kmeans_finds_three_planted_blobs_exactly)
     }
     ASSERT(map[0] != map[1] && map[1] != map[2] && map[0] != map[2]);
     /* Each centroid sits within 0.5 of its blob's centre. */
-    ASSERT(fabs(c[2 * map[1]] - 10) < 0.5 && fabs(c[2 * map[1] + 1]) < 0.5);
+    static const double cx[3] = {0, 10, 0}, cy[3] = {0, 0, 10};
+    for (int b = 0; b < 3; b++)
+        ASSERT(fabs(c[2 * map[b]] - cx[b]) < 0.5 && fabs(c[2 * map[b] + 1] - cy[b]) < 0.5);
 }
 
 /* Points 0, 1 (cluster 0) and 10 (cluster 1) on a line: s(0) = 1 − 1/10, s(1) = 1 − 1/9,

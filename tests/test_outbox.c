@@ -455,6 +455,15 @@ BOTH_TEST(programme_events_are_enqueued_with_the_change_and_not_for_a_failed_wri
     ASSERT_OK(pt_store_outbox_list(pt_db_store(db), collect_kinds, &after));
     ASSERT_EQ(after.earn, before.earn + 1);
     ASSERT_EQ(after.other, before.other); /* the failed redeem left nothing */
+    /* an earn whose enclosing transaction rolls back leaves no event either: the enqueue goes
+     * with the change's transaction (same connection), never on its own */
+    ASSERT_OK(pt_store_begin(pt_db_store(db)));
+    pt_ledger_req r3 = {.idem_key = "e-rolled-back"};
+    ASSERT_OK(pt_ledger_earn(l, m, 7, &r3, &res));
+    ASSERT_OK(pt_store_rollback(pt_db_store(db)));
+    struct kinds undone = {0};
+    ASSERT_OK(pt_store_outbox_list(pt_db_store(db), collect_kinds, &undone));
+    ASSERT_EQ(undone.earn, after.earn);
     ASSERT(strstr(after.payload, "\"audit_seq\":") != NULL);
     ASSERT(strstr(after.payload, "\"points\":40") != NULL);
     /* no personal data: the member's name, phone and birthday are nowhere in the payload */
