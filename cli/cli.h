@@ -43,6 +43,10 @@ void cli_progress_done(void);
 const char *cli_num(int64_t v);
 /* cents → "¥12,345.67" */
 const char *cli_money(int64_t cents);
+/* s as a quoted JSON string (escaped by jansson) / as one CSV field (quoted per RFC 4180 when it
+ * holds a comma, quote or line break). Results live in a small ring: use them in one printf. */
+const char *cli_json_str(const char *s);
+const char *cli_csv_str(const char *s);
 
 /* Text renderings of the library's JSON reports. */
 void cli_print_quality(json_t *q);

@@ -147,18 +147,11 @@ static int parse_args(int argc, char **argv, struct churn_args *a)
     return EXIT_OK;
 }
 
-static int32_t day_tz; /* the tenant's UTC offset (0 for a file): dates print as its days */
+static pt_db *day_db; /* the tenant's store (NULL for a file): dates print as days of its zone */
 
 static const char *day_text(int64_t t)
 {
-    static char buf[4][16];
-    static int k;
-    char *b = buf[k++ & 3];
-    time_t tt = (time_t)(t + day_tz);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(b, 16, "%Y-%m-%d", &tm);
-    return b;
+    return cli_tx_local_date(day_db, t, 0);
 }
 
 /* The end of the data: the day after the last order, or the store's clock if earlier. */
@@ -237,7 +230,8 @@ static void print_scores(const struct churn_args *a, const pt_snapshot *snap, co
         printf("member,churn_risk,reasons\n");
         for (size_t i = 0; i < sc->n; i++) {
             pt_churn_reasons_text(sc->row[i].reason, why, sizeof why);
-            printf("%s,%.6f,\"%s\"\n", cli_tx_member(snap, sc->row[i].member_id, no), sc->row[i].p, why);
+            printf("%s,%.6f,%s\n", cli_csv_str(cli_tx_member(snap, sc->row[i].member_id, no)), sc->row[i].p,
+                   cli_csv_str(why));
         }
         return;
     }
@@ -247,8 +241,8 @@ static void print_scores(const struct churn_args *a, const pt_snapshot *snap, co
                pt_churn_model_name(sc->model), sc->version, day_text(sc->as_of), day_text(sc->train_as_of),
                sc->horizon_days);
         for (size_t i = 0; i < sc->n; i++) {
-            printf("%s{\"member\":\"%s\",\"churn_risk\":%.6f,\"reasons\":[", i ? "," : "",
-                   cli_tx_member(snap, sc->row[i].member_id, no), sc->row[i].p);
+            printf("%s{\"member\":%s,\"churn_risk\":%.6f,\"reasons\":[", i ? "," : "",
+                   cli_json_str(cli_tx_member(snap, sc->row[i].member_id, no)), sc->row[i].p);
             for (int r = 0; r < PT_CHURN_REASONS && sc->row[i].reason[r] >= 0; r++)
                 printf("%s\"%s\"", r ? "," : "", pt_churn_feature_name(sc->row[i].reason[r]));
             printf("]}");
@@ -421,7 +415,7 @@ int cmd_churn(int argc, char **argv)
     rc = cli_tx_snapshot(&a.tx, &db, &snap);
     int64_t as_of = 0;
     if (rc == EXIT_OK) {
-        day_tz = db ? pt_db_config(db)->tz_offset_s : 0;
+        day_db = db;
         as_of = data_end(db, snap);
         if (a.as_of)
             rc = cli_tx_date_arg(db, a.as_of, &as_of);

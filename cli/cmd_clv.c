@@ -277,12 +277,12 @@ static void print_scores(const struct clv_args *a, const pt_snapshot *snap, cons
         char no[PT_SNAPSHOT_EXT_ID];
         cli_tx_member(snap, w->member_id, no);
         if (a->out == OUT_JSON)
-            printf("%s{\"member\":\"%s\",\"p_alive\":%.6f,\"expected_purchases\":%.6f,\"avg_spend_cents\":%lld,"
+            printf("%s{\"member\":%s,\"p_alive\":%.6f,\"expected_purchases\":%.6f,\"avg_spend_cents\":%lld,"
                    "\"spend_cents\":%lld,\"clv_cents\":%lld}",
-                   i ? "," : "", no, w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
+                   i ? "," : "", cli_json_str(no), w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
                    (long long)w->spend_cents, (long long)w->clv_cents);
         else if (a->out == OUT_CSV)
-            printf("%s,%.6f,%.6f,%lld,%lld,%lld\n", no, w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
+            printf("%s,%.6f,%.6f,%lld,%lld,%lld\n", cli_csv_str(no), w->p_alive, w->expected_purchases, (long long)w->avg_spend_cents,
                    (long long)w->spend_cents, (long long)w->clv_cents);
         else
             printf("%-12s %7.3f %10.3f %14s %14s %14s\n", no, w->p_alive, w->expected_purchases,

@@ -183,22 +183,6 @@ static int period(pt_db *db, const struct kpi_args *a, int back, int64_t *from, 
     return EXIT_OK;
 }
 
-/* "YYYY-MM-DD" (or "YYYY-MM" when month) of instant t in the tenant's zone; static ring. */
-static const char *local_date(pt_db *db, int64_t t, int month)
-{
-    static char buf[4][32];
-    static int slot;
-    char *b = buf[slot++ % 4];
-    pt_civil c;
-    if (t == INT64_MIN || t == INT64_MAX || pt_tz_civil(cli_tx_zone(db), t, &c) != PT_OK)
-        snprintf(b, 32, "@%lld", (long long)t);
-    else if (month)
-        snprintf(b, 32, "%04d-%02d", c.year, c.month);
-    else
-        snprintf(b, 32, "%04d-%02d-%02d", c.year, c.month, c.day);
-    return b;
-}
-
 /* A count, rate or average for JSON: null when it has no denominator. */
 static const char *jval(int64_t v)
 {
@@ -329,8 +313,8 @@ static void print_kpi_json(pt_db *db, const pt_kpi *cur, const pt_kpi *prev)
     printf("{\"zone\":\"%s\"", cli_tx_zone(db));
     for (int s = 0; s < 2; s++) {
         printf(",\"%s\":{\"from\":%lld,\"to\":%lld,\"from_date\":\"%s\",\"to_date\":\"%s\"", names[s],
-               (long long)ks[s]->from, (long long)ks[s]->to, local_date(db, ks[s]->from, 0),
-               local_date(db, ks[s]->to, 0));
+               (long long)ks[s]->from, (long long)ks[s]->to, cli_tx_local_date(db, ks[s]->from, 0),
+               cli_tx_local_date(db, ks[s]->to, 0));
         for (int i = 0; sides[s][i].kind >= 0; i++)
             printf(",\"%s\":%s", sides[s][i].key, jval(sides[s][i].v));
         printf("}");
@@ -365,8 +349,8 @@ static void print_kpi_text(pt_db *db, const pt_kpi *cur, const pt_kpi *prev)
     kpi_fields(cur, c);
     kpi_fields(prev, p);
     printf("%-40s %16s %16s %16s\n", "", "period", "previous", "change");
-    printf("%-40s %16s %16s\n", "from", local_date(db, cur->from, 0), local_date(db, prev->from, 0));
-    printf("%-40s %16s %16s\n", "to (exclusive)", local_date(db, cur->to, 0), local_date(db, prev->to, 0));
+    printf("%-40s %16s %16s\n", "from", cli_tx_local_date(db, cur->from, 0), cli_tx_local_date(db, prev->from, 0));
+    printf("%-40s %16s %16s\n", "to (exclusive)", cli_tx_local_date(db, cur->to, 0), cli_tx_local_date(db, prev->to, 0));
     for (int i = 0; c[i].kind >= 0; i++) {
         int64_t d = change(c[i].v, p[i].v);
         char dbuf[48];
@@ -478,7 +462,7 @@ static int by_month(pt_db *db, const pt_snapshot *snap, int64_t from, int64_t to
     for (*n = 0; rc == PT_OK && *n < nm; ++*n) {
         int64_t f = b[*n] > from ? b[*n] : from, t = b[*n + 1] < to ? b[*n + 1] : to;
         rc = pt_metrics_kpi(&(*out)[*n].k, snap, f, t);
-        snprintf((*out)[*n].label, sizeof (*out)[*n].label, "%s", local_date(db, b[*n], 1));
+        snprintf((*out)[*n].label, sizeof (*out)[*n].label, "%s", cli_tx_local_date(db, b[*n], 1));
     }
     free(b);
     return rc;
@@ -520,7 +504,7 @@ static void print_groups(pt_db *db, const struct kpi_args *a, const struct group
     if (a->out == OUT_JSON)
         printf("{\"zone\":\"%s\",\"from\":%lld,\"to\":%lld,\"from_date\":\"%s\",\"to_date\":\"%s\",\"by\":%s%s%s,"
                "\"kpi\":%s%s%s,\"groups\":[",
-               cli_tx_zone(db), (long long)from, (long long)to, local_date(db, from, 0), local_date(db, to, 0),
+               cli_tx_zone(db), (long long)from, (long long)to, cli_tx_local_date(db, from, 0), cli_tx_local_date(db, to, 0),
                a->by ? "\"" : "", a->by ? a->by : "null", a->by ? "\"" : "", a->name ? "\"" : "",
                a->name ? a->name : "null", a->name ? "\"" : "");
     else if (a->name)
@@ -631,7 +615,7 @@ static int run_kpi(pt_db *db, const struct kpi_args *a, const pt_snapshot *snap)
 static void print_cohort_json(pt_db *db, const pt_cohort *h, int months, size_t i)
 {
     printf("%s{\"month\":\"%s\",\"start\":%lld,\"size\":%zu,\"observed\":%d,\"retained\":[", i ? "," : "",
-           local_date(db, h->month, 1), (long long)h->month, h->size, h->observed);
+           cli_tx_local_date(db, h->month, 1), (long long)h->month, h->size, h->observed);
     for (int k = 1; k <= months; k++)
         printf(k <= h->observed ? "%s%zu" : "%snull", k > 1 ? "," : "", h->retained[k]);
     printf("],\"retention_bp\":[");
@@ -643,7 +627,7 @@ static void print_cohort_json(pt_db *db, const pt_cohort *h, int months, size_t 
 
 static void print_cohort_row(pt_db *db, const struct kpi_args *a, const pt_cohort *h, int months)
 {
-    printf(a->out == OUT_CSV ? "%s,%zu" : "%-8s %8zu", local_date(db, h->month, 1), h->size);
+    printf(a->out == OUT_CSV ? "%s,%zu" : "%-8s %8zu", cli_tx_local_date(db, h->month, 1), h->size);
     for (int k = 1; k <= months; k++) {
         int64_t bp = pt_metrics_bp((int64_t)h->retained[k], (int64_t)h->size);
         if (a->out == OUT_CSV)
@@ -840,7 +824,7 @@ static void print_trends(pt_db *db, const struct kpi_args *a, const pt_trend_mon
         printf("%-8s %10s %8s %8s %8s %16s %12s\n", "month", "members", "new", "active", "orders", "revenue", "AOV");
     for (size_t i = 0; i < n; i++) {
         const pt_trend_month *m = &t[i];
-        const char *mo = local_date(db, m->month, 1);
+        const char *mo = cli_tx_local_date(db, m->month, 1);
         if (a->out == OUT_JSON)
             printf("%s{\"month\":\"%s\",\"start\":%lld,\"members\":%zu,\"new\":%zu,\"active\":%zu,\"orders\":%lld,"
                    "\"revenue_cents\":%lld,\"aov_cents\":%s}",

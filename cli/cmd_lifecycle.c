@@ -161,22 +161,6 @@ static int parse_args(int argc, char **argv, struct lc_args *a)
     return check_args(a);
 }
 
-/* "YYYY-MM-DD" (or "YYYY-MM" when month) of instant t in the tenant's zone; static ring. */
-static const char *local_date(pt_db *db, int64_t t, int month)
-{
-    static char buf[4][32];
-    static int slot;
-    char *b = buf[slot++ % 4];
-    pt_civil c;
-    if (pt_tz_civil(cli_tx_zone(db), t, &c) != PT_OK)
-        snprintf(b, 32, "@%lld", (long long)t);
-    else if (month)
-        snprintf(b, 32, "%04d-%02d", c.year, c.month);
-    else
-        snprintf(b, 32, "%04d-%02d-%02d", c.year, c.month, c.day);
-    return b;
-}
-
 /* --- printing ------------------------------------------------------------------------------- */
 static void print_thresholds_json(const pt_lifecycle_thresholds *th)
 {
@@ -213,7 +197,7 @@ static void print_counts_json(const pt_lifecycle_counts *c)
 static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle *lc, const pt_snapshot *snap)
 {
     if (a->out == OUT_JSON) {
-        printf("{\"as_of\":%lld,\"date\":\"%s\",", (long long)lc->as_of, local_date(db, lc->as_of, 0));
+        printf("{\"as_of\":%lld,\"date\":\"%s\",", (long long)lc->as_of, cli_tx_local_date(db, lc->as_of, 0));
         print_thresholds_json(&lc->th);
         printf(",\"totals\":{");
         print_counts_json(&lc->counts);
@@ -229,12 +213,12 @@ static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle
         char no[PT_SNAPSHOT_EXT_ID];
         cli_tx_member(snap, r->member_id, no);
         if (a->out == OUT_JSON)
-            printf("%s{\"member\":\"%s\",\"stage\":\"%s\",\"stage_name\":\"%s\",\"orders\":%lld,"
+            printf("%s{\"member\":%s,\"stage\":\"%s\",\"stage_name\":\"%s\",\"orders\":%lld,"
                    "\"days_since_first\":%lld,\"days_since_last\":%lld}",
-                   i ? "," : "", no, pt_lifecycle_stage_key(r->stage), pt_lifecycle_stage_name(r->stage, a->zh),
+                   i ? "," : "", cli_json_str(no), pt_lifecycle_stage_key(r->stage), pt_lifecycle_stage_name(r->stage, a->zh),
                    (long long)r->orders, (long long)r->days_since_first, (long long)r->days_since_last);
         else if (a->out == OUT_CSV)
-            printf("%s,%s,%lld,%lld,%lld\n", no, pt_lifecycle_stage_key(r->stage), (long long)r->orders,
+            printf("%s,%s,%lld,%lld,%lld\n", cli_csv_str(no), pt_lifecycle_stage_key(r->stage), (long long)r->orders,
                    (long long)r->days_since_first, (long long)r->days_since_last);
         else
             printf("%-12s %-24s %7lld %11lld %10lld\n", no, pt_lifecycle_stage_name(r->stage, a->zh),
@@ -250,7 +234,7 @@ static void print_members(pt_db *db, const struct lc_args *a, const pt_lifecycle
 
 static void print_counts_row(pt_db *db, const struct lc_args *a, const pt_lifecycle_counts *c, size_t p)
 {
-    const char *date = local_date(db, c->as_of, 0), *month = local_date(db, c->as_of - 1, 1);
+    const char *date = cli_tx_local_date(db, c->as_of, 0), *month = cli_tx_local_date(db, c->as_of - 1, 1);
     if (a->out == OUT_JSON) {
         printf("%s{\"as_of\":%lld,\"date\":\"%s\",", p ? "," : "", (long long)c->as_of, date);
         if (a->monthly)
@@ -297,7 +281,7 @@ static void print_transitions(pt_db *db, const struct lc_args *a, const pt_lifec
 {
     if (a->out == OUT_JSON) {
         printf("{\"from\":%lld,\"to\":%lld,\"from_date\":\"%s\",\"to_date\":\"%s\",", (long long)t->from.as_of,
-               (long long)t->to.as_of, local_date(db, t->from.as_of, 0), local_date(db, t->to.as_of, 0));
+               (long long)t->to.as_of, cli_tx_local_date(db, t->from.as_of, 0), cli_tx_local_date(db, t->to.as_of, 0));
         print_thresholds_json(th);
         printf(",\"stages\":[");
         for (int k = 0; k < PT_LC__COUNT; k++)
@@ -315,8 +299,8 @@ static void print_transitions(pt_db *db, const struct lc_args *a, const pt_lifec
     }
     if (a->out == OUT_TEXT) {
         print_thresholds_text(th);
-        printf("rows: stage as of %s; columns: stage as of %s\n", local_date(db, t->from.as_of, 0),
-               local_date(db, t->to.as_of, 0));
+        printf("rows: stage as of %s; columns: stage as of %s\n", cli_tx_local_date(db, t->from.as_of, 0),
+               cli_tx_local_date(db, t->to.as_of, 0));
     }
     if (a->out == OUT_CSV)
         printf("from_stage");

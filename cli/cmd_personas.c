@@ -91,17 +91,6 @@ static int parse_args(int argc, char **argv, struct personas_args *a)
     return EXIT_OK;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else
-            putchar(*s);
-    putchar('"');
-}
-
 static void print_json(const struct personas_args *a, const pt_snapshot *snap, const pt_personas *p)
 {
     printf("{\"k\":%d,\"members\":%zu,\"silhouette_sample\":%zu,\"inertia\":%.4f,\"silhouette\":{", p->k, p->n,
@@ -114,9 +103,9 @@ static void print_json(const struct personas_args *a, const pt_snapshot *snap, c
     for (int q = 0; q < p->k; q++) {
         const pt_persona *c = &p->persona[q];
         printf("%s{\"id\":%d,\"key\":\"%s\",\"name_en\":", q ? "," : "", q, c->key);
-        json_str(c->name_en);
+        fputs(cli_json_str(c->name_en), stdout);
         printf(",\"name_zh\":");
-        json_str(c->name_zh);
+        fputs(cli_json_str(c->name_zh), stdout);
         printf(",\"size\":%zu,\"share\":%.4f,\"revenue_share\":%.4f,\"recency_days\":%.1f,\"orders\":%.2f,"
                "\"monetary_cents\":%.0f,\"aov_cents\":%.0f,\"tenure_days\":%.1f,\"gap_days\":%.1f,\"categories\":%.2f,"
                "\"channels\":%.2f,\"events_90d\":%.2f,\"centroid_z\":{",
@@ -127,14 +116,14 @@ static void print_json(const struct personas_args *a, const pt_snapshot *snap, c
         printf("},\"top_categories\":[");
         for (int t = 0; t < PT_PERSONAS_TOP_CAT && c->top_category[t] >= 0; t++) {
             printf("%s", t ? "," : "");
-            json_str(snap->category_names[c->top_category[t]]);
+            fputs(cli_json_str(snap->category_names[c->top_category[t]]), stdout);
         }
         printf("],\"channel_mix\":{");
         any = 0;
         for (int ch = 0; ch < PT_PERSONAS_CHAN; ch++)
             if (c->channel_share[ch] > 0) {
                 printf("%s", any++ ? "," : "");
-                json_str(snap->channel_names && (size_t)ch < snap->nchannel_names ? snap->channel_names[ch] : "all");
+                fputs(cli_json_str(snap->channel_names && (size_t)ch < snap->nchannel_names ? snap->channel_names[ch] : "all"), stdout);
                 printf(":%.4f", c->channel_share[ch]);
             }
         printf("}}");
@@ -144,7 +133,7 @@ static void print_json(const struct personas_args *a, const pt_snapshot *snap, c
         char no[PT_SNAPSHOT_EXT_ID];
         printf(",\"assignments\":[");
         for (size_t i = 0; i < p->n; i++)
-            printf("%s{\"member\":\"%s\",\"persona\":%d}", i ? "," : "", cli_tx_member(snap, p->member_id[i], no),
+            printf("%s{\"member\":%s,\"persona\":%d}", i ? "," : "", cli_json_str(cli_tx_member(snap, p->member_id[i], no)),
                    p->cluster[i]);
         printf("]");
     }

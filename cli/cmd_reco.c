@@ -211,8 +211,9 @@ static int run_train(const struct reco_args *a, pt_db *db, const pt_snapshot *sn
         rc = EXIT_STORE;
     }
     if (rc == EXIT_OK && a->json)
-        printf("{\"model\":\"%s\",\"items\":%u,\"members\":%zu,\"factors\":%u,\"neighbours\":%u,\"file\":\"%s\"}\n",
-               pt_reco_kind_name(kind), md->nitems, users, md->factors, md->nb_first ? md->neighbours : 0, path);
+        printf("{\"model\":\"%s\",\"items\":%u,\"members\":%zu,\"factors\":%u,\"neighbours\":%u,\"file\":%s}\n",
+               pt_reco_kind_name(kind), md->nitems, users, md->factors, md->nb_first ? md->neighbours : 0,
+               cli_json_str(path));
     else if (rc == EXIT_OK)
         printf("trained %s on %s members × %s items; wrote %s\n", pt_reco_kind_name(kind), cli_num((int64_t)users),
                cli_num(md->nitems), path);

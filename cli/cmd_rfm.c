@@ -167,13 +167,13 @@ static void print_rows(const struct rfm_args *a, const pt_rfm *r, const pt_snaps
         int seg = pt_rfm_row_segment(w, a->map);
         const char *hl = w->r ? pt_rfm_hl_code(w->hl) : "";
         if (a->out == OUT_JSON)
-            printf("%s{\"member\":\"%s\",\"recency_days\":%lld,\"frequency\":%lld,\"monetary_cents\":%lld,"
+            printf("%s{\"member\":%s,\"recency_days\":%lld,\"frequency\":%lld,\"monetary_cents\":%lld,"
                    "\"r\":%d,\"f\":%d,\"m\":%d,\"hl\":\"%s\",\"segment\":\"%s\",\"segment_name\":\"%s\"}",
-                   i ? "," : "", no, (long long)w->recency_days, (long long)w->frequency,
+                   i ? "," : "", cli_json_str(no), (long long)w->recency_days, (long long)w->frequency,
                    (long long)w->monetary_cents, w->r, w->f, w->m, hl, pt_rfm_segment_key(a->map, seg),
                    pt_rfm_segment_name(a->map, seg, a->zh));
         else if (a->out == OUT_CSV)
-            printf("%s,%lld,%lld,%lld,%d,%d,%d,%s,%s\n", no, (long long)w->recency_days, (long long)w->frequency,
+            printf("%s,%lld,%lld,%lld,%d,%d,%d,%s,%s\n", cli_csv_str(no), (long long)w->recency_days, (long long)w->frequency,
                    (long long)w->monetary_cents, w->r, w->f, w->m, hl, pt_rfm_segment_key(a->map, seg));
         else
             printf("%-12s %8lld %6lld %14s  %d %d %d  %-3s  %s\n", no, (long long)w->recency_days,

@@ -13,6 +13,8 @@
 #include "patron/tz.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +146,19 @@ const char *cli_tx_member(const pt_snapshot *snap, int64_t id, char out[PT_SNAPS
     else
         snprintf(out, PT_SNAPSHOT_EXT_ID, "%lld", (long long)id);
     return out;
+}
+
+const char *cli_tx_local_date(pt_db *db, int64_t t, int month)
+{
+    static char buf[4][32];
+    static int slot;
+    char *b = buf[slot++ % 4];
+    pt_civil c;
+    if (t == INT64_MIN || t == INT64_MAX || pt_tz_civil(cli_tx_zone(db), t, &c) != PT_OK)
+        snprintf(b, 32, "@%lld", (long long)t);
+    else if (month)
+        snprintf(b, 32, "%04d-%02d", c.year, c.month);
+    else
+        snprintf(b, 32, "%04d-%02d-%02d", c.year, c.month, c.day);
+    return b;
 }

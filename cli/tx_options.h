@@ -44,6 +44,9 @@ int64_t cli_tx_now(pt_db *db, const pt_snapshot *snap);
  * a date. cli_tx_date_arg also prints why. */
 int cli_tx_date(pt_db *db, const char *s, int64_t *t);
 int cli_tx_date_arg(pt_db *db, const char *s, int64_t *t);
+/* "YYYY-MM-DD" (or "YYYY-MM" when month) of instant t in cli_tx_zone (DST and all), or "@EPOCH"
+ * when it has no civil date; from a static ring of 4. */
+const char *cli_tx_local_date(pt_db *db, int64_t t, int month);
 /* How member id is shown: the file's id as written, or the store's member number. */
 const char *cli_tx_member(const pt_snapshot *snap, int64_t id, char out[PT_SNAPSHOT_EXT_ID]);
 

@@ -1,7 +1,10 @@
 /* util.c — helpers shared by the patron commands: errors and exit codes, opening the data
  * directory, progress output, number formatting. */
 #include "cli.h"
+#include "patron/csv.h"
 #include "patron/error.h"
+
+#include <jansson.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -144,5 +147,53 @@ const char *cli_money(int64_t cents)
     char *out = bufs[slot++ % 4];
     int64_t a = cents < 0 ? -cents : cents;
     snprintf(out, 48, "%s¥%s.%02lld", cents < 0 ? "-" : "", cli_num(a / 100), (long long)(a % 100));
+    return out;
+}
+
+/* A ring of growable buffers for the quoting helpers below: each result stays valid for the
+ * next CLI_QUOTE_RING - 1 calls, enough for one printf. The buffers live as long as the process. */
+#define CLI_QUOTE_RING 4
+static char *quote_slot(size_t need)
+{
+    static char *ring[CLI_QUOTE_RING];
+    static size_t cap[CLI_QUOTE_RING];
+    static int slot;
+    int k = slot++ % CLI_QUOTE_RING;
+    if (cap[k] < need) {
+        char *b = realloc(ring[k], need);
+        if (!b)
+            return NULL;
+        ring[k] = b;
+        cap[k] = need;
+    }
+    return ring[k];
+}
+
+const char *cli_json_str(const char *s)
+{
+    /* jansson escapes quotes, backslashes and control characters; a string that is not UTF-8
+     * (never from our CSV reader, which refuses such input) becomes null rather than bad JSON. */
+    json_t *j = json_string(s);
+    size_t n = j ? json_dumpb(j, NULL, 0, JSON_ENCODE_ANY) : 0;
+    char *out = n ? quote_slot(n + 1) : NULL;
+    if (out)
+        out[json_dumpb(j, out, n, JSON_ENCODE_ANY)] = 0;
+    json_decref(j);
+    return out ? out : "null";
+}
+
+const char *cli_csv_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = quote_slot(2 * n + 3); /* every quote doubled, plus the enclosing pair */
+    if (!out)
+        return "";
+    FILE *f = fmemopen(out, 2 * n + 3, "w");
+    if (!f)
+        return "";
+    pt_csv_write_field(f, s, n);
+    long len = ftell(f);
+    fclose(f);
+    out[len > 0 ? len : 0] = 0;
     return out;
 }

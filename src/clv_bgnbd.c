@@ -60,6 +60,26 @@ double pt_clv_log_hyp2f1(double a, double b, double c, double z)
     return log_series_2f1(a, b, c, z);
 }
 
+/* c · [1 − e^ls · 2F1(A, B; c; z)], the bracket of FHL eqs. 7 and 10 times its c = a+b+x−1, for
+ * c ≤ 0 (a + b < 1 and few purchases: a fit at the no-dropout boundary gets there), where the
+ * closed form's 2F1 has a non-positive c. (c)_k = c·(c+1)_{k−1} takes the c into the series,
+ * whose denominators are then positive since c + 1 = a + b + x > 0:
+ *   c·2F1 = c + Σ_{k≥1} (A)_k (B)_k z^k / ((c+1)_{k−1} k!).
+ * For c < 0 both parts are negative: no cancellation. NaN if the sum overflows. */
+static double bracket_times_c(double A, double B, double c, double z, double ls)
+{
+    double term = A * B * z, sum = 0;
+    for (int k = 1; k < 1000000 && term > 0; k++) {
+        sum += term;
+        double ratio = (A + k) * (B + k) / ((c + k) * (k + 1)) * z;
+        if (term < sum * 1e-17 && ratio < 1)
+            break;
+        term *= ratio;
+    }
+    double v = c * -expm1(ls) - exp(ls) * sum;
+    return isfinite(v) ? v : NAN;
+}
+
 /* FHL 2005 eq. 6:
  *   L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
  *     + [x > 0] B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)). */
@@ -87,13 +107,16 @@ double pt_clv_bgnbd_p_alive(const double *param, double x, double t_x, double T)
 
 /* FHL 2005 eq. 7: E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r · 2F1(r, b; a+b−1; t/(α+t))]
  * (a > 1 for the formula as written; for a ≤ 1 it still holds by analytic continuation of the
- * ratio, and 2F1 is finite because z < 1). */
+ * ratio, and 2F1 is finite because z < 1; for a + b ≤ 1, see bracket_times_c). */
 double pt_clv_bgnbd_expected(const double *param, double t)
 {
     double r = param[0], alpha = param[1], a = param[2], b = param[3];
     if (t <= 0)
         return 0;
-    double lf = r * log(alpha / (alpha + t)) + pt_clv_log_hyp2f1(r, b, a + b - 1, t / (alpha + t));
+    double ls = r * log(alpha / (alpha + t)), z = t / (alpha + t);
+    if (a + b - 1 <= 0)
+        return bracket_times_c(r, b, a + b - 1, z, ls) / (a - 1);
+    double lf = ls + pt_clv_log_hyp2f1(r, b, a + b - 1, z);
     return (a + b - 1) / (a - 1) * -expm1(lf);
 }
 
@@ -105,9 +128,11 @@ double pt_clv_bgnbd_conditional(const double *param, double t, double x, double 
     double r = param[0], alpha = param[1], a = param[2], b = param[3];
     if (t <= 0)
         return 0;
-    double lf = (r + x) * log((alpha + T) / (alpha + T + t)) +
-                pt_clv_log_hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t));
-    return (a + b + x - 1) / (a - 1) * -expm1(lf) * pt_clv_bgnbd_p_alive(param, x, t_x, T);
+    double ls = (r + x) * log((alpha + T) / (alpha + T + t)), z = t / (alpha + T + t), c = a + b + x - 1;
+    if (c <= 0)
+        return bracket_times_c(r + x, b + x, c, z, ls) / (a - 1) * pt_clv_bgnbd_p_alive(param, x, t_x, T);
+    double lf = ls + pt_clv_log_hyp2f1(r + x, b + x, c, z);
+    return c / (a - 1) * -expm1(lf) * pt_clv_bgnbd_p_alive(param, x, t_x, T);
 }
 
 /* FHL 2005 eq. 8: P(X(t) = n) =

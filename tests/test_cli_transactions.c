@@ -191,3 +191,52 @@ TEST(cli_clv_holdout_report_on_cdnow_matches_the_published_comparison)
                           BIN, path),
               2);
 }
+
+/* Ids are the file's own text: a quote, a comma, a backslash or a tab in one must come out as
+ * valid JSON (escaped by jansson) and as one CSV field (quoted per RFC 4180), in every analysis
+ * that lists members. 36 members so that the models have something to fit. */
+TEST(cli_member_ids_with_quotes_commas_and_backslashes_stay_valid_json_and_csv)
+{
+    static const char *odd[4] = {"a\"b", "c,d", "g\\h", "t\tab"};
+    char body[16384];
+    size_t n = (size_t)snprintf(body, sizeof body, "customer,date,amount\n");
+    for (int i = 0; i < 36; i++) {
+        char id[32];
+        if (i < 4)
+            snprintf(id, sizeof id, "%s", i == 0 ? "\"a\"\"b\"" : i == 1 ? "\"c,d\"" : odd[i]);
+        else
+            snprintf(id, sizeof id, "m%d", i);
+        for (int k = 0; k <= i % 5; k++)
+            n += (size_t)snprintf(body + n, sizeof body - n, "%s,2024-%02d-%02d,%d.00\n", id, 1 + (i * 3 + k * 2) % 11,
+                                  1 + (i + k * 7) % 27, 1 + (i * 7 + k) % 50);
+    }
+    const char *csv = pt_test_write_file(pt_test_tmpdir(), "odd-ids.csv", body);
+    ASSERT(csv);
+    static const char *json_cmds[5] = {"rfm --json", "lifecycle --json", "clv score --json", "churn score --json",
+                                       "personas --json --members --k 2"};
+    for (int c = 0; c < 5; c++) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "'%s' %s --transactions '%s' 2>/dev/null", BIN, json_cmds[c], csv);
+        json_t *o = run_json(cmd);
+        if (!o)
+            fprintf(stderr, "    %s: not JSON\n", json_cmds[c]);
+        ASSERT(o);
+        json_t *rows = json_object_get(o, c == 4 ? "assignments" : "members");
+        ASSERT_EQ(json_array_size(rows), 36);
+        for (int i = 0; i < 4; i++)
+            ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(rows, (size_t)i), "member")), odd[i]);
+        if (c == 2) /* every expectation finite, the one-order members' too */
+            for (size_t i = 0; i < 36; i++)
+                ASSERT(json_is_number(json_object_get(json_array_get(rows, i), "expected_purchases")));
+        json_decref(o);
+    }
+    static const char *csv_cmds[4] = {"rfm --csv", "lifecycle --csv", "clv score --csv", "churn score --csv"};
+    for (int c = 0; c < 4; c++) {
+        char *out = NULL;
+        ASSERT_EQ(pt_test_run(&out, "'%s' %s --transactions '%s' 2>/dev/null", BIN, csv_cmds[c], csv), 0);
+        ASSERT(out && strstr(out, "\n\"a\"\"b\",") && strstr(out, "\n\"c,d\",") && strstr(out, "\ng\\h,") &&
+               strstr(out, "\nt\tab,"));
+        ASSERT(!strstr(out, "nan"));
+        free(out);
+    }
+}

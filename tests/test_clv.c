@@ -522,6 +522,33 @@ TEST(clv_formulas_agree_with_hand_computed_values)
 
 /* CLV of member 1 of the summary fixture: the score row equals spend × Σ_k ΔE_k / (1+d)^k
  * recomputed here, with d = 1.1^(1/12) − 1 and months of 365.25/12 days = 4.348… weeks. */
+/* Where a + b + x ≤ 1 the closed forms' 2F1 has a non-positive c (a fit at the no-dropout
+ * boundary, a → 0, gets there). The values must stay finite and agree with what does not use
+ * that 2F1: E[X(t)] as Σ n·P(X(t) = n) from the pmf, and continuity across c = 0. */
+TEST(clv_bgnbd_expectations_stay_finite_and_right_when_a_plus_b_is_below_one)
+{
+    static const double p[4] = {0.8, 6.0, 0.3, 0.4}; /* a + b − 1 = −0.3 */
+    double e = pt_clv_bgnbd_expected(p, 20), by_pmf = 0, mass = 0;
+    for (int n = 0; n < 400; n++) {
+        double q = pt_clv_bgnbd_pmf(p, 20, n);
+        by_pmf += n * q;
+        mass += q;
+    }
+    ASSERT(fabs(mass - 1) < 1e-9);
+    ASSERT(near("E[X(20)] @a+b<1 against the pmf", e, by_pmf, 1e-9, 1));
+    /* x = 0: the conditional equals the unconditional expectation for a member first seen
+     * T ago with no repeat, and is continuous as c crosses 0 (b from 0.7 − ε to 0.7 + ε). */
+    double below[4] = {0.8, 6.0, 0.3, 0.7 - 1e-7}, above[4] = {0.8, 6.0, 0.3, 0.7 + 1e-7};
+    double y_below = pt_clv_bgnbd_conditional(below, 52, 0, 0, 10), y_above = pt_clv_bgnbd_conditional(above, 52, 0, 0, 10);
+    ASSERT(isfinite(y_below) && y_below > 0);
+    ASSERT(near("E[Y(52)|0,0,10] across c = 0", y_below, y_above, 1e-5, 1));
+    ASSERT(isfinite(pt_clv_bgnbd_conditional(p, 52, 0, 0, 10)));
+    /* The no-dropout limit: with a → 0 and huge r, α the purchase rate is (r + x)/(α + T). */
+    static const double poisson[4] = {1e8, 2e9, 1e-13, 0.02};
+    ASSERT(near("E[Y(52)|0,0,30] @a→0", pt_clv_bgnbd_conditional(poisson, 52, 0, 0, 30), 52 * 1e8 / (2e9 + 30), 1e-6,
+                1));
+}
+
 TEST(clv_score_discounts_each_month_of_expected_purchases_and_skips_no_consent_members)
 {
     uint32_t consent[2] = {ANALYTICS, 0};
