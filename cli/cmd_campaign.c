@@ -7,7 +7,7 @@
 #include "patron/campaign.h"
 #include "patron/error.h"
 #include "patron/outbox.h"
-#include "patron/score_sources.h"
+#include "patron/audience_env.h"
 #include "patron/triggers.h"
 
 #include <getopt.h>
@@ -19,19 +19,14 @@
 /* --- shared: the data, the programme, the audience context -------------------------------- */
 
 struct env {
-    pt_db           *db;
-    pt_ledger       *l;        /* NULL without a loaded programme */
-    pt_snapshot     *snap;
-    pt_score_sources scores;
-    const char      *ladder[PT_PROG_TIERS_MAX];
-    pt_audience_ctx  ctx;
+    pt_db          *db;
+    pt_ledger      *l;   /* NULL without a loaded programme */
+    pt_audience_env aud; /* the snapshot and audience context (snapshot = 1), or zeroed */
 };
 
 static void env_close(struct env *e)
 {
-    pt_audience_ctx_free(&e->ctx);
-    pt_score_sources_free(&e->scores);
-    pt_snapshot_free(e->snap);
+    pt_audience_env_close(&e->aud);
     pt_ledger_close(e->l);
     pt_db_close(e->db);
 }
@@ -41,10 +36,10 @@ static void env_close(struct env *e)
 static int env_open(struct env *e, int snapshot, int64_t *as_of, const char *as_of_arg)
 {
     memset(e, 0, sizeof *e);
-    e->ctx.channel = -1;
+    e->aud.ctx.channel = -1;
     if (!(e->db = cli_open()))
         return EXIT_STORE;
-    char err[256];
+    char err[512];
     if (pt_ledger_open_current(&e->l, e->db, err, sizeof err) != PT_OK)
         e->l = NULL;
     if (as_of) {
@@ -54,29 +49,9 @@ static int env_open(struct env *e, int snapshot, int64_t *as_of, const char *as_
     }
     if (!snapshot)
         return EXIT_OK;
-    int rc = pt_snapshot_load(&e->snap, pt_db_store(e->db), NULL, NULL);
+    int rc = pt_audience_env_open(&e->aud, e->db, e->l, *as_of, 1, err, sizeof err);
     if (rc) {
-        cli_error("loading the snapshot: %s", pt_db_errmsg(e->db));
-        return cli_exit_for(rc);
-    }
-    rc = pt_score_sources_init(&e->scores, pt_db_store(e->db), e->snap, *as_of);
-    if (rc) {
-        cli_error("reading the churn scores: %s", pt_db_errmsg(e->db));
-        return cli_exit_for(rc);
-    }
-    e->ctx.scores = e->scores.src;
-    e->ctx.nscores = e->scores.n;
-    if (e->l) {
-        const pt_programme *p = pt_ledger_programme(e->l);
-        for (int k = 0; k < p->ntiers; k++)
-            e->ladder[k] = p->tiers[k].code;
-        e->ctx.tier_order = e->ladder;
-        e->ctx.ntiers = (size_t)p->ntiers;
-    }
-    e->ctx.store = pt_db_store(e->db);
-    rc = pt_audience_ctx_prepare(&e->ctx, e->snap, *as_of);
-    if (rc) {
-        cli_error("preparing the audience: %s", pt_strerror(rc));
+        cli_error("%s", err);
         return cli_exit_for(rc);
     }
     return EXIT_OK;
@@ -154,14 +129,14 @@ int cmd_audience(int argc, char **argv)
     struct env e;
     int64_t as_of;
     int code = env_open(&e, 1, &as_of, as_of_arg);
-    e.ctx.channel = channel;
-    if (code == EXIT_OK && (rc = pt_audience_bind(a, &e.ctx, err, sizeof err))) {
+    e.aud.ctx.channel = channel;
+    if (code == EXIT_OK && (rc = pt_audience_bind(a, &e.aud.ctx, err, sizeof err))) {
         cli_error("audience: %s", err);
         code = EXIT_DATA;
     }
     int64_t *ids = NULL;
     size_t n = 0;
-    if (code == EXIT_OK && (rc = pt_audience_select(a, &e.ctx, &ids, NULL, &n))) {
+    if (code == EXIT_OK && (rc = pt_audience_select(a, &e.aud.ctx, &ids, NULL, &n))) {
         cli_error("evaluating the audience: %s", pt_db_errmsg(e.db));
         code = cli_exit_for(rc);
     }
@@ -333,7 +308,7 @@ static int campaign_launch(const char *arg)
         code = campaign_find(e.db, arg, &c);
     pt_campaign_launch_stats st;
     char err[512];
-    int rc = code ? PT_OK : pt_campaign_launch(e.db, e.l, c.id, &e.ctx, &st, err, sizeof err);
+    int rc = code ? PT_OK : pt_campaign_launch(e.db, e.l, c.id, &e.aud.ctx, &st, err, sizeof err);
     if (rc) {
         cli_error("launch: %s", err);
         code = cli_exit_for(rc);
@@ -361,11 +336,11 @@ static int campaign_report(const char *arg, const char *as_of_arg, double conf, 
     pt_campaign_rec c;
     if (code == EXIT_OK)
         code = campaign_find(e.db, arg, &c);
-    int rc = code ? PT_OK : pt_snapshot_load(&e.snap, pt_db_store(e.db), NULL, NULL);
+    int rc = code ? PT_OK : pt_snapshot_load(&e.aud.snap, pt_db_store(e.db), NULL, NULL);
     pt_campaign_report r;
     char err[512] = "";
     if (code == EXIT_OK && rc == PT_OK)
-        rc = pt_campaign_report_compute(e.db, c.id, e.snap, as_of, e.l ? pt_ledger_programme(e.l) : NULL, conf, &r, err,
+        rc = pt_campaign_report_compute(e.db, c.id, e.aud.snap, as_of, e.l ? pt_ledger_programme(e.l) : NULL, conf, &r, err,
                                         sizeof err);
     if (rc) {
         cli_error("report: %s", err[0] ? err : pt_db_errmsg(e.db));

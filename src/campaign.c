@@ -11,7 +11,7 @@
 #include "patron/error.h"
 #include "patron/outbox.h"
 #include "patron/reward.h"
-#include "patron/score_sources.h"
+#include "patron/audience_env.h"
 #include "store_int.h"
 
 #include <gsl/gsl_cdf.h>
@@ -251,33 +251,13 @@ static int collect_due_campaign(void *ud, const pt_campaign_rec *c)
 /* One due campaign over its own snapshot (the previous launch changed balances). */
 static int launch_scheduled(pt_db *db, pt_ledger *l, int64_t id, int64_t now, char *errmsg, size_t errmsg_len)
 {
-    pt_snapshot *snap = NULL;
-    pt_score_sources scores = {0};
-    const char *ladder[PT_PROG_TIERS_MAX];
-    pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
-    int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
+    pt_audience_env env;
+    char why[512];
+    int rc = pt_audience_env_open(&env, db, l, now, 1, why, sizeof why);
     if (rc)
-        return fail(errmsg, errmsg_len, rc, "campaign %lld: loading the snapshot: %s", (long long)id,
-                    pt_db_errmsg(db));
-    if (l) {
-        const pt_programme *p = pt_ledger_programme(l);
-        for (int k = 0; k < p->ntiers; k++)
-            ladder[k] = p->tiers[k].code;
-        ctx.tier_order = ladder;
-        ctx.ntiers = (size_t)p->ntiers;
-    }
-    rc = pt_score_sources_init(&scores, pt_db_store(db), snap, now);
-    ctx.scores = scores.src;
-    ctx.nscores = scores.n;
-    if (rc == PT_OK)
-        rc = pt_audience_ctx_prepare(&ctx, snap, now);
-    if (rc)
-        fail(errmsg, errmsg_len, rc, "campaign %lld: preparing the audience: %s", (long long)id, pt_strerror(rc));
-    else
-        rc = pt_campaign_launch(db, l, id, &ctx, NULL, errmsg, errmsg_len);
-    pt_audience_ctx_free(&ctx);
-    pt_score_sources_free(&scores);
-    pt_snapshot_free(snap);
+        return fail(errmsg, errmsg_len, rc, "campaign %lld: %s", (long long)id, why);
+    rc = pt_campaign_launch(db, l, id, &env.ctx, NULL, errmsg, errmsg_len);
+    pt_audience_env_close(&env);
     return rc;
 }
 

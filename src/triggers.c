@@ -12,7 +12,7 @@
 #include "patron/error.h"
 #include "patron/member.h"
 #include "patron/outbox.h"
-#include "patron/score_sources.h"
+#include "patron/audience_env.h"
 #include "patron/tier.h"
 #include "patron/tz.h"
 #include "store_int.h"
@@ -290,40 +290,15 @@ int pt_triggers_run_db(pt_db *db, const pt_trigger_opts *o, pt_trigger_stats *st
     char why[256];
     if (pt_ledger_open_current(&l, db, why, sizeof why) != PT_OK)
         l = NULL; /* no programme loaded: the rules that need one are off */
-    pt_snapshot *snap = NULL;
-    pt_score_sources scores = {0};
-    pt_audience_ctx ctx = {.channel = -1, .store = pt_db_store(db)};
-    const char *ladder[PT_PROG_TIERS_MAX];
-    int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
-    if (rc) {
-        fail(errmsg, errmsg_len, rc, "loading the snapshot: %s", pt_db_errmsg(db));
-        goto out;
+    int need_scores = !run.churn && run.churn_threshold > 0;
+    pt_audience_env env;
+    int rc = pt_audience_env_open(&env, db, l, run.as_of, need_scores, errmsg, errmsg_len);
+    if (rc == PT_OK) {
+        if (need_scores)
+            run.churn = pt_score_sources_find(&env.scores, "churn_risk");
+        rc = pt_triggers_run(db, l, &env.ctx, &run, st, errmsg, errmsg_len);
+        pt_audience_env_close(&env);
     }
-    if (l) {
-        const pt_programme *p = pt_ledger_programme(l);
-        for (int k = 0; k < p->ntiers; k++)
-            ladder[k] = p->tiers[k].code;
-        ctx.tier_order = ladder;
-        ctx.ntiers = (size_t)p->ntiers;
-    }
-    if (!run.churn && run.churn_threshold > 0) {
-        rc = pt_score_sources_init(&scores, pt_db_store(db), snap, run.as_of);
-        if (rc) {
-            fail(errmsg, errmsg_len, rc, "reading the churn scores: %s", pt_db_errmsg(db));
-            goto out;
-        }
-        run.churn = pt_score_sources_find(&scores, "churn_risk");
-    }
-    rc = pt_audience_ctx_prepare(&ctx, snap, run.as_of);
-    if (rc) {
-        fail(errmsg, errmsg_len, rc, "preparing RFM and lifecycle: %s", pt_strerror(rc));
-        goto out;
-    }
-    rc = pt_triggers_run(db, l, &ctx, &run, st, errmsg, errmsg_len);
-out:
-    pt_audience_ctx_free(&ctx);
-    pt_score_sources_free(&scores);
-    pt_snapshot_free(snap);
     pt_ledger_close(l);
     return rc;
 }
