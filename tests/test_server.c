@@ -162,6 +162,8 @@ static const struct {
     {"POST", "/v1/members/{m}/activities/checkin", "AO"},
     {"POST", "/v1/orders", "AO"},
     {"POST", "/v1/members/{m}/merge", "AO"},
+    {"POST", "/v1/events", "AO"},
+    {"POST", "/v1/surveys", "AO"},
     {"GET", "/v1/dashboard/segments/members", "AN"},
     {"GET", "/v1/dashboard/meta", "AN"},
     {"GET", "/", "-"},

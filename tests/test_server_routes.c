@@ -7,6 +7,9 @@
 #include "helpers.h"
 #include "server_harness.h"
 #include "test.h"
+#include "patron/db.h"
+#include "patron/member.h"
+#include "patron/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,4 +148,125 @@ SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_mer
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
     ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+}
+
+/* --- events and survey answers ------------------------------------------------------------ */
+
+struct seen {
+    char text[512];
+};
+
+static int event_seen(void *ud, const pt_event_rec *e)
+{
+    struct seen *s = ud;
+    size_t n = strlen(s->text);
+    snprintf(s->text + n, sizeof s->text - n, "%s@%lld=%lld/%s;", e->kind, (long long)e->at, (long long)e->value,
+             e->source);
+    return 0;
+}
+
+static int survey_seen(void *ud, const pt_survey_rec *sv)
+{
+    struct seen *s = ud;
+    size_t n = strlen(s->text);
+    snprintf(s->text + n, sizeof s->text - n, "%s@%lld=%d/%s;", sv->survey, (long long)sv->at, sv->score, sv->source);
+    return 0;
+}
+
+SERVER_TEST(server_events_and_surveys_ingest_one_or_a_batch_all_or_nothing_with_duplicates_counted)
+{
+    char key[PT_APIKEY_MAX], a[16], b[16], body[1024];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138001", a), 201);
+    ASSERT_EQ(new_member(s, key, "13800138002", b), 201);
+    snprintf(body, sizeof body, "{\"member\":\"%s\",\"kind\":\"checkin\",\"at\":1700000000,\"value\":3}", a);
+    ASSERT_EQ(http(s, "POST", "/v1/events", key, "ev-1", body, &r), 201);
+    ASSERT_EQ(jint(&r, "received"), 1);
+    ASSERT_EQ(jint(&r, "stored"), 1);
+    ASSERT_EQ(jint(&r, "duplicates"), 0);
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"kind\":\"checkin\",\"at\":1700000000,\"value\":3},"
+             "{\"member\":\"%s\",\"kind\":\"share\",\"at\":1700000100},"
+             "{\"member\":\"%s\",\"kind\":\"review\",\"at\":1700000200,\"value\":5}]}",
+             a, b, a);
+    ASSERT_EQ(http(s, "POST", "/v1/events", key, "ev-2", body, &r), 201);
+    ASSERT_EQ(jint(&r, "received"), 3);
+    ASSERT_EQ(jint(&r, "stored"), 2);
+    ASSERT_EQ(jint(&r, "duplicates"), 1); /* the first item was sent before, under ev-1 */
+    ASSERT_EQ(json_integer_value(json_array_get(json_object_get(r.json, "duplicate_items"), 0)), 0);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/events", key, "ev-2", body, &r), 201);
+    ASSERT_EQ(jint(&r, "stored"), 2);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    /* one bad item refuses the batch, naming it */
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"kind\":\"share\",\"at\":1700000300},"
+             "{\"member\":\"%s\",\"kind\":\"share\",\"at\":1700000400},{\"member\":\"%s\",\"kind\":\"Bad Kind\"}]}",
+             a, b, a);
+    ASSERT_EQ(http(s, "POST", "/v1/events", key, "ev-3", body, &r), 422);
+    ASSERT_STR_EQ(err_field(&r), "items[2].kind");
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"kind\":\"share\",\"at\":1700000300},{\"member\":\"0000000000\",\"kind\":\"share\"}]}", a);
+    ASSERT_EQ(http(s, "POST", "/v1/events", key, "ev-4", body, &r), 422);
+    ASSERT_STR_EQ(err_code(&r), "member_not_found");
+    ASSERT_STR_EQ(err_field(&r), "items[1].member");
+    resp_free(&r);
+    /* the cap: 1001 items */
+    size_t cap = 1001 * 40 + 64, n = 0;
+    char *big = malloc(cap);
+    ASSERT(big);
+    n += (size_t)snprintf(big, cap, "{\"items\":[");
+    for (int i = 0; i < 1001; i++)
+        n += (size_t)snprintf(big + n, cap - n, "%s{\"member\":\"%s\",\"kind\":\"x\"}", i ? "," : "", a);
+    snprintf(big + n, cap - n, "]}");
+    http(s, "POST", "/v1/events", key, "ev-5", big, &r);
+    free(big);
+    ASSERT_EQ(r.status, 422);
+    ASSERT_STR_EQ(err_field(&r), "items");
+    resp_free(&r);
+    /* survey answers: NPS 0–10 */
+    snprintf(body, sizeof body, "{\"member\":\"%s\",\"score\":9,\"at\":1700000000}", a);
+    ASSERT_EQ(http(s, "POST", "/v1/surveys", key, "sv-1", body, &r), 201);
+    ASSERT_EQ(jint(&r, "stored"), 1);
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"member\":\"%s\",\"score\":11}", a);
+    ASSERT_EQ(http(s, "POST", "/v1/surveys", key, "sv-2", body, &r), 422);
+    ASSERT_STR_EQ(err_field(&r), "score");
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"score\":0,\"survey\":\"nps\",\"at\":1700000050},"
+             "{\"member\":\"%s\",\"score\":-1,\"at\":1700000060}]}", b, a);
+    ASSERT_EQ(http(s, "POST", "/v1/surveys", key, "sv-3", body, &r), 422);
+    ASSERT_STR_EQ(err_field(&r), "items[1].score");
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"score\":0,\"survey\":\"nps\",\"at\":1700000050},"
+             "{\"member\":\"%s\",\"score\":10,\"survey\":\"csat\",\"at\":1700000060}]}", b, a);
+    ASSERT_EQ(http(s, "POST", "/v1/surveys", key, "sv-4", body, &r), 201);
+    ASSERT_EQ(jint(&r, "stored"), 2);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+    /* exactly what was accepted is stored, nothing of the refused batches */
+    pt_db *db;
+    char err[256];
+    int64_t ida, idb;
+    ASSERT_OK(pt_db_open(&db, s->data, NULL, err, sizeof err));
+    ASSERT_OK(pt_member_id_of_no(db, a, &ida));
+    ASSERT_OK(pt_member_id_of_no(db, b, &idb));
+    struct seen ea = {""}, eb = {""}, sa = {""}, sb = {""};
+    ASSERT_OK(pt_store_event_list(pt_db_store(db), ida, event_seen, &ea));
+    ASSERT_OK(pt_store_event_list(pt_db_store(db), idb, event_seen, &eb));
+    ASSERT_OK(pt_store_survey_list(pt_db_store(db), ida, survey_seen, &sa));
+    ASSERT_OK(pt_store_survey_list(pt_db_store(db), idb, survey_seen, &sb));
+    pt_db_close(db);
+    ASSERT_STR_EQ(ea.text, "checkin@1700000000=3/api;review@1700000200=5/api;");
+    ASSERT_STR_EQ(eb.text, "share@1700000100=0/api;");
+    ASSERT_STR_EQ(sa.text, "nps@1700000000=9/api;csat@1700000060=10/api;");
+    ASSERT_STR_EQ(sb.text, "nps@1700000050=0/api;");
 }
