@@ -275,8 +275,8 @@ void route_identities_list(struct srv_req *r, struct srv_thread *t);   /* routes
 void route_identity_attach(struct srv_req *r, struct srv_thread *t);
 void route_events_ingest(struct srv_req *r, struct srv_thread *t);     /* routes_ingest.c */
 void route_surveys_ingest(struct srv_req *r, struct srv_thread *t);
-void route_tier_evaluate(struct srv_req *r, struct srv_thread *t);     /* routes_identities.c */
-void route_referral_code(struct srv_req *r, struct srv_thread *t);
+void route_tier_evaluate(struct srv_req *r, struct srv_thread *t);     /* routes_tier.c */
+void route_referral_code(struct srv_req *r, struct srv_thread *t);     /* routes_referrals.c */
 void route_referral_register(struct srv_req *r, struct srv_thread *t);
 void route_an_clv_member(struct srv_req *r, struct srv_thread *t);     /* routes_scores.c */
 void route_an_churn_member(struct srv_req *r, struct srv_thread *t);

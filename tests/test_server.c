@@ -164,6 +164,7 @@ static const struct {
     {"POST", "/v1/members/{m}/merge", "AO"},
     {"POST", "/v1/events", "AO"},
     {"POST", "/v1/surveys", "AO"},
+    {"POST", "/v1/members/{m}/tier/evaluate", "AO"},
     {"GET", "/v1/dashboard/segments/members", "AN"},
     {"GET", "/v1/dashboard/meta", "AN"},
     {"GET", "/", "-"},

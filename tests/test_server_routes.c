@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- member create: Idempotency-Key ------------------------------------------------------- */
 
@@ -269,4 +270,81 @@ SERVER_TEST(server_events_and_surveys_ingest_one_or_a_batch_all_or_nothing_with_
     ASSERT_STR_EQ(eb.text, "share@1700000100=0/api;");
     ASSERT_STR_EQ(sa.text, "nps@1700000000=9/api;csat@1700000060=10/api;");
     ASSERT_STR_EQ(sb.text, "nps@1700000050=0/api;");
+}
+
+/* --- tier evaluation ---------------------------------------------------------------------- */
+
+/* Tiers on 12-month spend: silver from ¥1,000 (100000 cents). */
+static const char spend_programme[] =
+    "{\"name\":\"Spend\",\"currency\":\"CNY\",\"timezone\":\"Asia/Shanghai\","
+    "\"points\":{\"expiry\":{\"policy\":\"never\"},\"return_window_days\":0,\"refund_policy\":\"debt\"},"
+    "\"growth\":{\"per_unit\":1,\"unit_cents\":100},"
+    "\"tier_policy\":{\"qualify_on\":\"spend_12m\",\"review_months\":12},"
+    "\"tiers\":[{\"code\":\"normal\",\"name_zh\":\"普通\",\"name_en\":\"Member\",\"threshold\":0,\"retain\":0,\"points_multiplier\":\"1.0\"},"
+    "{\"code\":\"silver\",\"name_zh\":\"银卡\",\"name_en\":\"Silver\",\"threshold\":100000,\"retain\":50000,\"points_multiplier\":\"1.0\"}],"
+    "\"rules\":[{\"code\":\"base\",\"kind\":\"base\",\"points_per_unit\":1,\"unit_cents\":100}],\"rewards\":[]}";
+
+SERVER_TEST(server_tier_evaluate_applies_an_upgrade_imported_spend_qualifies_for_once_per_key)
+{
+    char key[PT_APIKEY_MAX], no[16], path[128], rows[256], when[32];
+    struct resp r;
+    snprintf(s->data, sizeof s->data, "%s/d", pt_test_tmpdir());
+    const char *p = pt_test_write_file(pt_test_tmpdir(), "spend.json", spend_programme);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' init --data '%s' >/dev/null 2>&1 && '%s' programme load '%s' --data '%s' >/dev/null",
+                          BIN, s->data, BIN, p, s->data), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+    ASSERT_EQ(http(s, "POST", path, key, "e-1", "{\"points\":10}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "tier"), "normal");
+    resp_free(&r);
+    /* an order of ¥1,234.00 imported (no ledger write): it qualifies, nothing applied it yet */
+    time_t y = time(NULL) - 86400;
+    struct tm tm;
+    gmtime_r(&y, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    snprintf(rows, sizeof rows, "order_no,phone,order_time,amount\nO-1,13800138000,%s,1234.00\n", when);
+    const char *csv = pt_test_write_file(pt_test_tmpdir(), "orders.csv", rows);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' import orders '%s' --source shop --data '%s' >/dev/null 2>&1", BIN, csv, s->data), 0);
+    char tier[128];
+    snprintf(tier, sizeof tier, "/v1/members/%s/tier", no);
+    ASSERT_EQ(http(s, "GET", tier, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "tier"), "normal");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/tier/evaluate", no);
+    ASSERT_EQ(http(s, "POST", path, key, "te-1", NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), no);
+    ASSERT_STR_EQ(jstr(&r, "tier_before"), "normal");
+    ASSERT_STR_EQ(jstr(&r, "tier_after"), "silver");
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "changed")), 1);
+    ASSERT_EQ(jint(&r, "upgraded"), 1);
+    ASSERT_EQ(jint(&r, "downgraded"), 0);
+    ASSERT_EQ(jint(&r, "reviews"), 0);
+    ASSERT_EQ(jint(&r, "period_growth"), 123400);
+    long long review_at = jint(&r, "review_at");
+    ASSERT(review_at > (long long)time(NULL) + 364LL * 86400 && review_at < (long long)time(NULL) + 367LL * 86400);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "te-1", NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "tier_after"), "silver");
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "changed")), 1);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "te-2", NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "tier_before"), "silver");
+    ASSERT_STR_EQ(jstr(&r, "tier_after"), "silver");
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "changed")), 1);
+    ASSERT_EQ(jint(&r, "upgraded"), 0);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", tier, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "tier"), "silver");
+    resp_free(&r);
+    /* one change in the history, from the evaluation */
+    snprintf(path, sizeof path, "/v1/members/%s/tier/history", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    json_t *changes = json_object_get(r.json, "changes");
+    ASSERT_EQ(json_array_size(changes), 1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(changes, 0), "to")), "silver");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
 }
