@@ -348,3 +348,65 @@ SERVER_TEST(server_tier_evaluate_applies_an_upgrade_imported_spend_qualifies_for
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- identities --------------------------------------------------------------------------- */
+
+SERVER_TEST(server_identities_list_masked_or_without_values_and_attach_refuses_another_members_value)
+{
+    char key[PT_APIKEY_MAX], ana[PT_APIKEY_MAX], a[16], b[16], path[128], msg[128];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(make_key(s, "analyst", ana), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138001", a), 201);
+    ASSERT_EQ(new_member(s, key, "13800138002", b), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/identities", a);
+    ASSERT_EQ(http(s, "POST", path, key, "i-1", "{\"kind\":\"email\",\"value\":\"Li.Wei@Example.COM\"}", &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "kind"), "email");
+    ASSERT_STR_EQ(jstr(&r, "value"), "l***@example.com"); /* normalised, masked */
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "attached")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "i-1", "{\"kind\":\"email\",\"value\":\"Li.Wei@Example.COM\"}", &r), 201);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    /* the same value again under a new key: already the member's */
+    ASSERT_EQ(http(s, "POST", path, key, "i-2", "{\"kind\":\"email\",\"value\":\"li.wei@example.com\"}", &r), 200);
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "attached")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "i-3", "{\"kind\":\"openid\",\"value\":\"oX7_abc123\"}", &r), 201);
+    resp_free(&r);
+    /* b's phone is b's */
+    ASSERT_EQ(http(s, "POST", path, key, "i-4", "{\"kind\":\"phone\",\"value\":\"138 0013 8002\"}", &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "identifier_taken");
+    ASSERT_STR_EQ(err_field(&r), "value");
+    snprintf(msg, sizeof msg, "another member (%s) holds", b);
+    ASSERT_STR_CONTAINS(r.body, msg);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "i-5", "{\"kind\":\"fax\",\"value\":\"1\"}", &r), 422);
+    ASSERT_STR_EQ(err_field(&r), "kind");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", path, key, "i-6", "{\"kind\":\"phone\",\"value\":\"12\"}", &r), 422);
+    ASSERT_STR_EQ(err_field(&r), "value");
+    resp_free(&r);
+    /* the operator's list: masked values in the order added */
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    json_t *ids = json_object_get(r.json, "identities");
+    ASSERT_EQ(json_array_size(ids), 3);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 0), "kind")), "phone");
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 0), "value")), "+86138****8001");
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 1), "value")), "l***@example.com");
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 2), "kind")), "openid");
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 2), "value")), "o***");
+    ASSERT(strstr(r.body, "13800138001") == NULL && strstr(r.body, "li.wei") == NULL);
+    resp_free(&r);
+    /* the analyst's: kinds, no values */
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ids = json_object_get(r.json, "identities");
+    ASSERT_EQ(json_array_size(ids), 3);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ids, 1), "kind")), "email");
+    ASSERT(json_object_get(json_array_get(ids, 0), "value") == NULL);
+    ASSERT(strstr(r.body, "8001") == NULL && strstr(r.body, "example") == NULL);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
