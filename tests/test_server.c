@@ -167,6 +167,8 @@ static const struct {
     {"POST", "/v1/members/{m}/tier/evaluate", "AO"},
     {"GET", "/v1/members/{m}/identities", "AON"},
     {"POST", "/v1/members/{m}/identities", "AO"},
+    {"GET", "/v1/members/{m}/referral-code", "AO"},
+    {"POST", "/v1/referrals", "AO"},
     {"GET", "/v1/dashboard/segments/members", "AN"},
     {"GET", "/v1/dashboard/meta", "AN"},
     {"GET", "/", "-"},

@@ -410,3 +410,55 @@ SERVER_TEST(server_identities_list_masked_or_without_values_and_attach_refuses_a
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- referrals ---------------------------------------------------------------------------- */
+
+SERVER_TEST(server_referral_code_is_made_once_and_an_invitee_registers_with_it_once)
+{
+    char key[PT_APIKEY_MAX], a[16], b[16], c[16], path[128], body[256], code[32];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138001", a), 201);
+    ASSERT_EQ(new_member(s, key, "13800138002", b), 201);
+    ASSERT_EQ(new_member(s, key, "13800138003", c), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/referral-code", a);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    snprintf(code, sizeof code, "%s", jstr(&r, "code"));
+    ASSERT_EQ(strlen(code), 10);
+    ASSERT_STR_EQ(jstr(&r, "member"), a);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "code"), code); /* the same code ever after */
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"invitee\":\"%s\",\"code\":\"%s\"}", b, code);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-1", body, &r), 201);
+    ASSERT_STR_EQ(jstr(&r, "invitee"), b);
+    ASSERT_STR_EQ(jstr(&r, "referrer"), a);
+    ASSERT_STR_EQ(jstr(&r, "state"), "pending");
+    ASSERT_STR_EQ(jstr(&r, "code"), code);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-1", body, &r), 201);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    ASSERT_STR_EQ(jstr(&r, "referrer"), a);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-2", body, &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "already_referred");
+    ASSERT_STR_EQ(err_field(&r), "invitee");
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"invitee\":\"%s\",\"code\":\"%s\"}", a, code);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-3", body, &r), 422);
+    ASSERT_STR_EQ(err_code(&r), "invite_code_refused");
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"invitee\":\"%s\",\"code\":\"NOPE234567\"}", c);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-4", body, &r), 404);
+    ASSERT_STR_EQ(err_code(&r), "invite_code_not_found");
+    ASSERT_STR_EQ(err_field(&r), "code");
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"invitee\":\"0000000000\",\"code\":\"%s\"}", code);
+    ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-5", body, &r), 404);
+    ASSERT_STR_EQ(err_field(&r), "invitee");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
