@@ -287,6 +287,9 @@ void srv_dashboard_free(struct pt_server *srv);
 void route_dashboard(struct srv_req *r, struct srv_thread *t);
 void route_dashboard_segment_members(struct srv_req *r, struct srv_thread *t);
 void route_web(struct srv_req *r, struct srv_thread *t);
+/* The dashboard's handle (its snapshot and cached fits), for routes that read one member's
+ * analytics from it (routes_scores.c); NULL before srv_dashboard_init. */
+struct pt_dash *srv_dashboard_dash(struct pt_server *srv);
 
 /* The OpenAPI document (docs/openapi.json, embedded at build time by openapi.c). */
 extern const char pt__openapi_json[];

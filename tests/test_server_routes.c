@@ -10,6 +10,7 @@
 #include "patron/db.h"
 #include "patron/member.h"
 #include "patron/store.h"
+#include "patron/store_score.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,83 @@ SERVER_TEST(server_referral_code_is_made_once_and_an_invitee_registers_with_it_o
     snprintf(body, sizeof body, "{\"invitee\":\"0000000000\",\"code\":\"%s\"}", code);
     ASSERT_EQ(http(s, "POST", "/v1/referrals", key, "rf-5", body, &r), 404);
     ASSERT_STR_EQ(err_field(&r), "invitee");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
+
+/* --- one member's CLV and churn score ----------------------------------------------------- */
+
+SERVER_TEST(server_clv_and_churn_of_one_member_match_the_dashboard_and_the_stored_scores)
+{
+    char ana[PT_APIKEY_MAX], path[160], no1[PT_MEMBER_NO_MAX], no2[PT_MEMBER_NO_MAX], top[16];
+    struct resp r;
+    snprintf(s->data, sizeof s->data, "%s/demo", pt_test_tmpdir());
+    ASSERT_EQ(pt_test_run(NULL, "'%s' demo --members 600 --seed 5 --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    ASSERT_EQ(make_key(s, "analyst", ana), 0);
+    /* a stored churn score (as `patron churn score` leaves them) for member 1, none for 2 */
+    pt_db *db;
+    char err[256];
+    ASSERT_OK(pt_db_open(&db, s->data, NULL, err, sizeof err));
+    pt_score_rec sc = {.member_id = 1, .as_of = 1764547200, .score_ppm = 734000, .scored_at = 1764550000};
+    snprintf(sc.model, sizeof sc.model, "churn:lr");
+    snprintf(sc.version, sizeof sc.version, "lr-test-1");
+    snprintf(sc.reasons, sizeof sc.reasons, "recency_days,overdue_ratio");
+    int rc = pt_store_score_put(pt_db_store(db), &sc);
+    pt_db_close(db);
+    ASSERT_OK(rc);
+    pt_member_no_for_id(1, no1);
+    pt_member_no_for_id(2, no2);
+    ASSERT_EQ(start(s, NULL), 0);
+    snprintf(path, sizeof path, "/v1/analytics/churn/%s", no1);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), no1);
+    ASSERT_STR_EQ(jstr(&r, "model"), "lr");
+    ASSERT_STR_EQ(jstr(&r, "version"), "lr-test-1");
+    ASSERT_EQ(jint(&r, "score_ppm"), 734000);
+    ASSERT(json_real_value(json_object_get(r.json, "score")) == 0.734);
+    ASSERT_EQ(jint(&r, "as_of"), 1764547200);
+    json_t *why = json_object_get(r.json, "reasons");
+    ASSERT_EQ(json_array_size(why), 2);
+    ASSERT_STR_EQ(json_string_value(json_array_get(why, 0)), "recency_days");
+    ASSERT_STR_EQ(json_string_value(json_array_get(why, 1)), "overdue_ratio");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/analytics/churn/%s?model=xgb", no1);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 404);
+    ASSERT_STR_EQ(err_code(&r), "not_scored");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/analytics/churn/%s?model=forest", no1);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "model");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/analytics/churn/%s", no2);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 404);
+    resp_free(&r);
+    /* CLV: the highest-value member of the dashboard's value panel, the same numbers here */
+    ASSERT_EQ(http(s, "GET", "/v1/dashboard/value", ana, NULL, NULL, &r), 200);
+    json_t *first = json_array_get(json_object_get(r.json, "top"), 0);
+    ASSERT(first);
+    snprintf(top, sizeof top, "%s", json_string_value(json_object_get(first, "member_no")));
+    long long clv = (long long)json_integer_value(json_object_get(first, "clv_cents"));
+    double p_alive = json_real_value(json_object_get(first, "p_alive"));
+    resp_free(&r);
+    ASSERT(clv > 0);
+    snprintf(path, sizeof path, "/v1/analytics/clv/%s", top);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "member"), top);
+    ASSERT_EQ(jint(&r, "clv_cents"), clv);
+    ASSERT(json_real_value(json_object_get(r.json, "p_alive")) == p_alive);
+    ASSERT(p_alive > 0 && p_alive <= 1);
+    double expected = json_real_value(json_object_get(r.json, "expected_purchases"));
+    ASSERT(expected > 0);
+    ASSERT(json_object_get(r.json, "name") == NULL && json_object_get(r.json, "phone") == NULL);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/dashboard/member?q=%s", top);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    json_t *c = json_object_get(r.json, "clv");
+    ASSERT(json_real_value(json_object_get(c, "expected_purchases")) == expected);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", "/v1/analytics/clv/0000000000", ana, NULL, NULL, &r), 404);
+    ASSERT_STR_EQ(err_code(&r), "member_not_found");
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
