@@ -7,11 +7,14 @@
 #include "helpers.h"
 #include "server_harness.h"
 #include "test.h"
+#include "patron/apikey.h"
 #include "patron/db.h"
 #include "patron/member.h"
 #include "patron/store.h"
+#include "patron/server.h"
 #include "patron/store_score.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,4 +542,129 @@ SERVER_TEST(server_clv_and_churn_of_one_member_match_the_dashboard_and_the_store
     ASSERT_STR_EQ(err_code(&r), "member_not_found");
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
+}
+
+/* --- the same routes on both stores ------------------------------------------------------- */
+
+static void *serve_thread(void *ud)
+{
+    pt_server_run(ud);
+    return NULL;
+}
+
+/* The writes of these routes keep their idempotency records through the store (meta entries
+ * and idempotency_keys) and rely on its unique keys (events, surveys, identities): the same
+ * sequence on SQLite and PostgreSQL, with an in-process server on the store. */
+BOTH_TEST(server_new_routes_replay_merge_and_ingest_alike_on_both_stores)
+{
+    pt_db *db = test_db_on(be, "d");
+    ASSERT(db);
+    char dir[4200], url[1024], key[PT_APIKEY_MAX], err[512];
+    snprintf(dir, sizeof dir, "%s", pt_db_dir(db));
+    snprintf(url, sizeof url, "%s", test_store_url(be, "d", NULL));
+    ASSERT_OK(pt_apikey_create(db, PT_ROLE_ADMIN, "both", key, NULL));
+    pt_db_close(db);
+    const char *p = pt_test_write_file(pt_test_tmpdir(), "prog.json", test_server_programme);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' --store '%s' >/dev/null", BIN, p, dir, url), 0);
+    pt_server_opts o = {.data_dir = dir, .store_url = url, .threads = 2};
+    pt_server *srv = NULL;
+    ASSERT_OK(pt_server_start(&srv, &o, err, sizeof err));
+    pthread_t th;
+    pthread_create(&th, NULL, serve_thread, srv);
+    struct srv s = {.pid = 0, .port = pt_server_port(srv)};
+    struct resp r;
+    char a[16] = "", b[16] = "", path[128], body[512];
+    long st[16] = {0};
+    long long n[8] = {0};
+    const char *txt[4] = {"", "", "", ""};
+    json_t *keep[4] = {NULL, NULL, NULL, NULL};
+    /* create without a phone, replayed; another body under the key refused */
+    st[0] = http(&s, "POST", "/v1/members", key, "c-1", "{\"name\":\"A\"}", &r);
+    snprintf(a, sizeof a, "%s", jstr(&r, "member"));
+    resp_free(&r);
+    st[1] = http(&s, "POST", "/v1/members", key, "c-1", "{\"name\":\"A\"}", &r);
+    keep[0] = json_incref(r.json);
+    resp_free(&r);
+    st[2] = http(&s, "POST", "/v1/members", key, "c-1", "{\"name\":\"B\"}", &r);
+    resp_free(&r);
+    st[3] = new_member(&s, key, "13800138002", b);
+    /* b's points follow b into a */
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", b);
+    st[4] = http(&s, "POST", path, key, "e-b", "{\"points\":40}", &r);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/merge", a);
+    snprintf(body, sizeof body, "{\"from\":\"%s\"}", b);
+    st[5] = http(&s, "POST", path, key, "m-1", body, &r);
+    n[0] = jint(&r, "points_moved");
+    resp_free(&r);
+    st[6] = http(&s, "POST", path, key, "m-1", body, &r);
+    keep[1] = json_incref(r.json);
+    resp_free(&r);
+    st[7] = http(&s, "POST", path, key, "m-2", body, &r);
+    keep[2] = json_incref(r.json);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points", a);
+    http(&s, "GET", path, key, NULL, NULL, &r);
+    n[1] = jint(&r, "balance");
+    resp_free(&r);
+    /* a batch with an item that was stored before (addressed by the merged number) */
+    snprintf(body, sizeof body, "{\"member\":\"%s\",\"kind\":\"checkin\",\"at\":1700000000}", a);
+    st[8] = http(&s, "POST", "/v1/events", key, "ev-1", body, &r);
+    resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"items\":[{\"member\":\"%s\",\"kind\":\"checkin\",\"at\":1700000000},"
+             "{\"member\":\"%s\",\"kind\":\"share\",\"at\":1700000100}]}", b, a);
+    st[9] = http(&s, "POST", "/v1/events", key, "ev-2", body, &r);
+    n[2] = jint(&r, "stored");
+    n[3] = jint(&r, "duplicates");
+    resp_free(&r);
+    /* an identifier of a, attached; b's phone (now a's) again: already a's */
+    snprintf(path, sizeof path, "/v1/members/%s/identities", a);
+    st[10] = http(&s, "POST", path, key, "i-1", "{\"kind\":\"email\",\"value\":\"a@example.com\"}", &r);
+    txt[0] = r.json ? strdup(jstr(&r, "value")) : NULL;
+    resp_free(&r);
+    st[11] = http(&s, "POST", path, key, "i-2", "{\"kind\":\"phone\",\"value\":\"13800138002\"}", &r);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/tier/evaluate", a);
+    st[12] = http(&s, "POST", path, key, "t-1", NULL, &r);
+    txt[1] = r.json ? strdup(jstr(&r, "tier_after")) : NULL;
+    resp_free(&r);
+    pt_server_request_stop(srv);
+    pthread_join(th, NULL);
+    pt_server_free(srv);
+    int replayed0 = json_is_true(json_object_get(keep[0], "replayed"));
+    const char *again = json_string_value(json_object_get(keep[0], "member"));
+    int same = again && strcmp(again, a) == 0;
+    int replayed1 = json_is_true(json_object_get(keep[1], "replayed"));
+    const char *code2 = json_string_value(json_object_get(json_object_get(keep[2], "error"), "code"));
+    int already = code2 && strcmp(code2, "already_merged") == 0;
+    for (int i = 0; i < 3; i++)
+        json_decref(keep[i]);
+    char email[64], tier[32];
+    snprintf(email, sizeof email, "%s", txt[0] ? txt[0] : "");
+    snprintf(tier, sizeof tier, "%s", txt[1] ? txt[1] : "");
+    free((char *)txt[0]);
+    free((char *)txt[1]);
+    ASSERT_EQ(st[0], 201);
+    ASSERT_EQ(st[1], 201);
+    ASSERT(replayed0 && same);
+    ASSERT_EQ(st[2], 409);
+    ASSERT_EQ(st[3], 201);
+    ASSERT_EQ(st[4], 201);
+    ASSERT_EQ(st[5], 200);
+    ASSERT_EQ(n[0], 40);
+    ASSERT_EQ(st[6], 200);
+    ASSERT(replayed1);
+    ASSERT_EQ(st[7], 409);
+    ASSERT(already);
+    ASSERT_EQ(n[1], 40);
+    ASSERT_EQ(st[8], 201);
+    ASSERT_EQ(st[9], 201);
+    ASSERT_EQ(n[2], 1);
+    ASSERT_EQ(n[3], 1);
+    ASSERT_EQ(st[10], 201);
+    ASSERT_STR_EQ(email, "a***@example.com");
+    ASSERT_EQ(st[11], 200);
+    ASSERT_EQ(st[12], 200);
+    ASSERT_STR_EQ(tier, "normal");
 }
