@@ -290,27 +290,28 @@ static int merge_refusal(struct srv_job *j, pt_db *db, int64_t loser)
     pt_member_rec m;
     pt_member_rec_init(&m);
     int rc = pt_store_member_get(pt_db_store(db), loser, &m);
-    int64_t merged_into = m.merged_into, status = m.status;
+    int merged = m.merged_into != 0, erased = m.status == PT_MEMBER_ERASED;
     pt_member_rec_free(&m);
-    const char *code = NULL, *msg = NULL;
-    int http = 0;
     if (rc) {
         srv_job_error(j, rc, pt_db_errmsg(db));
         return rc;
     }
-    if (loser == j->member_id)
-        code = "same_member", msg = "a member cannot be merged into itself", http = 422, rc = PT_EINVAL;
-    else if (merged_into)
-        code = "already_merged", msg = "that member was already merged into another", http = 409, rc = PT_ESTATE;
-    else if (status == PT_MEMBER_ERASED)
-        code = "member_erased", msg = "that member was erased", http = 409, rc = PT_ESTATE;
-    if (!code)
+    int status = 0;
+    const char *code = NULL, *msg = NULL;
+    if (loser == j->member_id) {
+        status = 422, code = "same_member", msg = "a member cannot be merged into itself";
+    } else if (merged) {
+        status = 409, code = "already_merged", msg = "that member was already merged into another";
+    } else if (erased) {
+        status = 409, code = "member_erased", msg = "that member was erased";
+    } else {
         return PT_OK;
+    }
     json_decref(j->result);
-    j->rc = rc;
-    j->status = http;
+    j->rc = status == 422 ? PT_EINVAL : PT_ESTATE;
+    j->status = status;
     j->result = srv_error_body(code, "from", msg);
-    return rc;
+    return j->rc;
 }
 
 static int job_merge(struct srv_job *j, pt_db *db, pt_ledger *l)
