@@ -52,6 +52,11 @@ void srv_dashboard_free(struct pt_server *srv)
     srv->dashboard = NULL;
 }
 
+pt_dash *srv_dashboard_dash(struct pt_server *srv)
+{
+    return srv->dashboard ? srv->dashboard->dash : NULL;
+}
+
 static const char *query(void *ud, const char *name)
 {
     return srv_query(ud, name);

@@ -1,6 +1,11 @@
 /* routes_members.c — /v1/members: create (resolve by phone/e-mail: registering the same phone
  * twice finds the same member), get by number, search by phone or e-mail, update the profile
- * and consent, erase.
+ * and consent, merge, erase.
+ *
+ * A number that was merged away stands for its survivor (pt_member_resolve_no /
+ * pt_member_get_by_no); GET says so with "redirected_from". Create and merge keep their
+ * Idempotency-Key through idem.c (a create's key is global: it has no member before it runs);
+ * a merge moves the loser's points too (pt_ledger_absorb_member) in the same savepoint.
  *
  * Personal data: the full profile goes only to admin and operator keys; analyst keys get the
  * pseudonymised view (number, status, dates, channel, gender, region, consent — no name,
@@ -13,6 +18,7 @@
 #include "patron/identity.h"
 #include "patron/member.h"
 #include "patron/normalize.h"
+#include "patron/store.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -43,19 +49,9 @@ int srv_member_param(struct srv_req *r, struct srv_thread *t, int64_t *id)
 
 int srv_member_lookup(struct srv_req *r, struct srv_thread *t, const char *p, int64_t *id)
 {
-    int rc = pt_member_id_of_no(t->db, p, id);
-    /* A number that was merged away stands for its survivor (as pt_member_get_by_no does), so
-     * points never land on a merged-away account. The row is read sealed: no decryption. */
-    for (int hops = 0; rc == PT_OK && hops < 16; hops++) {
-        pt_member_rec m;
-        pt_member_rec_init(&m);
-        rc = pt_store_member_get(pt_db_store(t->db), *id, &m);
-        int64_t next = m.merged_into;
-        pt_member_rec_free(&m);
-        if (rc || !next)
-            break;
-        *id = next;
-    }
+    /* A number that was merged away stands for its survivor (the library's resolution, as
+     * pt_member_get_by_no follows it), so points never land on a merged-away account. */
+    int rc = pt_member_resolve_no(t->db, p, id, NULL);
     if (rc == PT_ENOTFOUND)
         srv_error(r, 404, "member_not_found", "member", "no member with this number");
     else if (rc)
@@ -95,13 +91,19 @@ void route_member_get(struct srv_req *r, struct srv_thread *t)
 {
     pt_member m;
     pt_member_init(&m);
-    int rc = pt_member_get_by_no(t->db, r->params[0], &m, NULL);
-    if (rc == PT_ENOTFOUND)
+    int redirected = 0;
+    int rc = pt_member_get_by_no(t->db, r->params[0], &m, &redirected);
+    if (rc == PT_ENOTFOUND) {
         srv_error(r, 404, "member_not_found", "member", "no member with this number");
-    else if (rc)
+    } else if (rc) {
         srv_error_rc(r, rc, pt_db_errmsg(t->db));
-    else
-        srv_json(r, 200, member_json(&m, full_view(r)));
+    } else {
+        /* a number merged away answers with its survivor, saying which number was asked for */
+        json_t *o = member_json(&m, full_view(r));
+        if (o && redirected)
+            json_object_set_new(o, "redirected_from", json_string(r->params[0]));
+        srv_json(r, 200, o);
+    }
     pt_member_wipe(&m);
 }
 
@@ -223,18 +225,26 @@ static int profile_parse(struct srv_req *r, pt_db *db, json_t *in, struct profil
 
 /* --- create ------------------------------------------------------------------------------- */
 
+#define CREATE_OP "members.create"
+#define MERGE_OP  "members.merge"
+
+/* The Idempotency-Key is global for a create (no member before it runs, see idem.c): a retry
+ * replays the first status and member number, whatever the body identifies the member by. */
 static int job_create(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)l;
     struct profile *pr = j->ext;
     pt_resolve_out out;
+    int replayed = 0, rc = srv_idem_replay(j, db, CREATE_OP, 0, &replayed);
+    if (rc || replayed)
+        return rc;
     int64_t now = pt_db_now(db);
     pr->in.source = "api";
     pr->in.observed_at = now;
     pr->in.m.registered_at = now;
     for (int k = 0; k < PT_CONSENT__COUNT; k++)
         pr->in.m.consent_at[k] = now;
-    int rc = pt_identity_resolve(db, &pr->in, &out);
+    rc = pr->in.nids ? pt_identity_resolve(db, &pr->in, &out) : pt_identity_create(db, &pr->in, &out);
     if (rc) {
         srv_job_error(j, rc, pt_db_errmsg(db));
         return rc;
@@ -243,7 +253,9 @@ static int job_create(struct srv_job *j, pt_db *db, pt_ledger *l)
     pt_member_no_for_id(out.member_id, no);
     j->status = out.created ? 201 : 200;
     j->result = json_pack("{s:s,s:b,s:i}", "member", no, "created", out.created, "merged", out.merged);
-    return j->result ? PT_OK : PT_ENOMEM;
+    if (!j->result)
+        return PT_ENOMEM;
+    return srv_idem_remember(j, db, CREATE_OP, out.member_id, 1);
 }
 
 void route_member_create(struct srv_req *r, struct srv_thread *t)
@@ -259,14 +271,105 @@ void route_member_create(struct srv_req *r, struct srv_thread *t)
     } else if (profile_parse(r, t->db, j->in, pr) == 0) {
         const char *ch = str_of(j->in, "channel");
         snprintf(pr->in.m.reg_channel, sizeof pr->in.m.reg_channel, "%s", ch ? ch : "api");
-        if (pr->in.nids == 0)
-            srv_error(r, 422, "missing_field", "phone", "a member needs a phone or an email to be found again");
-        else {
-            srv_writer_submit(r->srv, r, j);
-            return;
-        }
+        srv_writer_submit(r->srv, r, j);
+        return;
     }
     srv_job_free(j);
+}
+
+/* --- merge -------------------------------------------------------------------------------- */
+
+static const struct srv_field merge_fields[] = {
+    {"from", F_STR, 1, 1, PT_MEMBER_NO_MAX - 1, NULL, 0},
+    {"reason", F_STR, 0, 1, 120, NULL, 0},
+};
+
+/* Why loser cannot merge into survivor, as the response; PT_OK when it can. */
+static int merge_refusal(struct srv_job *j, pt_db *db, int64_t loser)
+{
+    pt_member_rec m;
+    pt_member_rec_init(&m);
+    int rc = pt_store_member_get(pt_db_store(db), loser, &m);
+    int merged = m.merged_into != 0, erased = m.status == PT_MEMBER_ERASED;
+    pt_member_rec_free(&m);
+    if (rc) {
+        srv_job_error(j, rc, pt_db_errmsg(db));
+        return rc;
+    }
+    int status = 0;
+    const char *code = NULL, *msg = NULL;
+    if (loser == j->member_id) {
+        status = 422, code = "same_member", msg = "a member cannot be merged into itself";
+    } else if (merged) {
+        status = 409, code = "already_merged", msg = "that member was already merged into another";
+    } else if (erased) {
+        status = 409, code = "member_erased", msg = "that member was erased";
+    } else {
+        return PT_OK;
+    }
+    json_decref(j->result);
+    j->rc = status == 422 ? PT_EINVAL : PT_ESTATE;
+    j->status = status;
+    j->result = srv_error_body(code, "from", msg);
+    return j->rc;
+}
+
+static int job_merge(struct srv_job *j, pt_db *db, pt_ledger *l)
+{
+    int replayed = 0, rc = srv_idem_replay(j, db, MERGE_OP, j->member_id, &replayed);
+    if (rc || replayed)
+        return rc;
+    int64_t loser = 0, merge_id = 0, moved = 0;
+    json_t *why = json_object_get(j->in, "reason");
+    char reason[160]; /* the merge record's size; a longer reason is cut */
+    snprintf(reason, sizeof reason, "merged by hand (api): %s", why ? json_string_value(why) : "same person");
+    if ((rc = pt_member_id_of_no(db, j->arg, &loser)) != PT_OK) {
+        srv_job_error(j, rc, pt_db_errmsg(db));
+        return rc;
+    }
+    if ((rc = merge_refusal(j, db, loser)) != PT_OK)
+        return rc;
+    rc = pt_member_merge(db, j->member_id, loser, reason, 0, &merge_id);
+    if (rc == PT_OK && l) /* no programme loaded: no points to move */
+        rc = pt_ledger_absorb_member(l, loser, &moved);
+    pt_member m;
+    pt_member_init(&m);
+    if (rc == PT_OK)
+        rc = pt_member_load(db, j->member_id, &m);
+    if (rc) {
+        srv_job_error(j, rc, l && pt_ledger_errmsg(l)[0] ? pt_ledger_errmsg(l) : pt_db_errmsg(db));
+        pt_member_wipe(&m);
+        return rc;
+    }
+    j->status = 200;
+    j->result = member_json(&m, 1);
+    pt_member_wipe(&m);
+    if (!j->result)
+        return PT_ENOMEM;
+    json_object_set_new(j->result, "merge", json_integer(merge_id));
+    json_object_set_new(j->result, "merged_from", json_string(j->arg));
+    json_object_set_new(j->result, "points_moved", json_integer(moved));
+    return srv_idem_remember(j, db, MERGE_OP, j->member_id, 0);
+}
+
+void route_member_merge(struct srv_req *r, struct srv_thread *t)
+{
+    int64_t id, from;
+    if (srv_member_param(r, t, &id) != 0)
+        return;
+    struct srv_job *j = srv_write_prepare(r, job_merge, merge_fields, 2, id, NULL);
+    if (!j)
+        return;
+    const char *no = str_of(j->in, "from");
+    /* the number exactly as given: merging a number that was merged away is refused, not
+     * redirected to its survivor */
+    if (pt_member_id_of_no(t->db, no, &from) == PT_ENOTFOUND) {
+        srv_error(r, 404, "member_not_found", "from", "no member with this number");
+        srv_job_free(j);
+        return;
+    }
+    snprintf(j->arg, sizeof j->arg, "%s", no);
+    srv_writer_submit(r->srv, r, j);
 }
 
 /* --- update ------------------------------------------------------------------------------- */

@@ -259,12 +259,37 @@ void route_coupon_use(struct srv_req *r, struct srv_thread *t);
 void route_activity(struct srv_req *r, struct srv_thread *t);
 void route_order_create(struct srv_req *r, struct srv_thread *t);
 
+/* --- idem.c: Idempotency-Key of writes outside the ledger ------------------------------------ */
+/* On the writer, before the write: a key already used for this request (same op, path and
+ * body) fills j with the first response and sets *replayed; used for another request: 409
+ * (j filled, PT_ECONFLICT). member_id 0: the key is global (its record is found through a
+ * meta entry). */
+int srv_idem_replay(struct srv_job *j, pt_db *db, const char *op, int64_t member_id, int *replayed);
+/* After the write succeeded: keeps j's status and body under (member_id, key); global also
+ * writes the meta entry srv_idem_replay finds it by. Adds "replayed": false to the body. */
+int srv_idem_remember(struct srv_job *j, pt_db *db, const char *op, int64_t member_id, int global);
+
+/* Handlers of the member merge, identities, ingest, tier evaluation, referrals and scores. */
+void route_member_merge(struct srv_req *r, struct srv_thread *t);      /* routes_members.c */
+void route_identities_list(struct srv_req *r, struct srv_thread *t);   /* routes_identities.c */
+void route_identity_attach(struct srv_req *r, struct srv_thread *t);
+void route_events_ingest(struct srv_req *r, struct srv_thread *t);     /* routes_ingest.c */
+void route_surveys_ingest(struct srv_req *r, struct srv_thread *t);
+void route_tier_evaluate(struct srv_req *r, struct srv_thread *t);     /* routes_tier.c */
+void route_referral_code(struct srv_req *r, struct srv_thread *t);     /* routes_referrals.c */
+void route_referral_register(struct srv_req *r, struct srv_thread *t);
+void route_an_clv_member(struct srv_req *r, struct srv_thread *t);     /* routes_scores.c */
+void route_an_churn_member(struct srv_req *r, struct srv_thread *t);
+
 /* --- dashboard (routes_dashboard.c) ---------------------------------------------------------- */
 int  srv_dashboard_init(struct pt_server *srv);
 void srv_dashboard_free(struct pt_server *srv);
 void route_dashboard(struct srv_req *r, struct srv_thread *t);
 void route_dashboard_segment_members(struct srv_req *r, struct srv_thread *t);
 void route_web(struct srv_req *r, struct srv_thread *t);
+/* The dashboard's handle (its snapshot and cached fits), for routes that read one member's
+ * analytics from it (routes_scores.c); NULL before srv_dashboard_init. */
+struct pt_dash *srv_dashboard_dash(struct pt_server *srv);
 
 /* The OpenAPI document (docs/openapi.json, embedded at build time by openapi.c). */
 extern const char pt__openapi_json[];

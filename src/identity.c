@@ -548,6 +548,53 @@ int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
     }
 }
 
+/* A record without identifiers cannot be resolved (nothing to find it by); a channel that
+ * guards its retries otherwise (the server's Idempotency-Key) creates the member outright. */
+int pt_identity_create(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
+{
+    pt_store *st = pt_db_store(db);
+    memset(out, 0, sizeof *out);
+    if (in->nids != 0)
+        return pt__db_error(db, PT_EINVAL, "a record with identifiers is resolved, not created");
+    int rc = pt_store_begin(st);
+    if (rc)
+        return pt__db_store_error(db, rc, "creating member");
+    pt_member m;
+    pt_member_init(&m);
+    rc = apply_profile(db, &m, in, &out->conflicts);
+    if (rc == PT_OK)
+        rc = pt_member_create(db, &m);
+    if (rc == PT_OK && (rc = pt_store_commit(st)))
+        pt__db_store_error(db, rc, "creating member");
+    if (rc && pt_store_in_tx(st))
+        pt_store_rollback(st);
+    out->member_id = rc ? 0 : m.id;
+    out->created = rc == PT_OK;
+    pt_member_wipe(&m);
+    return rc;
+}
+
+/* The member a number stands for: its own row, or the member it was merged into (merges can
+ * chain; followed up to 64 hops, as pt_member_get_by_no does). Reads sealed rows only. */
+int pt_member_resolve_no(pt_db *db, const char *member_no, int64_t *id, int *redirected)
+{
+    pt_member_rec r;
+    pt_member_rec_init(&r);
+    pt_store *st = pt_db_store(db);
+    int rc = pt_store_member_get_by_no(st, member_no, &r);
+    *id = r.id;
+    for (int hops = 0; rc == PT_OK && r.merged_into && hops < 64; hops++) {
+        *id = r.merged_into;
+        rc = pt_store_member_get(st, *id, &r);
+    }
+    if (redirected)
+        *redirected = rc == PT_OK && strcmp(r.member_no, member_no) != 0;
+    pt_member_rec_free(&r);
+    if (rc == PT_ENOTFOUND)
+        return pt__db_error(db, rc, "no member with number %s", member_no);
+    return rc ? pt__db_store_error(db, rc, "looking up member number") : PT_OK;
+}
+
 struct merge_of_ctx {
     int64_t loser;
     int64_t merge_id;

@@ -367,12 +367,19 @@ static int row_items(struct import *im, const struct row *r, const char **field,
     return row_stored(im, pt_store_item_insert(im->store, &it), "writing order item");
 }
 
-static int valid_event_kind(const char *s)
+int pt_event_kind_valid(const char *s)
 {
+    if (!*s)
+        return 0;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
             return 0;
     return 1;
+}
+
+int pt_survey_score_valid(int64_t score)
+{
+    return score >= PT_SURVEY_SCORE_MIN && score <= PT_SURVEY_SCORE_MAX;
 }
 
 static int row_events(struct import *im, const struct row *r, const char **field, char *why, size_t whylen)
@@ -382,7 +389,7 @@ static int row_events(struct import *im, const struct row *r, const char **field
     if (!r->v[COL_EVENT])
         REJECT(COL_EVENT, "missing");
     int rc = row_label(r, COL_EVENT, e.kind, sizeof e.kind, NULL, field, why, whylen);
-    if (rc == ROW_OK && !valid_event_kind(e.kind))
+    if (rc == ROW_OK && !pt_event_kind_valid(e.kind))
         REJECT(COL_EVENT, "event kinds are lower-case letters, digits and _ (checkin, share, review, …)");
     if (rc == ROW_OK)
         rc = row_member(im, r, &e.member_id, field, why, whylen);
@@ -403,7 +410,7 @@ static int row_surveys(struct import *im, const struct row *r, const char **fiel
     int64_t score = 0;
     if (!r->v[COL_SCORE])
         REJECT(COL_SCORE, "missing");
-    if (pt_norm_int(r->v[COL_SCORE], 0, 10, &score, bad))
+    if (pt_norm_int(r->v[COL_SCORE], PT_SURVEY_SCORE_MIN, PT_SURVEY_SCORE_MAX, &score, bad))
         REJECT(COL_SCORE, "expected a whole score from 0 to 10");
     sv.score = (int)score;
     int rc = row_label(r, COL_SURVEY, sv.survey, sizeof sv.survey, "nps", field, why, whylen);

@@ -218,3 +218,24 @@ int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points)
         pt__ledger_error(l, rc, "moving merged members' points: %s", pt_store_errmsg(l->s));
     return rc;
 }
+
+int pt_ledger_absorb_member(pt_ledger *l, int64_t member_id, int64_t *points)
+{
+    pt_account_rec acct;
+    int64_t survivor = member_id, moved = 0;
+    int rc = pt_store_account_get(l->s, member_id, 0, &acct);
+    if (rc == PT_ENOTFOUND || (rc == PT_OK && !acct.balance && !acct.pending && !acct.debt && !acct.overdraft &&
+                               !acct.growth))
+        rc = PT_ENOTFOUND; /* nothing to move */
+    else if (rc == PT_OK)
+        rc = final_survivor(l, member_id, &survivor);
+    if (rc == PT_OK && survivor != member_id)
+        rc = absorb_tx(l, member_id, survivor, pt_db_now(l->db), &moved);
+    if (points)
+        *points = rc == PT_OK ? moved : 0;
+    if (rc == PT_ENOTFOUND)
+        return PT_OK;
+    if (rc && !l->errmsg[0])
+        pt__ledger_error(l, rc, "moving a merged member's points: %s", pt_store_errmsg(l->s));
+    return rc;
+}

@@ -718,3 +718,8 @@ int pt_member_show_json(pt_db *db, int64_t id, int reveal, pt_buf *out)
     pt_member_wipe(&m);
     return dump_json(o, out);
 }
+
+void pt_identifier_mask(int kind, const char *value, char *out, size_t cap)
+{
+    mask_value(kind == PT_ID_PHONE, kind == PT_ID_EMAIL, value, out, cap);
+}

@@ -5,6 +5,7 @@
  * row and an audit record in the same transaction as the change.
  */
 #include "ledger_int.h"
+#include "db_int.h"
 #include "patron/audit.h"
 #include "patron/error.h"
 #include "patron/tier.h"
@@ -229,5 +230,75 @@ int pt_tier_run_reviews(pt_ledger *l, int64_t as_of, pt_tier_review_stats *st)
     free(r.v);
     if (rc)
         pt__ledger_error(l, rc, "tier review: %s", pt_store_errmsg(l->s));
+    return rc;
+}
+
+/* --- one member, now ------------------------------------------------------------------------ */
+
+/* Inside the caller's locking transaction: the due reviews, then an upgrade the period's
+ * growth (or 12-month spend) already qualifies for. */
+static int evaluate_member(pt_ledger *l, int64_t member_id, int64_t as_of, const char *actor, pt_tier_eval *out)
+{
+    const pt_programme *p = &l->prog;
+    pt_tier_review_stats st = {0};
+    pt_account_rec a;
+    int rc = pt_store_account_get(l->s, member_id, 1, &a);
+    if (rc == PT_ENOTFOUND) /* no activity yet: the entry tier, nothing to evaluate */
+        return PT_OK;
+    out->tier_before = out->tier_after = rc ? 0 : tier_index(p, a.tier);
+    if (rc == PT_OK && p->review_months > 0 && a.review_at > 0 && a.review_at <= as_of)
+        rc = review_member(l, member_id, as_of, &st);
+    out->reviews = (int)st.reviewed;
+    out->downgraded = (int)st.downgraded;
+    out->upgraded = (int)st.upgraded;
+    if (rc == PT_OK)
+        rc = pt_store_account_get(l->s, member_id, 1, &a);
+    int64_t start = 0, value = 0;
+    if (rc == PT_OK)
+        rc = period_start(p, a.review_at, &start);
+    if (rc == PT_OK)
+        rc = qualifying(l, member_id, start, p->qualify_basis == PT_QUALIFY_SPEND_12M ? as_of + 1 : INT64_MAX, &value);
+    out->period_growth = value;
+    int cur = tier_index(p, a.tier), to = qualified(p, value, 0);
+    if (rc == PT_OK && to > cur) {
+        char why[PT_NOTE_MAX];
+        snprintf(why, sizeof why, "evaluation: %s %lld ≥ %lld",
+                 p->qualify_basis == PT_QUALIFY_SPEND_12M ? "12-month spend (cents)" : "period growth", (long long)value,
+                 (long long)p->tiers[to].threshold);
+        rc = change_tier(l, &a, to, as_of, actor, why);
+        if (rc == PT_OK && p->review_months > 0)
+            rc = pt_tz_add(p->timezone, PT_TZ_MONTH, as_of, p->review_months, &a.review_at);
+        out->upgraded++;
+        if (rc == PT_OK) {
+            a.updated_at = pt_db_now(l->db);
+            rc = pt_store_account_update(l->s, &a);
+        }
+    }
+    out->tier_after = tier_index(p, a.tier);
+    out->review_at = a.review_at;
+    return rc;
+}
+
+int pt_tier_evaluate(pt_ledger *l, int64_t member_id, int64_t as_of, const char *actor, pt_tier_eval *out)
+{
+    int outer = !pt_store_in_tx(l->s), rc;
+    if (as_of <= 0)
+        as_of = pt_db_now(l->db);
+    for (int i = 0;; i++) {
+        memset(out, 0, sizeof *out);
+        out->member_id = member_id;
+        if ((rc = pt_store_begin_locking(l->s)))
+            break;
+        rc = evaluate_member(l, member_id, as_of, actor && *actor ? actor : "system", out);
+        if (rc == PT_OK)
+            rc = pt_store_commit(l->s);
+        if (rc) /* a failed commit leaves the transaction open too */
+            pt_store_rollback(l->s);
+        if (rc != PT_ERETRY || !outer || i + 1 == PT__TX_TRIES)
+            break;
+        pt__tx_backoff(i);
+    }
+    if (rc)
+        pt__ledger_error(l, rc, "tier evaluation: %s", pt_store_errmsg(l->s));
     return rc;
 }

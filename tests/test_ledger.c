@@ -1022,3 +1022,60 @@ LEDGER_TEST(ledger_points_lots_and_growth_follow_a_merge_into_the_survivor)
     ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
     teardown(&f);
 }
+
+/* pt_tier_evaluate, one member now. Spend-qualified tiers (silver ¥1,000, gold ¥3,000 in 12
+ * months; keep ¥500 / ¥2,000): a ¥3,500 order imported without a ledger write qualifies the
+ * member for gold, which only an evaluation applies (upgrade, review a year on). Evaluating
+ * again changes nothing. Two years later, with no spend since, both due reviews run: the first
+ * keeps gold (¥3,500 in the 12 months before 2026-03-01), the second drops one step to silver. */
+LEDGER_TEST(ledger_tier_evaluate_applies_a_qualifying_upgrade_and_the_due_reviews_of_one_member)
+{
+    pt_programme p;
+    basic_programme(&p);
+    p.qualify_basis = PT_QUALIFY_SPEND_12M;
+    int64_t thr[] = {0, 100000, 300000}, keep[] = {0, 50000, 200000};
+    for (int i = 0; i < 3; i++) {
+        p.tiers[i].threshold = thr[i];
+        p.tiers[i].retain = keep[i];
+    }
+    struct fixture f;
+    ASSERT_EQ(setup(&f, be, &p), 0);
+    int64_t t0 = sh(2025, 3, 1);
+    pt_db_set_clock(f.db, t0);
+    pt_tier_eval ev;
+    ASSERT_EQ(pt_tier_evaluate(f.l, f.m, 0, "tester", &ev), PT_OK); /* no account yet */
+    ASSERT_EQ(ev.tier_before, 0);
+    ASSERT_EQ(ev.tier_after, 0);
+    ASSERT_EQ(ev.upgraded + ev.downgraded + ev.reviews, 0);
+    pt_ledger_result r;
+    ASSERT_EQ(earn(&f, 10, "k1", t0, &r), PT_OK); /* an account, still normal */
+    ASSERT_STR_EQ(r.tier, "normal");
+    int64_t big[] = {350000};
+    ASSERT_GT(add_order(&f, "BIG", t0, big, 1), 0);
+    ASSERT_EQ(pt_tier_evaluate(f.l, f.m, 0, "tester", &ev), PT_OK);
+    ASSERT_EQ(ev.tier_before, 0);
+    ASSERT_EQ(ev.tier_after, 2);
+    ASSERT_EQ(ev.upgraded, 1);
+    ASSERT_EQ(ev.reviews, 0);
+    ASSERT_EQ(ev.period_growth, 350000);
+    ASSERT_EQ(ev.review_at, sh(2026, 3, 1));
+    pt_account_rec acct;
+    ASSERT_EQ(pt_ledger_account(f.l, f.m, &acct), PT_OK);
+    ASSERT_STR_EQ(acct.tier, "gold");
+    ASSERT_EQ(acct.tier_since, t0);
+    ASSERT_EQ(pt_tier_evaluate(f.l, f.m, 0, "tester", &ev), PT_OK);
+    ASSERT_EQ(ev.tier_before, 2);
+    ASSERT_EQ(ev.tier_after, 2);
+    ASSERT_EQ(ev.upgraded + ev.downgraded + ev.reviews, 0);
+    pt_db_set_clock(f.db, sh(2027, 3, 2));
+    ASSERT_EQ(pt_tier_evaluate(f.l, f.m, 0, "tester", &ev), PT_OK);
+    ASSERT_EQ(ev.reviews, 2);
+    ASSERT_EQ(ev.downgraded, 1);
+    ASSERT_EQ(ev.tier_before, 2);
+    ASSERT_EQ(ev.tier_after, 1);
+    ASSERT_EQ(ev.review_at, sh(2028, 3, 1));
+    ASSERT_EQ(pt_ledger_account(f.l, f.m, &acct), PT_OK);
+    ASSERT_STR_EQ(acct.tier, "silver");
+    ASSERT_EQ(pt_ledger_verify(f.l, print_problem, NULL, NULL), PT_OK);
+    teardown(&f);
+}

@@ -71,4 +71,13 @@ void pt_import_result_free(pt_import_result *res);
 /* The import targets a kind accepts, as "target (synonyms…)" lines, for --help. */
 const char *pt_import_columns_help(int kind);
 
+/* The checks an import applies to one event or survey answer, for channels that take them
+ * one by one (the server's POST /v1/events and /v1/surveys): an event kind is lower-case
+ * letters, digits and _ (checkin, share, review, …), not empty; a survey score is a whole
+ * number from 0 to 10 (NPS). */
+#define PT_SURVEY_SCORE_MIN 0
+#define PT_SURVEY_SCORE_MAX 10
+int pt_event_kind_valid(const char *kind);
+int pt_survey_score_valid(int64_t score);
+
 #endif

@@ -160,6 +160,10 @@ int pt_ledger_birthday_gifts(pt_ledger *l, int64_t as_of, pt_ledger_birthday_sta
  * their expiries), debt, overdraft and growth value to the member it was merged into. The due
  * job runs it first. *members and *points (may be NULL) say what moved. */
 int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points);
+/* The same for one member right after it was merged away (the server's merge): what its
+ * account holds moves to its final survivor, inside the caller's transaction if one is open.
+ * No account, or an empty one: PT_OK with nothing moved. *points (may be NULL) = points moved. */
+int pt_ledger_absorb_member(pt_ledger *l, int64_t member_id, int64_t *points);
 
 /* The member's account (PT_ENOTFOUND before any ledger activity). */
 int pt_ledger_account(pt_ledger *l, int64_t member_id, pt_account_rec *out);

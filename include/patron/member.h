@@ -94,4 +94,9 @@ int pt_member_show_json(pt_db *db, int64_t id, int reveal, pt_buf *out);
 /* Computes the public number for an internal id. */
 void pt_member_no_for_id(int64_t id, char out[PT_MEMBER_NO_MAX]);
 
+/* An identifier value masked as `patron member show` masks it: a phone keeps its country part
+ * and last four digits (+86138****8000), an e-mail its first letter and domain, anything else
+ * its first character. */
+void pt_identifier_mask(int kind, const char *value, char *out, size_t cap);
+
 #endif

@@ -38,4 +38,22 @@ typedef struct pt_tier_review_stats {
 /* Reviews every member whose review date is ≤ as_of (repeatedly, if several periods passed). */
 int pt_tier_run_reviews(pt_ledger *l, int64_t as_of, pt_tier_review_stats *st);
 
+/* One member's tier evaluated now (the server's POST …/tier/evaluate): the reviews due by
+ * as_of (≤ 0: now) as pt_tier_run_reviews applies them, then an upgrade the current period's
+ * growth (or 12-month spend) qualifies for — e.g. spend from orders imported without a ledger
+ * write, or a programme with lower thresholds. Each change is a tier_changes row and an audit
+ * record (actor: the caller's, "system" for reviews). A member without ledger activity keeps
+ * the entry tier (PT_OK, nothing changed). Runs in a locking transaction (a savepoint inside
+ * the caller's). */
+typedef struct pt_tier_eval {
+    int64_t member_id;
+    int     tier_before, tier_after; /* indexes into the programme's tiers */
+    int     reviews;                 /* reviews applied (several periods may have passed) */
+    int     upgraded, downgraded;    /* changes made */
+    int64_t period_growth;           /* what qualifies now (growth, or spend in cents) */
+    int64_t review_at;               /* the next review; 0: none */
+} pt_tier_eval;
+
+int pt_tier_evaluate(pt_ledger *l, int64_t member_id, int64_t as_of, const char *actor, pt_tier_eval *out);
+
 #endif
