@@ -423,6 +423,14 @@ CFWD(int, outbox_insert, (pt_store *s, pt_outbox_rec *r), (s, r))
 CFWD(int, outbox_get, (pt_store *s, int64_t id, pt_outbox_rec *r), (s, id, r))
 CFWD(int, outbox_due, (pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud), (s, now, limit, cb, ud))
 CFWD(int, outbox_update, (pt_store *s, const pt_outbox_rec *r), (s, r))
+
+int pt_store_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted)
+{
+    *deleted = 0;
+    if ((state != PT_OUTBOX_DELIVERED && state != PT_OUTBOX_DEAD) || limit <= 0)
+        return PT_EINVAL;
+    return s->ops->campaign->outbox_prune(s, state, before, limit, deleted);
+}
 CFWD(int, outbox_list, (pt_store *s, pt_outbox_cb cb, void *ud), (s, cb, ud))
 CFWD(int, webhook_insert, (pt_store *s, pt_webhook_rec *r), (s, r))
 CFWD(int, webhook_list, (pt_store *s, pt_webhook_cb cb, void *ud), (s, cb, ud))

@@ -107,6 +107,7 @@ struct pt_store_campaign_ops {
     int (*outbox_get)(pt_store *s, int64_t id, pt_outbox_rec *r);
     int (*outbox_due)(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud);
     int (*outbox_update)(pt_store *s, const pt_outbox_rec *r);
+    int (*outbox_prune)(pt_store *s, int state, int64_t before, int limit, int64_t *deleted);
     int (*outbox_list)(pt_store *s, pt_outbox_cb cb, void *ud);
     int (*webhook_insert)(pt_store *s, pt_webhook_rec *r);
     int (*webhook_list)(pt_store *s, pt_webhook_cb cb, void *ud);
