@@ -50,6 +50,12 @@ int pt_dash_open(pt_dash **out, int ttl_s)
     return PT_OK;
 }
 
+void pt_dash_stats_get(pt_dash *d, pt_dash_stats *out)
+{
+    *out = (pt_dash_stats){atomic_load(&d->n_loads), atomic_load(&d->n_borrows), atomic_load(&d->n_rfm),
+                           atomic_load(&d->n_clv),   atomic_load(&d->n_lc),      atomic_load(&d->n_ledger)};
+}
+
 void pt_dash_set_source(pt_dash *d, const pt_dash_source *src)
 {
     d->src = *src;
@@ -139,6 +145,7 @@ static int gen_borrow(pt_dash *d, pt_db *db, struct dash_gen **out)
         return PT_ENOMEM;
     }
     g->ref = ref;
+    atomic_fetch_add(&d->n_borrows, 1);
     pthread_mutex_lock(&d->mu);
     struct dash_gen *old = NULL;
     if (!d->cur || d->cur->id < id) {
@@ -155,6 +162,7 @@ static int gen_borrow(pt_dash *d, pt_db *db, struct dash_gen **out)
 static int gen_load(pt_dash *d, pt_db *db, struct dash_gen **out)
 {
     pt_snapshot *snap = NULL;
+    atomic_fetch_add(&d->n_loads, 1);
     int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
     struct dash_gen *g = rc ? NULL : gen_new(snap, 0);
     if (!rc && !g)
@@ -628,6 +636,7 @@ static const struct dash_gen *programme_tiers(struct dash_req *r)
     g->tier_names = json_object();
     pt_ledger *l = NULL;
     char err[256];
+    atomic_fetch_add(&r->d->n_ledger, 1);
     if (pt_ledger_open_current(&l, r->db, err, sizeof err) == PT_OK) {
         const pt_programme *p = pt_ledger_programme(l);
         for (int k = 0; k < p->ntiers && k < PT_PROG_TIERS_MAX; k++, g->ntiers++) {

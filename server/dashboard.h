@@ -59,6 +59,15 @@ typedef struct pt_dash_source {
 /* Borrows snapshots from src from now on (before the first call; src is copied). */
 void pt_dash_set_source(pt_dash *d, const pt_dash_source *src);
 
+/* What the pt_dash has computed since it was opened: snapshots it loaded itself, generations
+ * it borrowed from its source, and the analyses run (each is cached per generation, so a
+ * repeat of the same request adds nothing). */
+typedef struct pt_dash_stats {
+    long loads, borrows;
+    long rfm_runs, clv_fits, lifecycle_runs, ledger_opens;
+} pt_dash_stats;
+void pt_dash_stats_get(pt_dash *d, pt_dash_stats *out);
+
 /* A query parameter by name, or NULL when absent. */
 typedef const char *(*pt_dash_param_fn)(void *ud, const char *name);
 

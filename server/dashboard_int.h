@@ -12,6 +12,7 @@
 #include "patron/snapshot.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define DASH_TOP   20 /* rows of the top and at-risk lists */
@@ -74,6 +75,8 @@ struct pt_dash {
     struct dash_gen *cur;     /* NULL until the first call */
     int              has_source;
     pt_dash_source   src;
+    /* pt_dash_stats, counted from any thread */
+    atomic_long      n_loads, n_borrows, n_rfm, n_clv, n_lc, n_ledger;
 };
 
 /* One request: the generation it reads, the caller's db handle, its parameters and where the

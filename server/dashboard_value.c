@@ -87,6 +87,7 @@ int dash_rfm(struct dash_req *r, int64_t as_of, const pt_rfm **out)
         c->slot.valid = 0;
         pt_rfm_opts o;
         pt_rfm_opts_init(&o, as_of);
+        atomic_fetch_add(&r->d->n_rfm, 1);
         int rc = pt_rfm_compute(&c->rfm, r->g->snap, &o);
         if (rc)
             return rc;
@@ -111,6 +112,7 @@ int dash_lifecycle_of(struct dash_req *r, int64_t as_of, const pt_lifecycle **ou
         pt_lifecycle_opts lo;
         pt_lifecycle_thresholds th;
         pt_lifecycle_opts_init(&lo);
+        atomic_fetch_add(&r->d->n_lc, 1);
         int rc = pt_lifecycle_derive(&th, r->g->snap, &lo, as_of);
         if (!rc)
             rc = pt_lifecycle_compute(&c->lc, r->g->snap, as_of, &th);
@@ -137,6 +139,7 @@ int dash_clv(struct dash_req *r, int64_t as_of, const struct dash_clv **out)
     uint64_t used = c->slot.used;
     clv_slot_free(c);
     c->slot.used = used;
+    atomic_fetch_add(&r->d->n_clv, 1);
     int rc = pt_clv_summary_from_snapshot(&c->sum, r->g->snap, as_of, 7.0, pt_db_config(r->db)->tz_offset_s);
     if (rc)
         return rc;

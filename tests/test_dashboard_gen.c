@@ -221,3 +221,93 @@ TEST(dashboard_own_load_does_not_wait_for_calls_reading_the_previous_snapshot)
     pthread_mutex_destroy(&o.in.mu);
     pt_db_close(db);
 }
+
+/* --- caches per generation ------------------------------------------------------------------- */
+
+struct kv {
+    const char *kv[8]; /* name, value, …, NULL */
+};
+
+static const char *kv_param(void *ud, const char *name)
+{
+    const struct kv *q = ud;
+    for (int i = 0; q->kv[i]; i += 2)
+        if (strcmp(q->kv[i], name) == 0)
+            return q->kv[i + 1];
+    return NULL;
+}
+
+/* The panel's body (a reference) when 200, else NULL; *ms the call's wall time. */
+static json_t *call(pt_dash *d, pt_db *db, const char *panel, struct kv q, double *ms)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pt_dash_result res;
+    int st = pt_dash_panel(d, db, panel, kv_param, &q, PT_DASH_MASKED, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (ms)
+        *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    json_t *b = st == 200 ? json_incref(res.body) : NULL;
+    pt_dash_result_free(&res);
+    return b;
+}
+
+/* The value and member pages at different dates, each asked twice: one CLV fit per date, one
+ * lifecycle derivation and one RFM run per date, the ledger opened once for the tiers — and the
+ * repeated answers are the first ones. A new generation computes afresh. */
+TEST(dashboard_caches_each_analysis_per_generation_and_date)
+{
+    pt_db *db = demo_db("demo", 300);
+    ASSERT(db);
+    pt_dash *d;
+    ASSERT_OK(pt_dash_open(&d, 3600));
+    json_t *list = call(d, db, "segments/members", (struct kv){{"segment", "champions", NULL}}, NULL);
+    json_t *first = json_array_get(json_object_get(list, "members"), 0);
+    char no[32] = "";
+    snprintf(no, sizeof no, "%s", first ? json_string_value(json_object_get(first, "member_no")) : "");
+    json_decref(list);
+    ASSERT(no[0]);
+    pt_dash_stats s0;
+    pt_dash_stats_get(d, &s0);
+    ASSERT_EQ(s0.loads, 1);
+    double ms[4];
+    json_t *v1 = call(d, db, "value", (struct kv){{"as_of", "2026-03-01", NULL}}, NULL);
+    json_t *m1 = call(d, db, "member", (struct kv){{"q", no, "as_of", "2026-02-01", NULL}}, &ms[0]);
+    json_t *v2 = call(d, db, "value", (struct kv){{"as_of", "2026-03-01", NULL}}, NULL);
+    json_t *m2 = call(d, db, "member", (struct kv){{"q", no, "as_of", "2026-02-01", NULL}}, &ms[1]);
+    json_t *t1 = call(d, db, "tiers", (struct kv){{NULL}}, NULL);
+    json_t *t2 = call(d, db, "tiers", (struct kv){{NULL}}, NULL);
+    ASSERT(v1 && m1 && v2 && m2 && t1 && t2);
+    ASSERT(json_equal(v1, v2));
+    ASSERT(json_equal(m1, m2));
+    ASSERT(json_equal(t1, t2));
+    ASSERT(json_object_get(m1, "lifecycle") && !json_is_null(json_object_get(m1, "lifecycle")));
+    pt_dash_stats s;
+    pt_dash_stats_get(d, &s);
+    ASSERT_EQ(s.loads, 1);
+    ASSERT_EQ(s.clv_fits, 2);       /* 2026-03-01 and 2026-02-01, once each */
+    ASSERT_EQ(s.lifecycle_runs, 1); /* the member page's date */
+    ASSERT_EQ(s.rfm_runs - s0.rfm_runs, 1);
+    ASSERT_EQ(s.ledger_opens, 1);
+    /* a new generation: computed again, from its own snapshot */
+    pt_dash_invalidate(d);
+    json_t *m3 = call(d, db, "member", (struct kv){{"q", no, "as_of", "2026-02-01", NULL}}, &ms[2]);
+    json_t *m4 = call(d, db, "member", (struct kv){{"q", no, "as_of", "2026-02-01", NULL}}, &ms[3]);
+    ASSERT(json_equal(m1, m3) && json_equal(m3, m4));
+    pt_dash_stats_get(d, &s);
+    ASSERT_EQ(s.loads, 2);
+    ASSERT_EQ(s.clv_fits, 3);
+    ASSERT_EQ(s.lifecycle_runs, 2);
+    fprintf(stderr, "    member page: %.1f ms computing, %.1f ms cached (new generation: %.1f, %.1f ms)\n", ms[0],
+            ms[1], ms[2], ms[3]);
+    json_decref(v1);
+    json_decref(v2);
+    json_decref(m1);
+    json_decref(m2);
+    json_decref(m3);
+    json_decref(m4);
+    json_decref(t1);
+    json_decref(t2);
+    pt_dash_close(d);
+    pt_db_close(db);
+}
