@@ -42,7 +42,8 @@ enum pt_dash_personal {
     PT_DASH_MASKED = 1,       /* profile and identifiers masked (138****8000) */
 };
 
-/* ttl_s ≥ 0 (0: reload the snapshot on every call). */
+/* ttl_s ≥ 0: the age at which an own snapshot is reloaded (0: on every call); unused with a
+ * source. */
 int  pt_dash_open(pt_dash **out, int ttl_s);
 void pt_dash_close(pt_dash *d);
 
