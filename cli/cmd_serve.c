@@ -35,6 +35,9 @@ static void serve_usage(void)
            "  --snapshot-refresh S   seconds between analytics snapshot reloads (default 300)\n"
            "  --batch-max N          writes per group commit at most (default 512)\n"
            "  --outbox-every S       deliver the outbox to the webhooks every S seconds (default 5)\n"
+           "  --outbox-keep-days N   delete delivered outbox entries N days after delivery (default 7;\n"
+           "                         0 keeps them); dead letters go after --outbox-dead-keep-days\n"
+           "                         (default 90; 0 keeps them)\n"
            "  --campaigns-every S    launch campaigns whose start has come, every S s (default 60)\n"
            "  --triggers-every S     fire the triggers every S seconds (default 86400: daily)\n"
            "  --churn-threshold P    the churn trigger's threshold, 0 < P < 1 (default 0.7)\n"
@@ -83,6 +86,8 @@ int cmd_serve(int argc, char **argv)
                                          {"campaigns-every", required_argument, 0, 'C'},
                                          {"triggers-every", required_argument, 0, 'T'},
                                          {"churn-threshold", required_argument, 0, 'P'},
+                                         {"outbox-keep-days", required_argument, 0, 'K'},
+                                         {"outbox-dead-keep-days", required_argument, 0, 'D'},
                                          {"no-jobs", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -111,6 +116,8 @@ int cmd_serve(int argc, char **argv)
         case 'C': if (num_arg("--campaigns-every", optarg, 1, 86400, &x)) return EXIT_USAGE; jobs.launch_every = (unsigned)x; break;
         case 'T': if (num_arg("--triggers-every", optarg, 1, 604800, &x)) return EXIT_USAGE; jobs.triggers_every = (unsigned)x; break;
         case 'P': if (num_arg("--churn-threshold", optarg, 0.001, 0.999, &x)) return EXIT_USAGE; jobs.churn_threshold = x; break;
+        case 'K': if (num_arg("--outbox-keep-days", optarg, 0, 36500, &x)) return EXIT_USAGE; jobs.outbox_keep_days = x ? (int)x : -1; break;
+        case 'D': if (num_arg("--outbox-dead-keep-days", optarg, 0, 36500, &x)) return EXIT_USAGE; jobs.outbox_dead_keep_days = x ? (int)x : -1; break;
         case 'N': jobs.outbox_every = jobs.launch_every = jobs.triggers_every = 0; break;
         case 'h': serve_usage(); return EXIT_OK;
         default: return EXIT_USAGE;

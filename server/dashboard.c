@@ -40,41 +40,26 @@ int pt_dash_open(pt_dash **out, int ttl_s)
         free(d);
         return PT_ENOMEM;
     }
+    if (pthread_mutex_init(&d->load_mu, NULL)) {
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+        return PT_ENOMEM;
+    }
     d->ttl_s = ttl_s;
     *out = d;
     return PT_OK;
 }
 
-static void drop_caches(pt_dash *d)
+void pt_dash_stats_get(pt_dash *d, pt_dash_stats *out)
 {
-    if (d->rfm_valid)
-        pt_rfm_free(&d->rfm);
-    d->rfm_valid = 0;
-    if (d->clv.valid) {
-        pt_clv_summary_free(&d->clv.sum);
-        free(d->clv.rows);
-    }
-    memset(&d->clv, 0, sizeof d->clv);
-    json_decref(d->act_months);
-    d->act_months = NULL;
-    pt_snapshot_free(d->snap);
-    d->snap = NULL;
+    *out = (pt_dash_stats){atomic_load(&d->n_loads), atomic_load(&d->n_borrows), atomic_load(&d->n_rfm),
+                           atomic_load(&d->n_clv),   atomic_load(&d->n_lc),      atomic_load(&d->n_ledger)};
 }
 
-void pt_dash_close(pt_dash *d)
+void pt_dash_set_source(pt_dash *d, const pt_dash_source *src)
 {
-    if (!d)
-        return;
-    drop_caches(d);
-    pthread_mutex_destroy(&d->mu);
-    free(d);
-}
-
-void pt_dash_invalidate(pt_dash *d)
-{
-    pthread_mutex_lock(&d->mu);
-    drop_caches(d);
-    pthread_mutex_unlock(&d->mu);
+    d->src = *src;
+    d->has_source = 1;
 }
 
 static int64_t mono_s(void)
@@ -84,23 +69,180 @@ static int64_t mono_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-/* The snapshot, loaded when absent or older than ttl_s. */
-static int ensure_snapshot(pt_dash *d)
+/* --- snapshot generations ----------------------------------------------------------------------- */
+
+/* A generation over snap (one reference, the caller's), or NULL when out of memory. */
+static struct dash_gen *gen_new(const pt_snapshot *snap, uint64_t id)
 {
-    int64_t now = mono_s();
-    if (d->snap && now - d->loaded_at < d->ttl_s)
+    struct dash_gen *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    if (pthread_mutex_init(&g->mu, NULL)) {
+        free(g);
+        return NULL;
+    }
+    g->refs = 1;
+    g->id = id;
+    g->snap = snap;
+    g->loaded_at = mono_s();
+    for (size_t k = 0; k < snap->norders; k++)
+        g->last_order_at = snap->order_at[k] > g->last_order_at ? snap->order_at[k] : g->last_order_at;
+    return g;
+}
+
+static void gen_free(pt_dash *d, struct dash_gen *g)
+{
+    dash_gen_caches_free(g);
+    pthread_mutex_destroy(&g->mu);
+    pt_snapshot_free(g->own);
+    if (g->ref)
+        d->src.release(d->src.ud, g->ref);
+    free(g);
+}
+
+static void gen_put(pt_dash *d, struct dash_gen *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&d->mu);
+    int last = --g->refs == 0;
+    pthread_mutex_unlock(&d->mu);
+    if (last)
+        gen_free(d, g);
+}
+
+/* Makes g (holding one reference for cur) current; returns the one it replaces, for gen_put. */
+static struct dash_gen *gen_install(pt_dash *d, struct dash_gen *g)
+{
+    struct dash_gen *old = d->cur;
+    d->cur = g;
+    return old;
+}
+
+/* The source's current snapshot as a generation, with a reference for the caller: the
+ * current one when it is that snapshot already (or a newer one). */
+static int gen_borrow(pt_dash *d, pt_db *db, struct dash_gen **out)
+{
+    const pt_snapshot *snap;
+    uint64_t id;
+    void *ref;
+    int rc = d->src.acquire(d->src.ud, db, &snap, &id, &ref);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&d->mu);
+    struct dash_gen *g = d->cur;
+    if (g && g->id >= id) {
+        g->refs++;
+        pthread_mutex_unlock(&d->mu);
+        d->src.release(d->src.ud, ref);
+        *out = g;
         return PT_OK;
-    drop_caches(d);
-    int rc = pt_snapshot_load(&d->snap, pt_db_store(d->db), NULL, NULL);
+    }
+    pthread_mutex_unlock(&d->mu);
+    g = gen_new(snap, id); /* the scan for the last order runs outside the lock */
+    if (!g) {
+        d->src.release(d->src.ud, ref);
+        return PT_ENOMEM;
+    }
+    g->ref = ref;
+    atomic_fetch_add(&d->n_borrows, 1);
+    pthread_mutex_lock(&d->mu);
+    struct dash_gen *old = NULL;
+    if (!d->cur || d->cur->id < id) {
+        g->refs++; /* cur's reference */
+        old = gen_install(d, g);
+    } /* else another call installed this generation or a newer one meanwhile: g is private */
+    pthread_mutex_unlock(&d->mu);
+    gen_put(d, old);
+    *out = g;
+    return PT_OK;
+}
+
+/* Loads a snapshot of our own into a new current generation (the caller holds load_mu). */
+static int gen_load(pt_dash *d, pt_db *db, struct dash_gen **out)
+{
+    pt_snapshot *snap = NULL;
+    atomic_fetch_add(&d->n_loads, 1);
+    int rc = pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL);
+    struct dash_gen *g = rc ? NULL : gen_new(snap, 0);
+    if (!rc && !g)
+        rc = PT_ENOMEM;
     if (rc) {
-        d->snap = NULL;
+        pt_snapshot_free(snap);
+        pthread_mutex_lock(&d->mu);
+        d->loading = 0;
+        pthread_mutex_unlock(&d->mu);
         return rc;
     }
-    d->loaded_at = now;
-    d->last_order_at = 0;
-    for (size_t k = 0; k < d->snap->norders; k++)
-        d->last_order_at = d->snap->order_at[k] > d->last_order_at ? d->snap->order_at[k] : d->last_order_at;
+    g->own = snap;
+    pthread_mutex_lock(&d->mu);
+    g->id = ++d->loads;
+    g->refs = 2; /* cur's and the caller's */
+    struct dash_gen *old = gen_install(d, g);
+    d->loading = 0;
+    pthread_mutex_unlock(&d->mu);
+    gen_put(d, old);
+    *out = g;
     return PT_OK;
+}
+
+/* Our own snapshot, loaded when absent or older than ttl_s. While one call loads a newer one,
+ * the others go on reading the current generation; only when there is none yet do they wait
+ * for the load. */
+static int gen_own(pt_dash *d, pt_db *db, struct dash_gen **out)
+{
+    pthread_mutex_lock(&d->mu);
+    struct dash_gen *g = d->cur;
+    if (g && (mono_s() - g->loaded_at < d->ttl_s || d->loading)) {
+        g->refs++;
+        pthread_mutex_unlock(&d->mu);
+        *out = g;
+        return PT_OK;
+    }
+    d->loading = 1;
+    pthread_mutex_unlock(&d->mu);
+    pthread_mutex_lock(&d->load_mu);
+    if (!g) { /* the first load: whoever got here first may have made one meanwhile */
+        pthread_mutex_lock(&d->mu);
+        struct dash_gen *now = d->cur;
+        if (now) {
+            now->refs++;
+            d->loading = 0;
+        }
+        pthread_mutex_unlock(&d->mu);
+        if (now) {
+            pthread_mutex_unlock(&d->load_mu);
+            *out = now;
+            return PT_OK;
+        }
+    }
+    int rc = gen_load(d, db, out);
+    pthread_mutex_unlock(&d->load_mu);
+    return rc;
+}
+
+static int gen_acquire(pt_dash *d, pt_db *db, struct dash_gen **out)
+{
+    *out = NULL;
+    return d->has_source ? gen_borrow(d, db, out) : gen_own(d, db, out);
+}
+
+void pt_dash_close(pt_dash *d)
+{
+    if (!d)
+        return;
+    gen_put(d, d->cur);
+    pthread_mutex_destroy(&d->load_mu);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+void pt_dash_invalidate(pt_dash *d)
+{
+    pthread_mutex_lock(&d->mu);
+    struct dash_gen *old = gen_install(d, NULL);
+    pthread_mutex_unlock(&d->mu);
+    gen_put(d, old);
 }
 
 /* --- helpers shared with dashboard_value.c ------------------------------------------------- */
@@ -123,9 +265,9 @@ int dash_fail(struct dash_req *r, int status, const char *fmt, ...)
     return status;
 }
 
-const char *dash_zone(const pt_dash *d)
+const char *dash_zone(const struct dash_req *r)
 {
-    return pt_db_config(d->db)->timezone;
+    return pt_db_config(r->db)->timezone;
 }
 
 int dash_date(struct dash_req *r, const char *name, int64_t dflt, int64_t *t)
@@ -138,8 +280,8 @@ int dash_date(struct dash_req *r, const char *name, int64_t dflt, int64_t *t)
     pt_civil c = {0};
     if (pt_dash_parse_date(s, &c.year, &c.month, &c.day))
         return dash_fail(r, 400, "parameter '%s': '%.32s' is not a date (YYYY-MM-DD)", name, s);
-    if (pt_tz_utc(dash_zone(r->d), &c, t) != PT_OK)
-        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    if (pt_tz_utc(dash_zone(r), &c, t) != PT_OK)
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r));
     return 0;
 }
 
@@ -159,14 +301,14 @@ int dash_int(struct dash_req *r, const char *name, int64_t dflt, int64_t lo, int
 /* The 12 complete months before the current one — or, when the orders stop earlier (imported
  * history, the demo data), the 12 months up to the last order's month, so the first view shows
  * data rather than empty months. */
-int dash_default_period(const pt_dash *d, int64_t *from, int64_t *to)
+int dash_default_period(const struct dash_req *r, int64_t *from, int64_t *to)
 {
-    const char *zone = dash_zone(d);
-    int64_t last_month;
-    if (pt_tz_start_of(zone, PT_TZ_MONTH, pt_db_now(d->db), to))
+    const char *zone = dash_zone(r);
+    int64_t last_month, last_order_at = r->g->last_order_at;
+    if (pt_tz_start_of(zone, PT_TZ_MONTH, pt_db_now(r->db), to))
         return PT_EINVAL;
-    if (d->last_order_at && d->last_order_at < *to) {
-        if (pt_tz_start_of(zone, PT_TZ_MONTH, d->last_order_at, &last_month) ||
+    if (last_order_at && last_order_at < *to) {
+        if (pt_tz_start_of(zone, PT_TZ_MONTH, last_order_at, &last_month) ||
             pt_tz_add(zone, PT_TZ_MONTH, last_month, 1, to))
             return PT_EINVAL;
     }
@@ -176,8 +318,8 @@ int dash_default_period(const pt_dash *d, int64_t *from, int64_t *to)
 int dash_period(struct dash_req *r, int64_t *from, int64_t *to)
 {
     int64_t df, dt;
-    if (dash_default_period(r->d, &df, &dt))
-        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    if (dash_default_period(r, &df, &dt))
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r));
     if (dash_date(r, "from", df, from) || dash_date(r, "to", dt, to))
         return r->res->status;
     if (*to <= *from)
@@ -185,11 +327,11 @@ int dash_period(struct dash_req *r, int64_t *from, int64_t *to)
     return 0;
 }
 
-static json_t *civil_json(const pt_dash *d, int64_t t, int month)
+static json_t *civil_json(const struct dash_req *r, int64_t t, int month)
 {
     pt_civil c;
     char buf[32];
-    if (pt_tz_civil(dash_zone(d), t, &c) != PT_OK)
+    if (pt_tz_civil(dash_zone(r), t, &c) != PT_OK)
         return json_null();
     if (month)
         snprintf(buf, sizeof buf, "%04d-%02d", c.year, c.month);
@@ -198,14 +340,14 @@ static json_t *civil_json(const pt_dash *d, int64_t t, int month)
     return json_string(buf);
 }
 
-json_t *dash_date_json(const pt_dash *d, int64_t t)
+json_t *dash_date_json(const struct dash_req *r, int64_t t)
 {
-    return civil_json(d, t, 0);
+    return civil_json(r, t, 0);
 }
 
-json_t *dash_month_json(const pt_dash *d, int64_t t)
+json_t *dash_month_json(const struct dash_req *r, int64_t t)
 {
-    return civil_json(d, t, 1);
+    return civil_json(r, t, 1);
 }
 
 json_t *dash_opt_int(int64_t v)
@@ -218,10 +360,10 @@ json_t *dash_opt_int(int64_t v)
 
 int dash_meta(struct dash_req *r)
 {
-    const pt_snapshot *s = r->d->snap;
+    const pt_snapshot *s = r->g->snap;
     int64_t from, to, first = 0, last = 0;
-    if (dash_default_period(r->d, &from, &to))
-        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    if (dash_default_period(r, &from, &to))
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r));
     for (size_t k = 0; k < s->norders; k++) {
         first = !first || s->order_at[k] < first ? s->order_at[k] : first;
         last = s->order_at[k] > last ? s->order_at[k] : last;
@@ -230,11 +372,11 @@ int dash_meta(struct dash_req *r)
     for (size_t k = 0; s->order_channel && k < s->nchannel_names; k++)
         json_array_append_new(ch, json_string(s->channel_names[k]));
     r->res->body = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "personal",
-                             r->personal == PT_DASH_MASKED ? "masked" : "pseudonymous", "zone", dash_zone(r->d), "now",
-                             (json_int_t)pt_db_now(r->d->db), "default_from", dash_date_json(r->d, from),
-                             "default_to", dash_date_json(r->d, to), "first_order_date",
-                             first ? dash_date_json(r->d, first) : json_null(), "last_order_date",
-                             last ? dash_date_json(r->d, last) : json_null(), "channels", ch, "members",
+                             r->personal == PT_DASH_MASKED ? "masked" : "pseudonymous", "zone", dash_zone(r), "now",
+                             (json_int_t)pt_db_now(r->db), "default_from", dash_date_json(r, from),
+                             "default_to", dash_date_json(r, to), "first_order_date",
+                             first ? dash_date_json(r, first) : json_null(), "last_order_date",
+                             last ? dash_date_json(r, last) : json_null(), "channels", ch, "members",
                              (json_int_t)s->nmembers, "orders", (json_int_t)s->norders);
     return 200;
 }
@@ -242,10 +384,10 @@ int dash_meta(struct dash_req *r)
 /* --- overview and trends --------------------------------------------------------------------- */
 
 /* The KPIs under the keys of `patron kpi --json`. */
-static json_t *kpi_json(const pt_dash *d, const pt_kpi *k)
+static json_t *kpi_json(const struct dash_req *r, const pt_kpi *k)
 {
     json_t *o = json_pack("{s:I,s:I,s:o,s:o}", "from", (json_int_t)k->from, "to", (json_int_t)k->to, "from_date",
-                          dash_date_json(d, k->from), "to_date", dash_date_json(d, k->to));
+                          dash_date_json(r, k->from), "to_date", dash_date_json(r, k->to));
     json_object_set_new(o, "members", json_integer((json_int_t)k->members));
     json_object_set_new(o, "members_new", json_integer((json_int_t)k->members_new));
     json_object_set_new(o, "active", json_integer((json_int_t)k->active));
@@ -274,7 +416,7 @@ static int channel_param(struct dash_req *r, int32_t *ch)
     *ch = -1;
     if (!name || !*name)
         return 0;
-    int k = r->d->snap->order_channel ? pt_snapshot_channel(r->d->snap, name) : -1;
+    int k = r->g->snap->order_channel ? pt_snapshot_channel(r->g->snap, name) : -1;
     if (k < 0)
         return dash_fail(r, 400, "parameter 'channel': no orders come from channel '%.64s'", name);
     *ch = k;
@@ -301,7 +443,7 @@ static int monthly(struct dash_req *r, int64_t from, int64_t to, int32_t ch, jso
 {
     int64_t *m = NULL;
     size_t n = 0;
-    int rc = pt_metrics_months(dash_zone(r->d), from, to, 0, &m, &n);
+    int rc = pt_metrics_months(dash_zone(r), from, to, 0, &m, &n);
     if (rc)
         return dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX);
     if (n > DASH_TREND_MONTHS_MAX) {
@@ -311,11 +453,11 @@ static int monthly(struct dash_req *r, int64_t from, int64_t to, int32_t ch, jso
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         pt_kpi k;
-        rc = kpi_of(r->d->snap, m[i], m[i + 1], ch, &k);
+        rc = kpi_of(r->g->snap, m[i], m[i + 1], ch, &k);
         if (rc)
             break;
         json_array_append_new(arr, json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "month",
-                                             dash_month_json(r->d, m[i]), "members", (json_int_t)k.members,
+                                             dash_month_json(r, m[i]), "members", (json_int_t)k.members,
                                              "members_new", (json_int_t)k.members_new, "active",
                                              (json_int_t)k.active, "churned", (json_int_t)k.churned, "orders",
                                              (json_int_t)k.orders, "revenue_cents", (json_int_t)k.revenue_cents,
@@ -337,7 +479,7 @@ int dash_overview(struct dash_req *r)
     int32_t ch;
     if (dash_period(r, &from, &to) || channel_param(r, &ch))
         return r->res->status;
-    const pt_snapshot *s = r->d->snap;
+    const pt_snapshot *s = r->g->snap;
     pt_kpi cur, prev;
     pt_nps ncur, nprev;
     int64_t len = to - from;
@@ -353,9 +495,9 @@ int dash_overview(struct dash_req *r)
     /* the sparkline: the 12 months up to the period's last one */
     int64_t last_month, spark_from;
     json_t *spark = NULL;
-    if (pt_tz_start_of(dash_zone(r->d), PT_TZ_MONTH, to - 1, &last_month) ||
-        pt_tz_add(dash_zone(r->d), PT_TZ_MONTH, last_month, 1 - DASH_SPARK_MONTHS, &spark_from))
-        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    if (pt_tz_start_of(dash_zone(r), PT_TZ_MONTH, to - 1, &last_month) ||
+        pt_tz_add(dash_zone(r), PT_TZ_MONTH, last_month, 1 - DASH_SPARK_MONTHS, &spark_from))
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r));
     if (monthly(r, spark_from, to, ch, &spark))
         return r->res->status;
     json_t *points = json_null();
@@ -367,9 +509,9 @@ int dash_overview(struct dash_req *r)
         pt_metrics_points_free(&pt);
     }
     const char *chname = ch >= 0 ? s->channel_names[ch] : NULL;
-    r->res->body = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "zone", dash_zone(r->d), "channel",
-                             chname ? json_string(chname) : json_null(), "period", kpi_json(r->d, &cur),
-                             "previous", kpi_json(r->d, &prev), "nps", nps_json(&ncur), "previous_nps",
+    r->res->body = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "zone", dash_zone(r), "channel",
+                             chname ? json_string(chname) : json_null(), "period", kpi_json(r, &cur),
+                             "previous", kpi_json(r, &prev), "nps", nps_json(&ncur), "previous_nps",
                              nps_json(&nprev), "points", points, "spark", spark);
     return 200;
 }
@@ -381,8 +523,8 @@ int dash_trends(struct dash_req *r)
     json_t *months;
     if (dash_period(r, &from, &to) || channel_param(r, &ch) || monthly(r, from, to, ch, &months))
         return r->res->status;
-    r->res->body = json_pack("{s:s,s:o,s:o,s:o}", "zone", dash_zone(r->d), "from_date", dash_date_json(r->d, from),
-                             "to_date", dash_date_json(r->d, to), "months", months);
+    r->res->body = json_pack("{s:s,s:o,s:o,s:o}", "zone", dash_zone(r), "from_date", dash_date_json(r, from),
+                             "to_date", dash_date_json(r, to), "months", months);
     return 200;
 }
 
@@ -394,7 +536,7 @@ int dash_cohorts(struct dash_req *r)
     if (dash_period(r, &from, &to) || dash_int(r, "months", 12, 1, PT_COHORT_MONTHS_MAX, &months))
         return r->res->status;
     pt_cohorts c;
-    int rc = pt_metrics_cohorts(&c, r->d->snap, dash_zone(r->d), from, to, (int)months);
+    int rc = pt_metrics_cohorts(&c, r->g->snap, dash_zone(r), from, to, (int)months);
     if (rc == PT_EINVAL)
         return dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX);
     if (rc)
@@ -404,7 +546,7 @@ int dash_cohorts(struct dash_req *r)
         json_t *ret = json_array();
         for (int k = 0; k <= c.months; k++)
             json_array_append_new(ret, json_integer((json_int_t)c.cohorts[i].retained[k]));
-        json_array_append_new(arr, json_pack("{s:o,s:I,s:i,s:o}", "month", dash_month_json(r->d, c.cohorts[i].month),
+        json_array_append_new(arr, json_pack("{s:o,s:I,s:i,s:o}", "month", dash_month_json(r, c.cohorts[i].month),
                                              "size", (json_int_t)c.cohorts[i].size, "observed", c.cohorts[i].observed,
                                              "retained", ret));
     }
@@ -426,7 +568,7 @@ int dash_lifecycle(struct dash_req *r)
     int64_t from, to;
     if (dash_period(r, &from, &to))
         return r->res->status;
-    const pt_snapshot *s = r->d->snap;
+    const pt_snapshot *s = r->g->snap;
     pt_lifecycle_opts o;
     pt_lifecycle_thresholds th;
     pt_lifecycle_opts_init(&o);
@@ -435,7 +577,7 @@ int dash_lifecycle(struct dash_req *r)
         return dash_fail(r, 500, "lifecycle thresholds: %s", pt_strerror(rc));
     int64_t *ends = NULL, *at = NULL;
     size_t n = 0;
-    if (pt_lifecycle_month_ends(dash_zone(r->d), from, to, &ends, &n) || n > DASH_TREND_MONTHS_MAX) {
+    if (pt_lifecycle_month_ends(dash_zone(r), from, to, &ends, &n) || n > DASH_TREND_MONTHS_MAX) {
         free(ends);
         return dash_fail(r, 400, "the period has more than %d months", DASH_TREND_MONTHS_MAX);
     }
@@ -459,7 +601,7 @@ int dash_lifecycle(struct dash_req *r)
                                                     pt_lifecycle_stage_name(k, 0), "name_zh",
                                                     pt_lifecycle_stage_name(k, 1)));
         for (size_t i = 0; i <= n; i++)
-            json_array_append_new(months, json_pack("{s:o,s:o,s:I,s:I}", "as_of_date", dash_date_json(r->d, at[i]),
+            json_array_append_new(months, json_pack("{s:o,s:o,s:I,s:I}", "as_of_date", dash_date_json(r, at[i]),
                                                     "counts", stages_json(&c[i]), "no_consent",
                                                     (json_int_t)c[i].no_consent, "erased", (json_int_t)c[i].erased));
         for (int a = 0; a < PT_LC__COUNT; a++) {
@@ -471,8 +613,8 @@ int dash_lifecycle(struct dash_req *r)
         r->res->body = json_pack(
             "{s:{s:i,s:i,s:i,s:b},s:o,s:o,s:{s:o,s:o,s:o}}", "thresholds", "active_days", th.active_days, "churn_days",
             th.churn_days, "new_days", th.new_days, "derived", th.active_derived || th.churn_derived, "stages", stages,
-            "months", months, "transitions", "from_date", dash_date_json(r->d, from), "to_date",
-            dash_date_json(r->d, to), "matrix", matrix);
+            "months", months, "transitions", "from_date", dash_date_json(r, from), "to_date",
+            dash_date_json(r, to), "matrix", matrix);
         r->res->status = 200;
     }
     free(ends);
@@ -483,31 +625,38 @@ int dash_lifecycle(struct dash_req *r)
     return 200;
 }
 
-/* The programme's tiers, lowest first (code, English and Chinese names); 0 without one. */
-static size_t programme_tiers(pt_db *db, char codes[][PT_PROG_CODE_MAX], json_t *names)
+/* The programme's tiers, lowest first (codes, and English and Chinese names by code), read
+ * from the ledger once per generation; none without a programme. */
+static const struct dash_gen *programme_tiers(struct dash_req *r)
 {
+    struct dash_gen *g = r->g;
+    if (g->tiers_valid)
+        return g;
+    g->ntiers = 0;
+    g->tier_names = json_object();
     pt_ledger *l = NULL;
     char err[256];
-    if (pt_ledger_open_current(&l, db, err, sizeof err) != PT_OK)
-        return 0;
-    const pt_programme *p = pt_ledger_programme(l);
-    size_t n = 0;
-    for (int k = 0; k < p->ntiers && k < PT_PROG_TIERS_MAX; k++, n++) {
-        snprintf(codes[k], PT_PROG_CODE_MAX, "%s", p->tiers[k].code);
-        json_object_set_new(names, p->tiers[k].code,
-                            json_pack("{s:s,s:s,s:i}", "name_en", p->tiers[k].name_en, "name_zh", p->tiers[k].name_zh,
-                                      "rank", k));
+    atomic_fetch_add(&r->d->n_ledger, 1);
+    if (pt_ledger_open_current(&l, r->db, err, sizeof err) == PT_OK) {
+        const pt_programme *p = pt_ledger_programme(l);
+        for (int k = 0; k < p->ntiers && k < PT_PROG_TIERS_MAX; k++, g->ntiers++) {
+            snprintf(g->tier_codes[k], PT_PROG_CODE_MAX, "%s", p->tiers[k].code);
+            json_object_set_new(g->tier_names, p->tiers[k].code,
+                                json_pack("{s:s,s:s,s:i}", "name_en", p->tiers[k].name_en, "name_zh",
+                                          p->tiers[k].name_zh, "rank", k));
+        }
+        pt_ledger_close(l);
     }
-    pt_ledger_close(l);
-    return n;
+    g->tiers_valid = 1;
+    return g;
 }
 
-static json_t *activity_json(const pt_dash *d, const pt_points_month *m, size_t n)
+static json_t *activity_json(const struct dash_req *r, const pt_points_month *m, size_t n)
 {
     json_t *arr = json_array();
     for (size_t k = 0; k < n; k++)
         json_array_append_new(
-            arr, json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "month", dash_month_json(d, m[k].month),
+            arr, json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "month", dash_month_json(r, m[k].month),
                            "earned", (json_int_t)m[k].earned, "redeemed", (json_int_t)m[k].redeemed, "expired",
                            (json_int_t)m[k].expired, "reversed", (json_int_t)m[k].reversed, "adjusted",
                            (json_int_t)m[k].adjusted, "redemptions", (json_int_t)m[k].redemptions,
@@ -524,7 +673,7 @@ int dash_tiers(struct dash_req *r)
     int64_t from, to;
     if (dash_period(r, &from, &to))
         return r->res->status;
-    const pt_snapshot *s = r->d->snap;
+    const pt_snapshot *s = r->g->snap;
     pt_points_tiers p;
     int rc = pt_metrics_points(&p, s);
     if (rc == PT_ENOTFOUND) {
@@ -533,28 +682,20 @@ int dash_tiers(struct dash_req *r)
     }
     if (rc)
         return dash_fail(r, 500, "points: %s", pt_strerror(rc));
-    char codes[PT_PROG_TIERS_MAX][PT_PROG_CODE_MAX];
+    const struct dash_gen *pg = programme_tiers(r);
     const char *rank[PT_PROG_TIERS_MAX];
-    json_t *names = json_object();
-    size_t nrank = programme_tiers(r->d->db, codes, names);
-    for (size_t k = 0; k < nrank; k++)
-        rank[k] = codes[k];
-    if (!r->d->act_months || r->d->act_from != from || r->d->act_to != to) {
-        pt_points_month *m = NULL;
-        size_t nm = 0;
-        rc = pt_points_activity(&m, &nm, pt_db_store(r->d->db), dash_zone(r->d), from, to, rank, nrank);
-        if (rc) {
-            json_decref(names);
-            pt_metrics_points_free(&p);
-            return rc == PT_EINVAL ? dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX)
-                                   : dash_fail(r, 500, "points activity: %s", pt_strerror(rc));
-        }
-        json_decref(r->d->act_months);
-        r->d->act_months = activity_json(r->d, m, nm);
-        r->d->act_from = from;
-        r->d->act_to = to;
-        free(m);
+    for (size_t k = 0; k < pg->ntiers; k++)
+        rank[k] = pg->tier_codes[k];
+    pt_points_month *m = NULL;
+    size_t nm = 0;
+    rc = pt_points_activity(&m, &nm, pt_db_store(r->db), dash_zone(r), from, to, rank, pg->ntiers);
+    if (rc) {
+        pt_metrics_points_free(&p);
+        return rc == PT_EINVAL ? dash_fail(r, 400, "the period has more than %d months", PT_METRICS_MONTHS_MAX)
+                               : dash_fail(r, 500, "points activity: %s", pt_strerror(rc));
     }
+    json_t *months = activity_json(r, m, nm);
+    free(m);
     json_t *tiers = json_array();
     for (size_t k = 0; k < p.ntiers; k++)
         json_array_append_new(tiers, json_pack("{s:s,s:I}", "name", s->tier_names[k], "members",
@@ -562,8 +703,8 @@ int dash_tiers(struct dash_req *r)
     r->res->body = json_pack("{s:b,s:I,s:I,s:I,s:I,s:o,s:I,s:o,s:o}", "has_accounts", 1, "liability_points",
                              (json_int_t)p.liability_points, "pending_points", (json_int_t)p.pending_points,
                              "overdrawn_points", (json_int_t)p.overdrawn_points, "holders", (json_int_t)p.holders,
-                             "tiers", tiers, "no_tier", (json_int_t)p.members_per_tier[p.ntiers], "tier_names", names,
-                             "months", json_deep_copy(r->d->act_months));
+                             "tiers", tiers, "no_tier", (json_int_t)p.members_per_tier[p.ntiers], "tier_names",
+                             json_deep_copy(pg->tier_names), "months", months);
     pt_metrics_points_free(&p);
     return 200;
 }
@@ -584,19 +725,21 @@ int pt_dash_panel(pt_dash *d, pt_db *db, const char *panel, pt_dash_param_fn par
                   pt_dash_result *res)
 {
     *res = (pt_dash_result){0};
-    struct dash_req r = {d, param, ud, personal, res};
+    struct dash_req r = {d, NULL, db, param, ud, personal, res};
     for (size_t k = 0; k < sizeof PANELS / sizeof PANELS[0]; k++) {
         if (strcmp(panel, PANELS[k].name))
             continue;
-        pthread_mutex_lock(&d->mu);
-        d->db = db; /* the caller's handle, for this call only */
-        int rc = ensure_snapshot(d);
-        if (rc)
+        int rc = gen_acquire(d, db, &r.g);
+        if (rc) {
             dash_fail(&r, 500, "loading the snapshot: %s", pt_strerror(rc));
-        else if (PANELS[k].fn(&r) == 200)
-            res->status = 200;
-        d->db = NULL;
-        pthread_mutex_unlock(&d->mu);
+        } else {
+            pthread_mutex_lock(&r.g->mu);
+            r.g->uses++;
+            if (PANELS[k].fn(&r) == 200)
+                res->status = 200;
+            pthread_mutex_unlock(&r.g->mu);
+            gen_put(d, r.g);
+        }
         if (res->status == 200 && !res->body && !res->csv)
             dash_fail(&r, 500, "out of memory");
         return res->status;

@@ -6,11 +6,16 @@
  * Panels: meta, overview, trends, segments, segments/members, lifecycle, cohorts, tiers,
  * value, churn, member (docs/dashboard.md has each one's parameters and fields).
  *
- * Snapshot and caches: one pt_dash holds one snapshot, loaded on first use and again when it
- * is older than ttl_s seconds; the RFM result (per as_of) and the CLV fit and scores (per
- * as_of) are cached beside it and dropped with it. Every panel runs under the pt_dash's
- * mutex, so one pt_dash may serve every server thread; each call reads the store through the
- * db the caller passes (a server pool thread's own handle), only during that call.
+ * Snapshot and caches: a pt_dash reads one snapshot generation at a time. With a source
+ * (pt_dash_set_source: the server's analytics view) it borrows the source's snapshot and loads
+ * none of its own; without one it loads its own on first use and again when it is older than
+ * ttl_s seconds. Either way a call takes a reference to the current generation and keeps it to
+ * the end, so a newer snapshot replaces it without waiting for calls still reading it and
+ * without freeing what they read; a load runs outside every lock the readers take. The RFM
+ * results, CLV fits and scores and lifecycle stages (a few as_of dates each) and the
+ * programme's tiers are cached in the generation and go with it. Calls on one generation take
+ * its mutex, so one pt_dash may serve every server thread; each call reads the store through
+ * the db the caller passes (a server pool thread's own handle), only during that call.
  *
  * Dates in parameters are YYYY-MM-DD in the tenant's zone (config.json), that day's first
  * instant, as `patron kpi --from/--to` reads them; a period is [from, to). Money is integer
@@ -25,6 +30,7 @@
 #define PATRON_SERVER_DASHBOARD_H
 
 #include "patron/db.h"
+#include "patron/snapshot.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -36,9 +42,32 @@ enum pt_dash_personal {
     PT_DASH_MASKED = 1,       /* profile and identifiers masked (138****8000) */
 };
 
-/* ttl_s ≥ 0 (0: reload the snapshot on every call). */
+/* ttl_s ≥ 0: the age at which an own snapshot is reloaded (0: on every call); unused with a
+ * source. */
 int  pt_dash_open(pt_dash **out, int ttl_s);
 void pt_dash_close(pt_dash *d);
+
+/* Where the snapshot comes from when the pt_dash does not load its own. acquire gives a
+ * snapshot with a reference taken (*ref, handed back to release when the pt_dash is done with
+ * it) and its generation number, which grows with every new snapshot; a nonzero return is a
+ * PT_E* code. Both are called from any thread, never under the pt_dash's locks. */
+typedef struct pt_dash_source {
+    int  (*acquire)(void *ud, pt_db *db, const pt_snapshot **snap, uint64_t *gen, void **ref);
+    void (*release)(void *ud, void *ref);
+    void *ud;
+} pt_dash_source;
+
+/* Borrows snapshots from src from now on (before the first call; src is copied). */
+void pt_dash_set_source(pt_dash *d, const pt_dash_source *src);
+
+/* What the pt_dash has computed since it was opened: snapshots it loaded itself, generations
+ * it borrowed from its source, and the analyses run (each is cached per generation, so a
+ * repeat of the same request adds nothing). */
+typedef struct pt_dash_stats {
+    long loads, borrows;
+    long rfm_runs, clv_fits, lifecycle_runs, ledger_opens;
+} pt_dash_stats;
+void pt_dash_stats_get(pt_dash *d, pt_dash_stats *out);
 
 /* A query parameter by name, or NULL when absent. */
 typedef const char *(*pt_dash_param_fn)(void *ud, const char *name);
@@ -58,7 +87,8 @@ int  pt_dash_panel(pt_dash *d, pt_db *db, const char *panel, pt_dash_param_fn pa
                    pt_dash_result *res);
 void pt_dash_result_free(pt_dash_result *res);
 
-/* Drops the snapshot and caches (e.g. after an import), so the next call reloads. */
+/* Drops the current generation and its caches (e.g. after an import), so the next call loads
+ * (or borrows) a snapshot again; calls still reading the old one finish with it. */
 void pt_dash_invalidate(pt_dash *d);
 
 #endif

@@ -30,12 +30,12 @@ int dash_churn(struct dash_req *r)
     const char *model = NULL;
     pt_score_rec *rows = NULL;
     size_t n = 0;
-    int rc = pt_churn_scores_load_preferred(pt_db_store(r->d->db), &model, &rows, &n);
+    int rc = pt_churn_scores_load_preferred(pt_db_store(r->db), &model, &rows, &n);
     if (rc) {
         free(rows);
         return dash_fail(r, 500, "churn scores: %s", pt_strerror(rc));
     }
-    if (!n || !r->d->snap) {
+    if (!n || !r->g->snap) {
         free(rows);
         r->res->body = json_pack("{s:b,s:s}", "scored", 0, "reason",
                                  n ? "no snapshot loaded" : "no churn scores in this store (patron churn score)");
@@ -45,8 +45,8 @@ int dash_churn(struct dash_req *r)
     json_t *top = json_array();
     size_t shown = 0;
     for (size_t k = 0; k < n; k++) { /* riskiest first */
-        long i = pt_snapshot_member_index(r->d->snap, rows[k].member_id);
-        if (i < 0 || pt_snapshot_member_use(r->d->snap, (size_t)i) != PT_SNAP_USE)
+        long i = pt_snapshot_member_index(r->g->snap, rows[k].member_id);
+        if (i < 0 || pt_snapshot_member_use(r->g->snap, (size_t)i) != PT_SNAP_USE)
             continue;
         int b = (int)(rows[k].score_ppm * BANDS / (PT_SCORE_PPM + 1));
         band[b < 0 ? 0 : b >= BANDS ? BANDS - 1 : b]++;
@@ -59,7 +59,7 @@ int dash_churn(struct dash_req *r)
         json_array_append_new(bands, json_pack("{s:f,s:f,s:I}", "lo", (double)b / BANDS, "hi", (double)(b + 1) / BANDS,
                                                "members", band[b]));
     r->res->body = json_pack("{s:b,s:s,s:s,s:o,s:I,s:o,s:o}", "scored", 1, "model", model, "version", rows[0].version,
-                             "as_of_date", dash_date_json(r->d, rows[0].as_of), "members", (json_int_t)shown, "bands",
+                             "as_of_date", dash_date_json(r, rows[0].as_of), "members", (json_int_t)shown, "bands",
                              bands, "top", top);
     free(rows);
     return 200;

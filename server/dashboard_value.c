@@ -5,9 +5,10 @@
  *
  * Invariants: only members the snapshot may show (pt_snapshot_member_use = PT_SNAP_USE) appear
  * by number — rfm.h and clv.h already leave the others out; the member panel gives personal
- * fields masked, or not at all for a pseudonymous caller, never in clear. RFM and CLV results
- * are cached per as_of in the pt_dash (dropped with the snapshot), because a CLV fit takes
- * seconds and the pages ask for the same as_of again and again. */
+ * fields masked, or not at all for a pseudonymous caller, never in clear. RFM, CLV and
+ * lifecycle results are cached in the snapshot generation for the last DASH_SLOTS as_of dates
+ * each (and go with it), because a CLV fit takes seconds and the pages ask for the same few
+ * dates again and again. */
 #include "dashboard_int.h"
 
 #include "patron/buf.h"
@@ -31,37 +32,115 @@
 
 /* --- caches ----------------------------------------------------------------------------------- */
 
-int dash_rfm(pt_dash *d, int64_t as_of, const pt_rfm **out)
+/* The index of the slot for as_of: the one holding it (*hit = 1), else a free one, else the
+ * least recently used; marked used now. */
+static size_t slot_pick(struct dash_slot *const slots[DASH_SLOTS], int64_t as_of, uint64_t now, int *hit)
 {
-    if (!d->rfm_valid || d->rfm_as_of != as_of) {
-        if (d->rfm_valid)
-            pt_rfm_free(&d->rfm);
-        d->rfm_valid = 0;
-        pt_rfm_opts o;
-        pt_rfm_opts_init(&o, as_of);
-        int rc = pt_rfm_compute(&d->rfm, d->snap, &o);
-        if (rc)
-            return rc;
-        d->rfm_valid = 1;
-        d->rfm_as_of = as_of;
+    size_t pick = 0;
+    *hit = 0;
+    for (size_t k = 0; k < DASH_SLOTS; k++) {
+        if (slots[k]->valid && slots[k]->as_of == as_of) {
+            pick = k;
+            *hit = 1;
+            break;
+        }
+        int better = !slots[k]->valid ? slots[pick]->valid : slots[pick]->valid && slots[k]->used < slots[pick]->used;
+        if (better)
+            pick = k;
     }
-    *out = &d->rfm;
-    return PT_OK;
+    slots[pick]->used = now;
+    return pick;
 }
 
-int dash_clv(pt_dash *d, int64_t as_of, const struct dash_clv **out)
+static void clv_slot_free(struct dash_clv *c)
 {
-    struct dash_clv *c = &d->clv;
-    if (c->valid && c->as_of == as_of) {
-        *out = c;
-        return PT_OK;
-    }
-    if (c->valid) {
+    if (c->slot.valid) {
         pt_clv_summary_free(&c->sum);
         free(c->rows);
     }
     memset(c, 0, sizeof *c);
-    int rc = pt_clv_summary_from_snapshot(&c->sum, d->snap, as_of, 7.0, pt_db_config(d->db)->tz_offset_s);
+}
+
+void dash_gen_caches_free(struct dash_gen *g)
+{
+    for (size_t k = 0; k < DASH_SLOTS; k++) {
+        if (g->rfm[k].slot.valid)
+            pt_rfm_free(&g->rfm[k].rfm);
+        if (g->lc[k].slot.valid)
+            pt_lifecycle_free(&g->lc[k].lc);
+        clv_slot_free(&g->clv[k]);
+    }
+    json_decref(g->tier_names);
+    g->tier_names = NULL;
+}
+
+int dash_rfm(struct dash_req *r, int64_t as_of, const pt_rfm **out)
+{
+    int hit;
+    struct dash_slot *slots[DASH_SLOTS];
+    for (size_t k = 0; k < DASH_SLOTS; k++)
+        slots[k] = &r->g->rfm[k].slot;
+    struct dash_rfm *c = &r->g->rfm[slot_pick(slots, as_of, r->g->uses, &hit)];
+    if (!hit) {
+        if (c->slot.valid)
+            pt_rfm_free(&c->rfm);
+        c->slot.valid = 0;
+        pt_rfm_opts o;
+        pt_rfm_opts_init(&o, as_of);
+        atomic_fetch_add(&r->d->n_rfm, 1);
+        int rc = pt_rfm_compute(&c->rfm, r->g->snap, &o);
+        if (rc)
+            return rc;
+        c->slot.valid = 1;
+        c->slot.as_of = as_of;
+    }
+    *out = &c->rfm;
+    return PT_OK;
+}
+
+int dash_lifecycle_of(struct dash_req *r, int64_t as_of, const pt_lifecycle **out)
+{
+    int hit;
+    struct dash_slot *slots[DASH_SLOTS];
+    for (size_t k = 0; k < DASH_SLOTS; k++)
+        slots[k] = &r->g->lc[k].slot;
+    struct dash_lc *c = &r->g->lc[slot_pick(slots, as_of, r->g->uses, &hit)];
+    if (!hit) {
+        if (c->slot.valid)
+            pt_lifecycle_free(&c->lc);
+        c->slot.valid = 0;
+        pt_lifecycle_opts lo;
+        pt_lifecycle_thresholds th;
+        pt_lifecycle_opts_init(&lo);
+        atomic_fetch_add(&r->d->n_lc, 1);
+        int rc = pt_lifecycle_derive(&th, r->g->snap, &lo, as_of);
+        if (!rc)
+            rc = pt_lifecycle_compute(&c->lc, r->g->snap, as_of, &th);
+        if (rc)
+            return rc;
+        c->slot.valid = 1;
+        c->slot.as_of = as_of;
+    }
+    *out = &c->lc;
+    return PT_OK;
+}
+
+int dash_clv(struct dash_req *r, int64_t as_of, const struct dash_clv **out)
+{
+    int hit;
+    struct dash_slot *slots[DASH_SLOTS];
+    for (size_t k = 0; k < DASH_SLOTS; k++)
+        slots[k] = &r->g->clv[k].slot;
+    struct dash_clv *c = &r->g->clv[slot_pick(slots, as_of, r->g->uses, &hit)];
+    if (hit) {
+        *out = c;
+        return PT_OK;
+    }
+    uint64_t used = c->slot.used;
+    clv_slot_free(c);
+    c->slot.used = used;
+    atomic_fetch_add(&r->d->n_clv, 1);
+    int rc = pt_clv_summary_from_snapshot(&c->sum, r->g->snap, as_of, 7.0, pt_db_config(r->db)->tz_offset_s);
     if (rc)
         return rc;
     pt_clv_fit_opts fo;
@@ -86,8 +165,8 @@ int dash_clv(pt_dash *d, int64_t as_of, const struct dash_clv **out)
         pt_clv_summary_free(&c->sum);
         return rc;
     }
-    c->valid = 1;
-    c->as_of = as_of;
+    c->slot.valid = 1;
+    c->slot.as_of = as_of;
     *out = c;
     return PT_OK;
 }
@@ -96,8 +175,8 @@ int dash_clv(pt_dash *d, int64_t as_of, const struct dash_clv **out)
 static int as_of_param(struct dash_req *r, int64_t *as_of)
 {
     int64_t from, to;
-    if (dash_default_period(r->d, &from, &to))
-        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r->d));
+    if (dash_default_period(r, &from, &to))
+        return dash_fail(r, 500, "the time zone '%s' in config.json is not known", dash_zone(r));
     return dash_date(r, "as_of", to, as_of);
 }
 
@@ -121,7 +200,7 @@ int dash_segments(struct dash_req *r)
     const pt_rfm *rfm;
     if (map_param(r, &map) || as_of_param(r, &as_of))
         return r->res->status;
-    int rc = dash_rfm(r->d, as_of, &rfm);
+    int rc = dash_rfm(r, as_of, &rfm);
     if (rc)
         return dash_fail(r, 500, "RFM: %s", pt_strerror(rc));
     pt_rfm_segment seg[PT_RFM_SEGMENTS_MAX];
@@ -138,7 +217,7 @@ int dash_segments(struct dash_req *r)
                            "share_revenue", seg[k].share_revenue, "avg_recency_days", seg[k].avg_recency_days,
                            "avg_frequency", seg[k].avg_frequency, "avg_monetary_cents", seg[k].avg_monetary_cents,
                            "listable", seg[k].id < PT_RFM_SEG_NO_CONSENT));
-    r->res->body = json_pack("{s:i,s:o,s:{s:I,s:I,s:I},s:o}", "map", map, "as_of_date", dash_date_json(r->d, as_of),
+    r->res->body = json_pack("{s:i,s:o,s:{s:I,s:I,s:I},s:o}", "map", map, "as_of_date", dash_date_json(r, as_of),
                              "totals", "members", (json_int_t)rfm->t.members, "rows", (json_int_t)rfm->t.rows,
                              "scored", (json_int_t)rfm->t.scored, "segments", arr);
     return 200;
@@ -197,7 +276,7 @@ int dash_segment_members(struct dash_req *r)
         return dash_fail(r, 400, "parameter 'segment': '%.64s' is no segment of the %d map", key, map);
     if (format && strcmp(format, "csv") && strcmp(format, "json"))
         return dash_fail(r, 400, "parameter 'format': csv or json");
-    int rc = dash_rfm(r->d, as_of, &rfm);
+    int rc = dash_rfm(r, as_of, &rfm);
     if (rc)
         return dash_fail(r, 500, "RFM: %s", pt_strerror(rc));
     if (format && strcmp(format, "csv") == 0)
@@ -218,7 +297,7 @@ int dash_segment_members(struct dash_req *r)
                                              row->f, "m", row->m));
     }
     r->res->body = json_pack("{s:i,s:s,s:o,s:I,s:I,s:I,s:o}", "map", map, "segment", key, "as_of_date",
-                             dash_date_json(r->d, as_of), "total", (json_int_t)total, "page", (json_int_t)page,
+                             dash_date_json(r, as_of), "total", (json_int_t)total, "page", (json_int_t)page,
                              "per_page", (json_int_t)per_page, "members", arr);
     return 200;
 }
@@ -231,11 +310,11 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Indexes of rows sorted by CLV, highest first. */
-static const pt_clv_row *g_sort_rows;
-static int cmp_by_clv_desc(const void *a, const void *b)
+/* Indexes of rows sorted by CLV, highest first (ctx: the rows). */
+static int cmp_by_clv_desc(const void *a, const void *b, void *ctx)
 {
-    int64_t x = g_sort_rows[*(const size_t *)a].clv_cents, y = g_sort_rows[*(const size_t *)b].clv_cents;
+    const pt_clv_row *rows = ctx;
+    int64_t x = rows[*(const size_t *)a].clv_cents, y = rows[*(const size_t *)b].clv_cents;
     return (x < y) - (x > y);
 }
 
@@ -283,12 +362,12 @@ int dash_value(struct dash_req *r)
     const struct dash_clv *c;
     if (as_of_param(r, &as_of))
         return r->res->status;
-    int rc = dash_clv(r->d, as_of, &c);
+    int rc = dash_clv(r, as_of, &c);
     if (rc)
         return dash_fail(r, 500, "CLV: %s", pt_strerror(rc));
     size_t n = c->fitted ? c->sum.n : 0;
     if (!n) {
-        r->res->body = json_pack("{s:b,s:o}", "fitted", 0, "as_of_date", dash_date_json(r->d, as_of));
+        r->res->body = json_pack("{s:b,s:o}", "fitted", 0, "as_of_date", dash_date_json(r, as_of));
         return 200;
     }
     int64_t *sorted = malloc(n * sizeof *sorted);
@@ -303,8 +382,7 @@ int dash_value(struct dash_req *r)
         order[i] = i;
     }
     qsort(sorted, n, sizeof *sorted, cmp_i64);
-    g_sort_rows = c->rows; /* under d->mu: one sort at a time */
-    qsort(order, n, sizeof *order, cmp_by_clv_desc);
+    qsort_r(order, n, sizeof *order, cmp_by_clv_desc, c->rows);
     int64_t p75 = sorted[(n - 1) * 3 / 4];
     json_t *top = json_array(), *risk = json_array(), *scatter = json_array();
     for (size_t k = 0; k < n && k < DASH_TOP; k++)
@@ -322,7 +400,7 @@ int dash_value(struct dash_req *r)
     for (size_t i = 0; i < n; i++)
         sum += c->rows[i].clv_cents;
     r->res->body = json_pack("{s:b,s:s,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "fitted", 1, "model", "BG/NBD + Gamma-Gamma",
-                             "as_of_date", dash_date_json(r->d, as_of), "members", (json_int_t)n, "sum_clv_cents",
+                             "as_of_date", dash_date_json(r, as_of), "members", (json_int_t)n, "sum_clv_cents",
                              (json_int_t)sum, "p75_clv_cents", (json_int_t)p75, "histogram",
                              histogram(c->rows, n, sorted), "top", top, "at_risk", risk, "scatter", scatter);
     free(sorted);
@@ -332,17 +410,17 @@ int dash_value(struct dash_req *r)
 
 /* --- member 360 --------------------------------------------------------------------------------- */
 
-static json_t *time_str(const pt_dash *d, int64_t t)
+static json_t *time_str(pt_db *db, int64_t t)
 {
     char buf[20];
     if (!t)
         return json_null();
-    pt_format_time(t, pt_db_config(d->db)->tz_offset_s, buf);
+    pt_format_time(t, pt_db_config(db)->tz_offset_s, buf);
     return json_string(buf);
 }
 
 struct rows_ctx {
-    const pt_dash *d;
+    pt_db         *db;
     json_t        *arr;
 };
 
@@ -351,7 +429,7 @@ static int order_row(void *ud, const pt_order_rec *o)
     static const char *const st[] = {"?", "paid", "refunded", "cancelled"};
     struct rows_ctx *c = ud;
     json_array_append_new(c->arr, json_pack("{s:s,s:o,s:s,s:I,s:s}", "order_no", o->order_no, "ordered_at",
-                                            time_str(c->d, o->ordered_at), "channel", o->channel, "amount_cents",
+                                            time_str(c->db, o->ordered_at), "channel", o->channel, "amount_cents",
                                             (json_int_t)o->amount_cents, "status",
                                             o->status >= 1 && o->status <= 3 ? st[o->status] : "?"));
     return 0;
@@ -361,7 +439,7 @@ static int entry_row(void *ud, const pt_entry_rec *e)
 {
     struct rows_ctx *c = ud;
     const char *kind = pt_entry_kind_name(e->kind);
-    json_array_append_new(c->arr, json_pack("{s:o,s:s,s:I,s:s}", "at", time_str(c->d, e->at), "kind",
+    json_array_append_new(c->arr, json_pack("{s:o,s:s,s:I,s:s}", "at", time_str(c->db, e->at), "kind",
                                             kind ? kind : "?", "points", (json_int_t)e->points, "ref", e->ref));
     return 0;
 }
@@ -380,12 +458,11 @@ static json_t *latest(json_t *arr)
 /* RFM, lifecycle stage and CLV of snapshot member i as of as_of. */
 static void member_analytics(struct dash_req *r, json_t *o, int64_t id, int64_t as_of)
 {
-    pt_dash *d = r->d;
     const pt_rfm *rfm;
     json_object_set_new(o, "rfm", json_null());
     json_object_set_new(o, "lifecycle", json_null());
     json_object_set_new(o, "clv", json_null());
-    if (dash_rfm(d, as_of, &rfm) == PT_OK)
+    if (dash_rfm(r, as_of, &rfm) == PT_OK)
         for (size_t k = 0; k < rfm->nrows; k++)
             if (rfm->rows[k].member_id == id) {
                 const pt_rfm_row *x = &rfm->rows[k];
@@ -397,23 +474,18 @@ static void member_analytics(struct dash_req *r, json_t *o, int64_t id, int64_t 
                                                         pt_rfm_segment_name(PT_RFM_MAP11, x->seg11, 1)));
                 break;
             }
-    pt_lifecycle_opts lo;
-    pt_lifecycle_thresholds th;
-    pt_lifecycle lc;
-    pt_lifecycle_opts_init(&lo);
-    if (pt_lifecycle_derive(&th, d->snap, &lo, as_of) == PT_OK && pt_lifecycle_compute(&lc, d->snap, as_of, &th) == PT_OK) {
-        for (size_t k = 0; k < lc.nrows; k++)
-            if (lc.rows[k].member_id == id) {
-                int s = lc.rows[k].stage;
-                json_object_set_new(o, "lifecycle", json_pack("{s:s,s:s,s:s}", "key", pt_lifecycle_stage_key(s),
-                                                              "name_en", pt_lifecycle_stage_name(s, 0), "name_zh",
-                                                              pt_lifecycle_stage_name(s, 1)));
+    const pt_lifecycle *lc;
+    if (dash_lifecycle_of(r, as_of, &lc) == PT_OK)
+        for (size_t k = 0; k < lc->nrows; k++)
+            if (lc->rows[k].member_id == id) {
+                int st = lc->rows[k].stage;
+                json_object_set_new(o, "lifecycle", json_pack("{s:s,s:s,s:s}", "key", pt_lifecycle_stage_key(st),
+                                                              "name_en", pt_lifecycle_stage_name(st, 0), "name_zh",
+                                                              pt_lifecycle_stage_name(st, 1)));
                 break;
             }
-        pt_lifecycle_free(&lc);
-    }
     const struct dash_clv *c;
-    if (dash_clv(d, as_of, &c) == PT_OK && c->fitted)
+    if (dash_clv(r, as_of, &c) == PT_OK && c->fitted)
         for (size_t k = 0; k < c->sum.n; k++)
             if (c->sum.member_id[k] == id) {
                 json_object_set_new(o, "clv", json_pack("{s:I,s:f,s:f}", "clv_cents", (json_int_t)c->rows[k].clv_cents,
@@ -425,7 +497,8 @@ static void member_analytics(struct dash_req *r, json_t *o, int64_t id, int64_t 
 
 int dash_member(struct dash_req *r)
 {
-    pt_dash *d = r->d;
+    pt_db *db = r->db;
+    const pt_snapshot *snap = r->g->snap;
     const char *q = r->param(r->ud, "q"), *by = r->param(r->ud, "by");
     int64_t as_of;
     int kind = 0; /* 0: member number, else an identifier kind */
@@ -447,7 +520,7 @@ int dash_member(struct dash_req *r)
         return r->res->status;
     pt_member m;
     int redirected = 0;
-    int rc = kind ? pt_member_find(d->db, kind, q, &m) : pt_member_get_by_no(d->db, q, &m, &redirected);
+    int rc = kind ? pt_member_find(db, kind, q, &m) : pt_member_get_by_no(db, q, &m, &redirected);
     if (rc == PT_EPARSE)
         return dash_fail(r, 400, "parameter 'q': not a valid %s", kind == PT_ID_PHONE ? "phone number" : "email address");
     if (rc == PT_ENOTFOUND) {
@@ -462,7 +535,7 @@ int dash_member(struct dash_req *r)
     pt_member_wipe(&m); /* the clear profile is not needed: show_json reloads and masks */
     pt_buf b;
     pt_buf_init(&b, (size_t)1 << 20);
-    rc = pt_member_show_json(d->db, id, 0, &b);
+    rc = pt_member_show_json(db, id, 0, &b);
     json_t *o = rc ? NULL : json_loads(pt_buf_str(&b), 0, NULL);
     pt_buf_wipe(&b);
     pt_buf_free(&b);
@@ -474,22 +547,22 @@ int dash_member(struct dash_req *r)
     }
     json_object_set_new(o, "found", json_true());
     json_object_set_new(o, "redirected", json_boolean(redirected));
-    struct rows_ctx oc = {d, json_array()}, ec = {d, json_array()};
+    struct rows_ctx oc = {db, json_array()}, ec = {db, json_array()};
     json_object_set_new(o, "order_summary", json_incref(json_object_get(o, "orders")));
-    if (pt_store_order_list(pt_db_store(d->db), id, order_row, &oc) == PT_OK)
+    if (pt_store_order_list(pt_db_store(db), id, order_row, &oc) == PT_OK)
         json_object_set_new(o, "orders", latest(oc.arr));
     else
         json_object_set_new(o, "orders", (json_decref(oc.arr), json_array()));
-    if (pt_store_entry_list(pt_db_store(d->db), id, entry_row, &ec) == PT_OK)
+    if (pt_store_entry_list(pt_db_store(db), id, entry_row, &ec) == PT_OK)
         json_object_set_new(o, "history", latest(ec.arr));
     else
         json_object_set_new(o, "history", (json_decref(ec.arr), json_array()));
-    long i = pt_snapshot_member_index(d->snap, id);
-    if (i >= 0 && d->snap->has_accounts) {
-        int32_t t = d->snap->member_tier[i];
-        json_object_set_new(o, "points", json_pack("{s:I,s:I,s:o}", "balance", (json_int_t)d->snap->member_points[i],
-                                                   "pending", (json_int_t)d->snap->member_pending[i], "tier",
-                                                   t >= 0 ? json_string(d->snap->tier_names[t]) : json_null()));
+    long i = pt_snapshot_member_index(snap, id);
+    if (i >= 0 && snap->has_accounts) {
+        int32_t t = snap->member_tier[i];
+        json_object_set_new(o, "points", json_pack("{s:I,s:I,s:o}", "balance", (json_int_t)snap->member_points[i],
+                                                   "pending", (json_int_t)snap->member_pending[i], "tier",
+                                                   t >= 0 ? json_string(snap->tier_names[t]) : json_null()));
     } else {
         json_object_set_new(o, "points", json_null());
     }

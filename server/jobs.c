@@ -1,5 +1,6 @@
 /* jobs.c — the campaign module's periodic work inside `patron serve` (server_jobs.h): outbox
- * delivery, due campaign launches and trigger runs, each a short pass on its own data directory
+ * delivery (and then its retention: delivered entries and dead letters past their keep),
+ * due campaign launches and trigger runs, each a short pass on its own data directory
  * handle, on the serve loop's thread between requests served by the pool.
  *
  * Invariant: a job never uses a pool thread's handle and never keeps one across runs, so a job
@@ -54,6 +55,14 @@ static void outbox_job(void *ud, int64_t now)
         clock_gettime(CLOCK_MONOTONIC, &t);
         if (st.attempted == 0 || t.tv_sec - t0.tv_sec >= 2)
             break;
+    }
+    pt_outbox_opts po = {.now = now, .keep_days = j->outbox_keep_days, .dead_keep_days = j->outbox_dead_keep_days};
+    pt_outbox_stats ps;
+    if (pt_outbox_prune(db, &po, &ps) != PT_OK) {
+        fprintf(stderr, "patron serve: outbox retention: %s\n", pt_db_errmsg(db));
+        j->failures++;
+    } else {
+        j->outbox_pruned += ps.pruned + ps.pruned_dead;
     }
     j->outbox_runs++;
     pt_db_close(db);

@@ -8,8 +8,13 @@
  * consent, and erased ones, are not in the rows (libpatron's rule) — a per-member request
  * for them is 404 not_in_analytics, the same answer as for an unknown member, so consent is
  * not revealed to analysts either.
+ *
+ * The view's snapshot is the server's only one: the dashboard borrows it (analytics_view.h,
+ * routes_dashboard.c) with a reference of its own, numbered by generation so it knows when a
+ * refresh has replaced it.
  */
 #include "server_int.h"
+#include "analytics_view.h"
 #include "patron/error.h"
 #include "patron/lifecycle.h"
 #include "patron/metrics.h"
@@ -23,6 +28,7 @@
 
 struct view {
     int           refs;
+    uint64_t      gen;    /* 1, 2, … in the order the views were made current */
     int64_t       as_of;
     pt_snapshot  *snap;
     pt_rfm        rfm;
@@ -33,6 +39,7 @@ struct srv_analytics {
     pthread_mutex_t mu;
     pthread_mutex_t build_mu; /* one build at a time */
     struct view    *cur;
+    uint64_t        gens;     /* views made current so far (under mu) */
 };
 
 static void view_put(struct srv_analytics *a, struct view *v)
@@ -100,6 +107,7 @@ static int refresh_with(struct pt_server *srv, pt_db *db, int only_if_none)
     if (rc == PT_OK) {
         pthread_mutex_lock(&a->mu);
         struct view *old = a->cur;
+        v->gen = ++a->gens;
         a->cur = v;
         pthread_mutex_unlock(&a->mu);
         view_put(a, old);
@@ -132,6 +140,7 @@ void srv_analytics_free(struct pt_server *srv)
     struct srv_analytics *a = srv->analytics;
     if (!a)
         return;
+    srv_dashboard_drop_snapshot(srv); /* its reference to the current view */
     view_put(a, a->cur);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->build_mu);
@@ -139,26 +148,55 @@ void srv_analytics_free(struct pt_server *srv)
     srv->analytics = NULL;
 }
 
-/* The current view with a reference taken (built now if there is none); NULL with r set. */
-static struct view *view_get(struct srv_req *r, struct srv_thread *t)
+/* The current view with a reference taken (built now with db if there is none); NULL with
+ * *rc set when it could not be built. */
+static struct view *view_ref(struct pt_server *srv, pt_db *db, int *rc)
 {
-    struct srv_analytics *a = r->srv->analytics;
+    struct srv_analytics *a = srv->analytics;
     pthread_mutex_lock(&a->mu);
     struct view *v = a->cur;
     if (v)
         v->refs++;
     pthread_mutex_unlock(&a->mu);
+    *rc = PT_OK;
     if (v)
         return v;
-    int rc = refresh_with(r->srv, t->db, 1);
+    *rc = refresh_with(srv, db, 1);
     pthread_mutex_lock(&a->mu);
     v = a->cur;
     if (v)
         v->refs++;
     pthread_mutex_unlock(&a->mu);
-    if (!v)
-        srv_error_rc(r, rc ? rc : PT_EIO, "the analytics snapshot could not be built");
+    if (!v && !*rc)
+        *rc = PT_EIO;
     return v;
+}
+
+/* The current view with a reference taken; NULL with r set. */
+static struct view *view_get(struct srv_req *r, struct srv_thread *t)
+{
+    int rc;
+    struct view *v = view_ref(r->srv, t->db, &rc);
+    if (!v)
+        srv_error_rc(r, rc, "the analytics snapshot could not be built");
+    return v;
+}
+
+int srv_analytics_snapshot(void *srv, pt_db *db, const pt_snapshot **snap, uint64_t *gen, void **ref)
+{
+    int rc;
+    struct view *v = view_ref(srv, db, &rc);
+    if (!v)
+        return rc;
+    *snap = v->snap;
+    *gen = v->gen;
+    *ref = v;
+    return PT_OK;
+}
+
+void srv_analytics_snapshot_put(void *srv, void *ref)
+{
+    view_put(((struct pt_server *)srv)->analytics, ref);
 }
 
 void route_an_rfm_member(struct srv_req *r, struct srv_thread *t)

@@ -3,6 +3,9 @@
  * or CSV; GET / and GET /{file} serve the built front end (web/dist, or $PATRON_WEB) to anyone,
  * without a key — the page itself asks for one before it reads any data.
  *
+ * Snapshot: the dashboard borrows the analytics view's (routes_analytics.c), refreshed every
+ * --snapshot-refresh seconds off the request threads; it loads none of its own.
+ *
  * Roles: admin and analyst read the dashboard (router.c). An admin sees the member view
  * masked, an analyst pseudonymised (member numbers, no profile or identifiers): the personal
  * level is chosen here from the key's role and nowhere else.
@@ -12,6 +15,7 @@
  * request (the bundle is a few hundred KB and the browser caches it), at most WEB_FILE_MAX
  * bytes.
  */
+#include "analytics_view.h"
 #include "dashboard.h"
 #include "dashboard_params.h"
 #include "server_int.h"
@@ -40,6 +44,9 @@ int srv_dashboard_init(struct pt_server *srv)
         srv->dashboard = NULL;
         return -1;
     }
+    /* the analytics view's snapshot, refreshed by its job: one snapshot in the server */
+    pt_dash_source src = {srv_analytics_snapshot, srv_analytics_snapshot_put, srv};
+    pt_dash_set_source(srv->dashboard->dash, &src);
     return 0;
 }
 
@@ -55,6 +62,12 @@ void srv_dashboard_free(struct pt_server *srv)
 pt_dash *srv_dashboard_dash(struct pt_server *srv)
 {
     return srv->dashboard ? srv->dashboard->dash : NULL;
+}
+
+void srv_dashboard_drop_snapshot(struct pt_server *srv)
+{
+    if (srv->dashboard)
+        pt_dash_invalidate(srv->dashboard->dash);
 }
 
 static const char *query(void *ud, const char *name)

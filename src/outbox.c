@@ -2,7 +2,8 @@
  *
  * Invariants: an entry is written only through pt_outbox_enqueue, inside the caller's
  * transaction; its event id never changes; its state moves pending → delivered or pending →
- * dead, and back to pending only by an explicit replay. The deliverer never holds a store
+ * dead, and back to pending only by an explicit replay; retention (pt_outbox_prune) deletes
+ * delivered entries and dead letters once old enough, a pending entry never. The deliverer never holds a store
  * transaction open across an HTTP request (a slow receiver must not block writers): it reads a
  * batch of due entries, posts each, then records each outcome in a short transaction of its
  * own. A crash after a post and before its record re-sends the entry later with the same event
@@ -252,6 +253,7 @@ static int deliver_one(pt_store *s, CURL *c, const struct hooks *h, pt_outbox_re
         int max = o->max_attempts > 0 ? o->max_attempts : 16;
         if (e->attempts >= max) {
             e->state = PT_OUTBOX_DEAD;
+            e->next_at = now; /* a dead letter's next_at is its last attempt: its retention counts from it */
             st->dead++;
         } else {
             e->next_at = now + backoff(o, e->attempts);
@@ -287,6 +289,31 @@ int pt_outbox_deliver_once(pt_db *db, const pt_outbox_opts *opts, pt_outbox_stat
         curl_easy_cleanup(c);
     free(h.v);
     free(d.v);
+    return rc;
+}
+
+/* Deletes entries in state older than keep_days (0: dflt, < 0: none), up to batch. */
+static int prune_state(pt_store *s, int state, int keep_days, int dflt, int64_t now, int batch, int64_t *n)
+{
+    *n = 0;
+    if (keep_days < 0)
+        return PT_OK;
+    int64_t days = keep_days ? keep_days : dflt;
+    return pt_store_outbox_prune(s, state, now - days * 86400, batch, n);
+}
+
+int pt_outbox_prune(pt_db *db, const pt_outbox_opts *opts, pt_outbox_stats *st)
+{
+    pt_outbox_opts o = opts ? *opts : (pt_outbox_opts){0};
+    pt_outbox_stats local;
+    st = st ? st : &local;
+    memset(st, 0, sizeof *st);
+    pt_store *s = pt_db_store(db);
+    int64_t now = o.now ? o.now : pt_db_now(db);
+    int batch = o.prune_batch > 0 ? o.prune_batch : 10000;
+    int rc = prune_state(s, PT_OUTBOX_DELIVERED, o.keep_days, 7, now, batch, &st->pruned);
+    if (rc == PT_OK)
+        rc = prune_state(s, PT_OUTBOX_DEAD, o.dead_keep_days, 90, now, batch, &st->pruned_dead);
     return rc;
 }
 

@@ -1,9 +1,9 @@
 /* points_activity.c — the programme's activity per local month (points_activity.h).
  *
- * The store sums its ledger entries, tier changes and reward redemptions per 15-minute slot in
- * one scan (store_stats.h); this file only drops each slot into its local month. That is exact
- * in every zone: month boundaries fall on whole quarter-hours, so no slot straddles two months.
- * Slots outside the months are ignored. */
+ * The store sums the ledger entries, tier changes and reward redemptions of the months' span
+ * per 15-minute slot in one query bounded to that span (store_stats.h); this file only drops
+ * each slot into its local month. That is exact in every zone: month boundaries fall on whole
+ * quarter-hours, so no slot straddles two months. */
 #include "patron/points_activity.h"
 
 #include "patron/error.h"
@@ -95,7 +95,7 @@ int pt_points_activity(pt_points_month **out, size_t *n, pt_store *s, const char
     }
     for (size_t k = 0; k < nm; k++)
         a.rows[k].month = at[k];
-    rc = pt_store_activity_summary(s, add_row, &a);
+    rc = pt_store_activity_summary(s, at[0], at[nm], add_row, &a);
     free(at);
     if (rc) {
         free(a.rows);

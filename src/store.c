@@ -247,16 +247,15 @@ FWD(int, account_columns, (pt_store *s, pt_account_columns_cb cb, void *ud), (s,
 FWD(int, item_columns, (pt_store *s, pt_item_columns_cb cb, void *ud), (s, cb, ud))
 FWD(int, event_columns, (pt_store *s, pt_event_columns_cb cb, void *ud), (s, cb, ud))
 
-int pt__entry_totals_add(void *ud, const void *kind_total)
+void pt__stats_row_points(pt_stats_row *r, int64_t in, int64_t out)
 {
-    pt_entry_totals *out = ud;
-    const struct pt_kind_total *t = kind_total;
-    if (t->kind < 1 || t->kind > PT_ENTRY_KIND_MAX)
-        return PT_ECORRUPT;
-    out->entries[t->kind] = t->entries;
-    out->points_in[t->kind] = t->in;
-    out->points_out[t->kind] = t->out;
-    return PT_OK;
+    if (r->what == PT_STATS_ENTRIES) {
+        r->points_in = in;
+        r->points_out = out;
+        r->points = in - out;
+    } else {
+        r->points = in;
+    }
 }
 
 int pt__columns_flush(struct pt_columns_buf *b, pt_order_columns_cb cb, void *ud)
@@ -328,7 +327,6 @@ LFWD(int, account_scan_review, (pt_store *s, int64_t as_of, pt_member_id_cb cb, 
 LFWD(int, entry_insert, (pt_store *s, pt_entry_rec *r), (s, r))
 LFWD(int, entry_get, (pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r), (s, member_id, id, r))
 LFWD(int, entry_list, (pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud), (s, member_id, cb, ud))
-LFWD(int, entry_totals, (pt_store *s, int64_t from, int64_t to, pt_entry_totals *out), (s, from, to, out))
 LFWD(int, entry_growth_since, (pt_store *s, int64_t member_id, int64_t since, int64_t *growth),
     (s, member_id, since, growth))
 LFWD(int, lot_insert, (pt_store *s, pt_lot_rec *r), (s, r))
@@ -425,6 +423,14 @@ CFWD(int, outbox_insert, (pt_store *s, pt_outbox_rec *r), (s, r))
 CFWD(int, outbox_get, (pt_store *s, int64_t id, pt_outbox_rec *r), (s, id, r))
 CFWD(int, outbox_due, (pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud), (s, now, limit, cb, ud))
 CFWD(int, outbox_update, (pt_store *s, const pt_outbox_rec *r), (s, r))
+
+int pt_store_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted)
+{
+    *deleted = 0;
+    if ((state != PT_OUTBOX_DELIVERED && state != PT_OUTBOX_DEAD) || limit <= 0)
+        return PT_EINVAL;
+    return s->ops->campaign->outbox_prune(s, state, before, limit, deleted);
+}
 CFWD(int, outbox_list, (pt_store *s, pt_outbox_cb cb, void *ud), (s, cb, ud))
 CFWD(int, webhook_insert, (pt_store *s, pt_webhook_rec *r), (s, r))
 CFWD(int, webhook_list, (pt_store *s, pt_webhook_cb cb, void *ud), (s, cb, ud))
@@ -440,7 +446,9 @@ KFWD(int, apikey_list, (pt_store *s, pt_apikey_cb cb, void *ud), (s, cb, ud))
 KFWD(int, apikey_revoke, (pt_store *s, int64_t id, int64_t at), (s, id, at))
 
 /* store_stats.h */
-int pt_store_activity_summary(pt_store *s, pt_stats_cb cb, void *ud)
+int pt_store_activity_summary(pt_store *s, int64_t from, int64_t to, pt_stats_cb cb, void *ud)
 {
-    return s->ops->stats->activity_summary(s, cb, ud);
+    if (to <= from)
+        return PT_EINVAL;
+    return s->ops->stats->activity_summary(s, from, to, cb, ud);
 }

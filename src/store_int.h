@@ -61,7 +61,6 @@ struct pt_store_ledger_ops {
     int (*rule_budget_get)(pt_store *s, const char *rule, int lock, int64_t *given);
     int (*rule_budget_add)(pt_store *s, const char *rule, int64_t points);
     int (*order_set_status)(pt_store *s, int64_t member_id, int64_t order_id, int status);
-    int (*entry_totals)(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out);
 };
 
 /* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */
@@ -108,6 +107,7 @@ struct pt_store_campaign_ops {
     int (*outbox_get)(pt_store *s, int64_t id, pt_outbox_rec *r);
     int (*outbox_due)(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, void *ud);
     int (*outbox_update)(pt_store *s, const pt_outbox_rec *r);
+    int (*outbox_prune)(pt_store *s, int state, int64_t before, int limit, int64_t *deleted);
     int (*outbox_list)(pt_store *s, pt_outbox_cb cb, void *ud);
     int (*webhook_insert)(pt_store *s, pt_webhook_rec *r);
     int (*webhook_list)(pt_store *s, pt_webhook_cb cb, void *ud);
@@ -124,7 +124,7 @@ struct pt_store_apikey_ops {
 /* Store-wide activity summaries for analytics (store_stats.h), in a file of their own per
  * backend. */
 struct pt_store_stats_ops {
-    int (*activity_summary)(pt_store *s, pt_stats_cb cb, void *ud);
+    int (*activity_summary)(pt_store *s, int64_t from, int64_t to, pt_stats_cb cb, void *ud);
 };
 
 struct pt_store_ops {
@@ -197,13 +197,9 @@ struct pt_store {
     char errmsg[512];    /* last failure's detail; never holds personal data */
 };
 
-/* One row of an entry-totals query (kind, entries, Σ positive, Σ −negative) — read by each
- * backend — and the callback both pass to their query loop to put it into a pt_entry_totals
- * (ud); PT_ECORRUPT for a kind outside 1..PT_ENTRY_KIND_MAX. */
-struct pt_kind_total {
-    int64_t kind, entries, in, out;
-};
-int pt__entry_totals_add(void *ud, const void *kind_total);
+/* Sets an activity row's points from the query's two sums: entries get points_in = in,
+ * points_out = out and points = in − out; redemptions points = in (the points spent). */
+void pt__stats_row_points(pt_stats_row *r, int64_t in, int64_t out);
 
 /* Records the detail of a failure and returns rc, so backends can `return pt__store_error(…)`. */
 int pt__store_error(pt_store *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -294,6 +294,16 @@ static const char *const migrations[] = {
     "CREATE TABLE webhooks ("
     " id bigserial PRIMARY KEY, url text NOT NULL, secret text NOT NULL, active integer NOT NULL,"
     " created_at bigint NOT NULL);",
+
+    /* 12: the activity summary (store_stats.h) reads a period's ledger entries, tier changes and
+     * redemptions by business time, and the outbox's retention (outbox.h) its delivered rows by
+     * delivery time: indexes on those, so neither scans the whole table. (ledger_entries_at,
+     * on (member_id, at), serves a member's growth, not a period.) IF NOT EXISTS: a store put
+     * back to version 8 runs every migration after it again. */
+    "CREATE INDEX IF NOT EXISTS ledger_entries_period ON ledger_entries (at);"
+    "CREATE INDEX IF NOT EXISTS tier_changes_at ON tier_changes (at);"
+    "CREATE INDEX IF NOT EXISTS reward_redemptions_at ON reward_redemptions (at);"
+    "CREATE INDEX IF NOT EXISTS outbox_delivered ON outbox (state, delivered_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

@@ -53,6 +53,10 @@
     X(OUTBOX_UPDATE, "UPDATE outbox SET state = $3, attempts = $4, next_at = $5, delivered_at = $6," \
                      " last_error = $7 WHERE member_id = $1 AND id = $2")                      \
     X(OUTBOX_LIST, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id")                           \
+    X(OUTBOX_PRUNE_DELIVERED, "DELETE FROM outbox WHERE (member_id, id) IN (SELECT member_id, id FROM outbox" \
+                              " WHERE state = 1 AND delivered_at < $1 ORDER BY id LIMIT $2)")  \
+    X(OUTBOX_PRUNE_DEAD, "DELETE FROM outbox WHERE (member_id, id) IN (SELECT member_id, id FROM outbox" \
+                         " WHERE state = 2 AND next_at < $1 ORDER BY id LIMIT $2)")            \
     X(WEBHOOK_INSERT, "INSERT INTO webhooks (url, secret, active, created_at) VALUES ($1,$2,$3,$4) RETURNING id") \
     X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")
 
@@ -294,6 +298,16 @@ static int pg_outbox_due(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, v
     return each(s, CS_OUTBOX_DUE, &p, read_outbox, &r, call_outbox, &c, "reading due outbox entries");
 }
 
+static int pg_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted)
+{
+    struct params p = {0};
+    *deleted = 0;
+    p_i64(&p, before);
+    p_i64(&p, limit);
+    return run_cmd(s, state == PT_OUTBOX_DELIVERED ? CS_OUTBOX_PRUNE_DELIVERED : CS_OUTBOX_PRUNE_DEAD, &p,
+                   "pruning the outbox", deleted);
+}
+
 static int pg_outbox_update(pt_store *s, const pt_outbox_rec *r)
 {
     struct params p = {0};
@@ -362,6 +376,7 @@ const struct pt_store_campaign_ops pt__pg_campaign_ops = {
     .outbox_get = pg_outbox_get,
     .outbox_due = pg_outbox_due,
     .outbox_update = pg_outbox_update,
+    .outbox_prune = pg_outbox_prune,
     .outbox_list = pg_outbox_list,
     .webhook_insert = pg_webhook_insert,
     .webhook_list = pg_webhook_list,

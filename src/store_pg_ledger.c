@@ -58,9 +58,6 @@
                      " $13::bigint FROM fk WHERE fk.ok"))                                      \
     X(ENTRY_GET, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 AND id = $2")  \
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 ORDER BY id") \
-    X(ENTRY_TOTALS, "SELECT kind, count(*), coalesce(sum(greatest(points, 0)), 0)::bigint,"    \
-                    " coalesce(sum(greatest(-points, 0)), 0)::bigint FROM ledger_entries"      \
-                    " WHERE at >= $1 AND at < $2 GROUP BY kind")                               \
     X(ENTRY_GROWTH, "SELECT coalesce(sum(growth), 0)::bigint FROM ledger_entries"              \
                     " WHERE member_id = $1 AND at >= $2")                                      \
     X(LOT_INSERT,                                                                              \
@@ -359,23 +356,6 @@ static int pg_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, 
     p_i64(&p, member_id);
     p_i64(&p, since);
     return one(s, LS_ENTRY_GROWTH, &p, read_member_id, growth, "summing growth value");
-}
-
-static int read_kind_total(const PGresult *res, int row, void *p)
-{
-    struct pt_kind_total *t = p;
-    *t = (struct pt_kind_total){g_i64(res, row, 0), g_i64(res, row, 1), g_i64(res, row, 2), g_i64(res, row, 3)};
-    return PT_OK;
-}
-
-static int pg_entry_totals(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out)
-{
-    memset(out, 0, sizeof *out);
-    struct params p = {0};
-    struct pt_kind_total t;
-    p_i64(&p, from);
-    p_i64(&p, to);
-    return each(s, LS_ENTRY_TOTALS, &p, read_kind_total, &t, pt__entry_totals_add, out, "summing ledger entries");
 }
 
 /* --- lots and their uses ------------------------------------------------------------------ */
@@ -838,5 +818,4 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .rule_budget_get = pg_rule_budget_get,
     .rule_budget_add = pg_rule_budget_add,
     .order_set_status = pg_order_set_status,
-    .entry_totals = pg_entry_totals,
 };

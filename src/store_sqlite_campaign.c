@@ -38,6 +38,10 @@
     X(OUTBOX_UPDATE, "UPDATE outbox SET state = ?3, attempts = ?4, next_at = ?5, delivered_at = ?6," \
                      " last_error = ?7 WHERE member_id = ?1 AND id = ?2")                      \
     X(OUTBOX_LIST, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id")                           \
+    X(OUTBOX_PRUNE_DELIVERED, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 1" \
+                              " AND delivered_at < ?1 ORDER BY id LIMIT ?2)")                  \
+    X(OUTBOX_PRUNE_DEAD, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 2" \
+                         " AND next_at < ?1 ORDER BY id LIMIT ?2)")                            \
     X(WEBHOOK_INSERT, "INSERT INTO webhooks(" WEBHOOK_COLS ") VALUES (NULL,?2,?3,?4,?5)")      \
     X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")
 
@@ -311,6 +315,22 @@ static int sq_outbox_due(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, v
     return each(s, CS_OUTBOX_DUE, st, read_outbox, &r, call_outbox, &c, "reading due outbox entries");
 }
 
+static int sq_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted)
+{
+    *deleted = 0;
+    enum campaign_stmt id = state == PT_OUTBOX_DELIVERED ? CS_OUTBOX_PRUNE_DELIVERED : CS_OUTBOX_PRUNE_DEAD;
+    sqlite3_stmt *st;
+    int rc = prep(s, id, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int(st, 2, limit);
+    rc = run(s, id, st, "pruning the outbox");
+    if (rc == PT_OK)
+        *deleted = sqlite3_changes(SQ(s)->db);
+    return rc;
+}
+
 static int sq_outbox_update(pt_store *s, const pt_outbox_rec *r)
 {
     sqlite3_stmt *st;
@@ -393,6 +413,7 @@ const struct pt_store_campaign_ops pt__sq_campaign_ops = {
     .outbox_get = sq_outbox_get,
     .outbox_due = sq_outbox_due,
     .outbox_update = sq_outbox_update,
+    .outbox_prune = sq_outbox_prune,
     .outbox_list = sq_outbox_list,
     .webhook_insert = sq_webhook_insert,
     .webhook_list = sq_webhook_list,

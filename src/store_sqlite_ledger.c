@@ -33,9 +33,6 @@
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = ?1 ORDER BY id") \
     X(ENTRY_GROWTH, "SELECT coalesce(sum(growth), 0) FROM ledger_entries"                      \
                     " WHERE member_id = ?1 AND at >= ?2")                                      \
-    X(ENTRY_TOTALS, "SELECT kind, count(*), coalesce(sum(max(points, 0)), 0),"                 \
-                    " coalesce(sum(max(-points, 0)), 0) FROM ledger_entries"                   \
-                    " WHERE at >= ?1 AND at < ?2 GROUP BY kind")                               \
     X(LOT_INSERT, "INSERT INTO lots(" LOT_COLS ") VALUES (?1,NULL,?3,?4,?5,?6,?7,?8,?9,?10)")  \
     X(LOT_UPDATE, "UPDATE lots SET available_at=?3, remaining=?4, state=?5"                    \
                   " WHERE member_id=?1 AND id=?2")                                             \
@@ -317,26 +314,6 @@ static int sq_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, 
     sqlite3_bind_int64(st, 1, member_id);
     sqlite3_bind_int64(st, 2, since);
     return one(s, LS_ENTRY_GROWTH, st, read_member_id, growth, "summing growth value");
-}
-
-static int read_kind_total(sqlite3_stmt *st, void *p)
-{
-    struct pt_kind_total *t = p;
-    *t = (struct pt_kind_total){col_i64(st, 0), col_i64(st, 1), col_i64(st, 2), col_i64(st, 3)};
-    return PT_OK;
-}
-
-static int sq_entry_totals(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    int rc = prep(s, LS_ENTRY_TOTALS, &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    struct pt_kind_total t;
-    return each(s, LS_ENTRY_TOTALS, st, read_kind_total, &t, pt__entry_totals_add, out, "summing ledger entries");
 }
 
 /* --- lots and their uses ------------------------------------------------------------------ */
@@ -885,5 +862,4 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .rule_budget_get = sq_rule_budget_get,
     .rule_budget_add = sq_rule_budget_add,
     .order_set_status = sq_order_set_status,
-    .entry_totals = sq_entry_totals,
 };

@@ -340,6 +340,100 @@ BOTH_TEST(outbox_dead_letters_after_the_last_attempt_and_replays)
     receiver_stop(&rv);
 }
 
+/* Retention: a delivered entry goes keep_days after its delivery and not a second before; a
+ * dead letter dead_keep_days after its last attempt; a pending entry never, however old;
+ * keep_days < 0 keeps everything. */
+BOTH_TEST(outbox_retention_prunes_old_delivered_entries_and_dead_letters_but_never_pending_ones)
+{
+    static struct receiver rv;
+    memset(&rv, 0, sizeof rv);
+    ASSERT_EQ(receiver_start(&rv), 0);
+    pt_db *db = test_db_on(be, "retention");
+    ASSERT(db != NULL);
+    ASSERT_OK(add_hook(db, &rv));
+    pt_store *s = pt_db_store(db);
+    const int64_t day = 86400;
+    pt_outbox_rec delivered, dead, pending;
+    ASSERT_OK(pt_outbox_enqueue(s, 1, "test.event", "{\"seq\":1}", TEST_NOW, &delivered));
+    pt_outbox_opts o = {.no_jitter = 1, .max_attempts = 1};
+    pt_outbox_stats st;
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.delivered, 1);
+    pt_db_set_clock(db, TEST_NOW + 100); /* the dead letter's last attempt: 100 s later */
+    rv.always_fail = 1;
+    ASSERT_OK(pt_outbox_enqueue(s, 2, "test.event", "{\"seq\":2}", TEST_NOW + 100, &dead));
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.dead, 1);
+    ASSERT_OK(pt_outbox_enqueue(s, 3, "test.event", "{\"seq\":3}", TEST_NOW + 100, &pending));
+    pt_outbox_rec r;
+    ASSERT_OK(pt_store_outbox_get(s, delivered.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_DELIVERED);
+    ASSERT_EQ(r.delivered_at, TEST_NOW);
+    ASSERT_OK(pt_store_outbox_get(s, dead.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_DEAD);
+    ASSERT_EQ(r.next_at, TEST_NOW + 100);
+
+    /* one second short of 7 days: nothing; at 7 days: the delivered entry only */
+    pt_outbox_opts keep = {.now = TEST_NOW + 7 * day};
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned + st.pruned_dead, 0);
+    keep.now = TEST_NOW + 7 * day + 1;
+    keep.keep_days = -1; /* forever: still nothing */
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned + st.pruned_dead, 0);
+    keep.keep_days = 0; /* the default, 7 */
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned, 1);
+    ASSERT_EQ(st.pruned_dead, 0);
+    ASSERT_EQ(pt_store_outbox_get(s, delivered.id, &r), PT_ENOTFOUND);
+    ASSERT_OK(pt_store_outbox_get(s, dead.id, &r));
+    /* the dead letter: 90 days after its last attempt (a shorter keep given here: 30) */
+    keep.now = TEST_NOW + 100 + 90 * day;
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned_dead, 0);
+    keep.dead_keep_days = 30;
+    keep.now = TEST_NOW + 100 + 30 * day + 1;
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned_dead, 1);
+    ASSERT_EQ(pt_store_outbox_get(s, dead.id, &r), PT_ENOTFOUND);
+    /* the pending entry stays, years on */
+    keep = (pt_outbox_opts){.now = TEST_NOW + 3650 * day, .keep_days = 1, .dead_keep_days = 1};
+    ASSERT_OK(pt_outbox_prune(db, &keep, &st));
+    ASSERT_EQ(st.pruned + st.pruned_dead, 0);
+    struct states n = {0};
+    ASSERT_OK(pt_store_outbox_list(s, count_states, &n));
+    ASSERT_EQ(n.pending, 1);
+    ASSERT_EQ(n.delivered + n.dead, 0);
+    int64_t k;
+    ASSERT_EQ(pt_store_outbox_prune(s, PT_OUTBOX_PENDING, TEST_NOW + 3650 * day, 10, &k), PT_EINVAL);
+    pt_db_close(db);
+    receiver_stop(&rv);
+}
+
+/* The batch bounds one call: 5 old delivered entries, batch 2 → 2, 2, 1, 0. */
+BOTH_TEST(outbox_retention_deletes_at_most_a_batch_per_call)
+{
+    static struct receiver rv;
+    memset(&rv, 0, sizeof rv);
+    ASSERT_EQ(receiver_start(&rv), 0);
+    pt_db *db = test_db_on(be, "retention_batch");
+    ASSERT(db != NULL);
+    ASSERT_OK(add_hook(db, &rv));
+    for (int k = 0; k < 5; k++)
+        ASSERT_OK(enqueue(db, 10 + k, k, "test.event"));
+    pt_outbox_stats st;
+    ASSERT_OK(pt_outbox_deliver_once(db, &(pt_outbox_opts){.no_jitter = 1}, &st));
+    ASSERT_EQ(st.delivered, 5);
+    pt_outbox_opts o = {.now = TEST_NOW + 8 * 86400, .prune_batch = 2};
+    int64_t want[] = {2, 2, 1, 0};
+    for (int k = 0; k < 4; k++) {
+        ASSERT_OK(pt_outbox_prune(db, &o, &st));
+        ASSERT_EQ(st.pruned, want[k]);
+    }
+    pt_db_close(db);
+    receiver_stop(&rv);
+}
+
 BOTH_TEST(outbox_loses_nothing_when_the_deliverer_is_killed_mid_burst)
 {
     static struct receiver rv;

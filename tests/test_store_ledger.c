@@ -14,6 +14,7 @@
 #include "patron/metrics.h"
 #include "patron/store.h"
 #include "patron/store_ledger.h"
+#include "patron/store_stats.h"
 #include "store_int.h" /* pt__store_pg_conn: the backend pid of a connection, for the lock test */
 
 #include <libpq-fe.h>
@@ -324,10 +325,37 @@ STORE_TEST(store_ledger_entries_get_increasing_ids_round_trip_list_by_id_and_sum
     pt_store_close(s);
 }
 
+/* The activity summary's entry rows of a period, added up per kind over the slots. */
+struct kind_sums {
+    int64_t entries[PT_ENTRY_KIND_MAX + 1], in[PT_ENTRY_KIND_MAX + 1], out[PT_ENTRY_KIND_MAX + 1];
+    int64_t rows, other, bad;
+};
+
+static int sum_kind(void *ud, const pt_stats_row *r)
+{
+    struct kind_sums *t = ud;
+    t->rows++;
+    if (r->what != PT_STATS_ENTRIES) {
+        t->other++;
+        return PT_OK;
+    }
+    if (r->kind < 1 || r->kind > PT_ENTRY_KIND_MAX || r->slot % PT_STATS_SLOT_S ||
+        r->points != r->points_in - r->points_out) {
+        t->bad++;
+        return PT_OK;
+    }
+    t->entries[r->kind] += r->count;
+    t->in[r->kind] += r->points_in;
+    t->out[r->kind] += r->points_out;
+    return PT_OK;
+}
+
 /* Entries of two members in and around [T0, T0 + 1000), summed by kind: positive and negative
- * points apart (a release is both), entries outside the period left out, the boundary at `from`
- * in and at `to` out. pt_metrics_points_flow then reads the same totals as KPIs. */
-STORE_TEST(store_ledger_entry_totals_sum_each_kind_in_and_out_over_the_period_for_every_member)
+ * points apart (a release is both), entries outside the period left out — the one a second
+ * before T0 shares its 15-minute slot with those at T0, so the period bounds rows, not slots —
+ * the boundary at `from` in and at `to` out. pt_metrics_points_flow then reads the same
+ * query's totals as KPIs. */
+STORE_TEST(store_ledger_activity_summary_sums_each_kind_in_and_out_over_the_period_for_every_member)
 {
     pt_store *s = open_store(be, "entry_totals");
     ASSERT(s);
@@ -346,24 +374,39 @@ STORE_TEST(store_ledger_entry_totals_sum_each_kind_in_and_out_over_the_period_fo
     ASSERT_GT(add_entry(s, a, PT_ENTRY_EARN, PT_BUCKET_AVAILABLE, 999, 0, T0 - 1), 0);     /* before */
     ASSERT_GT(add_entry(s, b, PT_ENTRY_EXPIRE, PT_BUCKET_AVAILABLE, -999, 0, T0 + 1000), 0); /* to: out */
 
-    pt_entry_totals t;
-    memset(&t, 0x5a, sizeof t);
-    ASSERT_OK(pt_store_entry_totals(s, T0, T0 + 1000, &t));
+    ASSERT_EQ((T0 - 1) / PT_STATS_SLOT_S, T0 / PT_STATS_SLOT_S); /* the case above is meant */
+    struct kind_sums t;
+    memset(&t, 0, sizeof t);
+    ASSERT_OK(pt_store_activity_summary(s, T0, T0 + 1000, sum_kind, &t));
+    ASSERT_EQ(t.bad, 0);
+    ASSERT_EQ(t.other, 0);
+    ASSERT_EQ(t.rows, 7); /* one slot, seven kinds */
     ASSERT_EQ(t.entries[PT_ENTRY_EARN], 2);
-    ASSERT_EQ(t.points_in[PT_ENTRY_EARN], 800);
-    ASSERT_EQ(t.points_out[PT_ENTRY_EARN], 0);
+    ASSERT_EQ(t.in[PT_ENTRY_EARN], 800);
+    ASSERT_EQ(t.out[PT_ENTRY_EARN], 0);
     ASSERT_EQ(t.entries[PT_ENTRY_RELEASE], 2);
-    ASSERT_EQ(t.points_in[PT_ENTRY_RELEASE], 500);
-    ASSERT_EQ(t.points_out[PT_ENTRY_RELEASE], 500);
-    ASSERT_EQ(t.points_out[PT_ENTRY_REDEEM], 300);
-    ASSERT_EQ(t.points_in[PT_ENTRY_RESTORE], 40);
-    ASSERT_EQ(t.points_out[PT_ENTRY_REVERSE], 50);
+    ASSERT_EQ(t.in[PT_ENTRY_RELEASE], 500);
+    ASSERT_EQ(t.out[PT_ENTRY_RELEASE], 500);
+    ASSERT_EQ(t.entries[PT_ENTRY_REDEEM], 2);
+    ASSERT_EQ(t.out[PT_ENTRY_REDEEM], 300);
+    ASSERT_EQ(t.in[PT_ENTRY_REDEEM], 0);
+    ASSERT_EQ(t.in[PT_ENTRY_RESTORE], 40);
+    ASSERT_EQ(t.out[PT_ENTRY_REVERSE], 50);
     ASSERT_EQ(t.entries[PT_ENTRY_EXPIRE], 1);
-    ASSERT_EQ(t.points_out[PT_ENTRY_EXPIRE], 60);
-    ASSERT_EQ(t.points_in[PT_ENTRY_ADJUST], 15);
-    ASSERT_EQ(t.points_out[PT_ENTRY_ADJUST], 5);
+    ASSERT_EQ(t.out[PT_ENTRY_EXPIRE], 60);
+    ASSERT_EQ(t.entries[PT_ENTRY_ADJUST], 2);
+    ASSERT_EQ(t.in[PT_ENTRY_ADJUST], 15);
+    ASSERT_EQ(t.out[PT_ENTRY_ADJUST], 5);
     ASSERT_EQ(t.entries[PT_ENTRY_TRANSFER], 0);
-    ASSERT_EQ(t.points_in[PT_ENTRY_SETTLE], 0);
+    ASSERT_EQ(t.in[PT_ENTRY_SETTLE], 0);
+    /* the whole of it: the entry before T0 and the one at T0 + 1000 come in */
+    memset(&t, 0, sizeof t);
+    ASSERT_OK(pt_store_activity_summary(s, T0 - 1, T0 + 1001, sum_kind, &t));
+    ASSERT_EQ(t.entries[PT_ENTRY_EARN], 3);
+    ASSERT_EQ(t.in[PT_ENTRY_EARN], 1799);
+    ASSERT_EQ(t.entries[PT_ENTRY_EXPIRE], 2);
+    ASSERT_EQ(t.out[PT_ENTRY_EXPIRE], 1059);
+    ASSERT_EQ(pt_store_activity_summary(s, T0, T0, sum_kind, &t), PT_EINVAL);
 
     /* issued 800, net of 50 reversed 750; redeemed 300 − 40 restored = 260 → 34.67 %; expired 60 → 8 % */
     pt_points_flow f;

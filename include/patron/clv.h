@@ -108,7 +108,7 @@ double pt_clv_log_hyp2f1(double a, double b, double c, double z);
 typedef struct pt_clv_fit_opts {
     int    model;    /* enum pt_clv_model */
     int    threads;  /* 0 = online CPUs (≤ PT_CLV_THREADS_MAX); 1 = the calling thread */
-    int    max_iter; /* Nelder–Mead iterations per run */
+    int    max_iter; /* iterations per run: each Nelder–Mead run, and the BFGS polish (≤ 200) */
     double tol;      /* stop when the simplex size (in log-parameters) is below this */
 } pt_clv_fit_opts;
 
@@ -123,7 +123,8 @@ typedef struct pt_clv_fit {
     size_t n_used;                   /* customers in the likelihood (GG: those with x ≥ 1, m > 0) */
     size_t n_distinct;               /* distinct rows the likelihood was summed over */
     int    iterations;               /* over every start and the restarts */
-    int    converged;                /* 1 when the simplex met tol or the BFGS gradient norm < 1e-9 */
+    int    converged;                /* 1 when ‖∇(−LL/N)‖₂ in log-parameters ≤ 1e-6 at param (clv.c says
+                                        why that bound) */
     int    threads;                  /* threads used for the likelihood sum */
     double seconds;                  /* wall time of the fit */
 } pt_clv_fit;

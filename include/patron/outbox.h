@@ -18,6 +18,10 @@
  * (exponential backoff with jitter); after max_attempts the entry is dead-lettered
  * (pt_outbox_replay brings it back). Only each member's oldest pending entry is due, so a
  * member's events arrive in the order they were written. Payloads never hold personal data.
+ *
+ * Retention: pt_outbox_prune deletes delivered entries keep_days (default 7) after delivery and
+ * dead letters dead_keep_days (default 90) after their last attempt — long enough to be replayed
+ * — and never a pending entry; `patron serve` runs it after each delivery pass (server/jobs.c).
  */
 #ifndef PATRON_OUTBOX_H
 #define PATRON_OUTBOX_H
@@ -41,6 +45,9 @@ typedef struct pt_outbox_opts {
     int64_t max_delay_s;    /* 0 = 6 hours */
     long    timeout_ms;     /* per request; 0 = 10 s */
     int     no_jitter;      /* tests: exact delays */
+    int     keep_days;      /* pt_outbox_prune: delivered entries kept this long; 0 = 7, < 0 = forever */
+    int     dead_keep_days; /* pt_outbox_prune: dead letters kept this long; 0 = 90, < 0 = forever */
+    int     prune_batch;    /* pt_outbox_prune: rows deleted per state per call at most; 0 = 10000 */
 } pt_outbox_opts;
 
 typedef struct pt_outbox_stats {
@@ -49,12 +56,19 @@ typedef struct pt_outbox_stats {
     int64_t failed;         /* rescheduled */
     int64_t dead;           /* dead-lettered now */
     int64_t requests;       /* HTTP requests made */
+    int64_t pruned;         /* pt_outbox_prune: delivered entries deleted */
+    int64_t pruned_dead;    /* pt_outbox_prune: dead letters deleted */
 } pt_outbox_stats;
 
 /* One pass: every due entry (up to batch) to every active webhook. Without an active webhook
  * nothing is attempted (entries wait). Errors are the store's; HTTP failures are counted and
  * rescheduled, never returned. errmsg gets the store's message. */
 int pt_outbox_deliver_once(pt_db *db, const pt_outbox_opts *o, pt_outbox_stats *st);
+
+/* Deletes the delivered entries older than keep_days and the dead letters older than
+ * dead_keep_days (pt_outbox_opts; the rest of o is ignored), at most prune_batch of each per
+ * call, counted in st->pruned and st->pruned_dead (st's other counts are zeroed). */
+int pt_outbox_prune(pt_db *db, const pt_outbox_opts *o, pt_outbox_stats *st);
 
 /* A dead (or delivered) entry back to pending, due now, attempts 0. PT_ENOTFOUND. */
 int pt_outbox_replay(pt_db *db, int64_t id);

@@ -1,7 +1,7 @@
 /* points_activity.h — the programme's activity per local month, for the dashboard's tiers and
  * points page: points earned, redeemed, expired, clawed back and adjusted, reward redemptions,
- * and tier changes up and down — summed from pt_store_activity_summary (one aggregate scan of
- * the store, store_stats.h), never member by member.
+ * and tier changes up and down — summed from pt_store_activity_summary (one aggregate query
+ * over the months' span only, store_stats.h), never member by member.
  *
  * Months are the local calendar months (zone) overlapping [from, to), whole months, as in
  * pt_metrics_trends. Points are as the ledger wrote them, store-wide (every member, merged

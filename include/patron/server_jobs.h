@@ -18,8 +18,11 @@ typedef struct pt_server_jobs {
     unsigned    launch_every;    /* seconds between checks for due campaigns; 0 = off */
     unsigned    triggers_every;  /* seconds between trigger runs; 0 = off */
     double      churn_threshold; /* the churn trigger's threshold (0 < t < 1); 0 = rule off */
+    int         outbox_keep_days;      /* delivered outbox entries kept (pt_outbox_prune); 0 = 7, < 0 = forever */
+    int         outbox_dead_keep_days; /* dead letters kept; 0 = 90, < 0 = forever */
     /* counts since start, for tests and /metrics-like reporting (written by the serve loop) */
     long        outbox_runs, launch_runs, trigger_runs, failures;
+    long        outbox_pruned;   /* outbox entries deleted by retention */
 } pt_server_jobs;
 
 /* Defaults: outbox every 5 s, due campaigns every 60 s, triggers every 24 h, churn threshold

@@ -142,6 +142,10 @@ int pt_store_outbox_due(pt_store *s, int64_t now, int limit, pt_outbox_cb cb, vo
 int pt_store_outbox_update(pt_store *s, const pt_outbox_rec *r);
 /* Every entry, by id (replay, reports). */
 int pt_store_outbox_list(pt_store *s, pt_outbox_cb cb, void *ud);
+/* Deletes up to `limit` entries in `state`, oldest id first: PT_OUTBOX_DELIVERED ones delivered
+ * before `before`, PT_OUTBOX_DEAD ones whose last attempt (next_at) was before it; *deleted
+ * gets how many. PT_EINVAL for another state or limit ≤ 0 — pending entries are never pruned. */
+int pt_store_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted);
 
 /* --- webhooks ----------------------------------------------------------------------------- */
 int pt_store_webhook_insert(pt_store *s, pt_webhook_rec *r);     /* sets r->id */

@@ -174,15 +174,9 @@ typedef struct pt_ledger_check_rec {
     int64_t bad_lot_id;           /* one such lot, or 0 */
 } pt_ledger_check_rec;
 
-/* Ledger flows of a period, per entry kind: [kind] for kind 1..PT_ENTRY_KIND_MAX (enum
- * pt_entry_kind), [0] unused. points_in sums the positive entries, points_out the magnitudes of
- * the negative ones, so nothing nets out (a release is both). Store-wide, anonymous totals. */
+/* The highest entry kind (enum pt_entry_kind starts at 1). Sums of entries per kind and period
+ * are pt_store_activity_summary's (store_stats.h). */
 #define PT_ENTRY_KIND_MAX 9
-typedef struct pt_entry_totals {
-    int64_t entries[PT_ENTRY_KIND_MAX + 1];
-    int64_t points_in[PT_ENTRY_KIND_MAX + 1];
-    int64_t points_out[PT_ENTRY_KIND_MAX + 1];
-} pt_entry_totals;
 
 typedef int (*pt_entry_cb)(void *ud, const pt_entry_rec *r);
 typedef int (*pt_lot_cb)(void *ud, const pt_lot_rec *r);
@@ -211,9 +205,6 @@ int pt_store_entry_insert(pt_store *s, pt_entry_rec *r);              /* sets r-
 int pt_store_entry_get(pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r);
 int pt_store_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud); /* by id */
 /* Sum of growth over the member's entries with at ≥ since (tier qualification). */
-/* Every member's entries with business time `at` in [from, to), summed by kind into *out
- * (zeroed first). A kind outside 1..PT_ENTRY_KIND_MAX in the table is PT_ECORRUPT. */
-int pt_store_entry_totals(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out);
 int pt_store_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth);
 
 int pt_store_lot_insert(pt_store *s, pt_lot_rec *r);                  /* sets r->id */
