@@ -95,6 +95,8 @@ static enum MHD_Result send_response(struct srv_req *r)
         snprintf(ra, sizeof ra, "%d", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    if (!r->counted) /* refused while draining: the client should reconnect elsewhere */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -137,7 +139,15 @@ static struct srv_req *req_new(struct pt_server *srv, struct MHD_Connection *con
     r->url = url;
     r->role = -1;
     r->t0_ns = srv_now_ns();
-    __atomic_add_fetch(&srv->inflight, 1, __ATOMIC_RELAXED);
+    /* Counted first, then the drain flag read, both sequentially consistent: pt_server_run
+     * sets the flag and then waits for the count, so a request is either refused here or
+     * waited for there, never neither. */
+    __atomic_add_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
+    r->counted = 1;
+    if (__atomic_load_n(&srv->draining, __ATOMIC_SEQ_CST)) {
+        __atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
+        r->counted = 0;
+    }
     return r;
 }
 
@@ -146,6 +156,11 @@ static void dispatch(struct srv_req *r)
 {
     int path_known = 0;
     r->route = srv_route_match(r->method, r->url, r, &path_known);
+    if (!r->counted) {
+        r->retry_after = 1;
+        srv_error(r, 503, "shutting_down", NULL, "the server is stopping; retry in a moment");
+        return;
+    }
     if (r->too_big) {
         srv_error(r, 413, "body_too_large", NULL, "the request body is larger than %zu bytes", r->srv->opts.max_body);
         return;
@@ -247,10 +262,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     json_decref(r->resp);
     if (r->raw_owned)
         free((void *)r->raw_body);
+    int counted = r->counted;
     free(r->body);
     free(r);
     *con_cls = NULL;
-    __atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_RELAXED);
+    if (counted)
+        __atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
 /* --- life cycle --------------------------------------------------------------------------- */
@@ -406,18 +423,19 @@ int pt_server_run(pt_server *srv)
         nanosleep(&ts, NULL);
         run_periodic(srv, srv_now_ns() / 1000000000);
     }
-    /* Drain: no new connections; requests in flight (and their queued writes) finish. */
-    MHD_socket ls = MHD_quiesce_daemon(srv->mhd);
+    /* Drain: requests admitted before now (and their queued writes) finish; new ones get 503
+     * and their connection closed. Not MHD_quiesce_daemon: on an epoll daemon with worker
+     * threads it races the workers removing the listening socket from their epoll sets, and
+     * MHD aborts the process when it loses ("Failed to remove listen FD from epoll set"). */
+    __atomic_store_n(&srv->draining, 1, __ATOMIC_SEQ_CST);
     int64_t deadline = srv_now_ns() + (int64_t)10 * 1000000000;
-    while (__atomic_load_n(&srv->inflight, __ATOMIC_RELAXED) > 0 && srv_now_ns() < deadline) {
+    while (__atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST) > 0 && srv_now_ns() < deadline) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     srv_writer_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
     srv_log_flush(srv, 0);
     return PT_OK;
 }

@@ -99,6 +99,7 @@ struct srv_req {
     size_t                 raw_len;
     int                    raw_owned;
     int                    retry_after;  /* seconds, for 429/503 */
+    int                    counted;      /* in pt_server.inflight (not when refused while draining) */
     struct srv_job        *job;
 };
 
@@ -125,7 +126,8 @@ struct pt_server {
     pthread_mutex_t       threads_mu;
     struct srv_thread    *threads;
     volatile int          stop;
-    int                   inflight;      /* requests begun and not completed (atomic) */
+    int                   inflight;      /* requests admitted and not completed (atomic) */
+    int                   draining;      /* stopping: new requests get 503 (atomic) */
     struct srv_writer    *writer;
     struct srv_metrics   *metrics;
     struct srv_auth      *auth;

@@ -782,3 +782,79 @@ SERVER_TEST(server_orders_posted_with_lines_earn_once_and_bad_lines_are_named)
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- SIGTERM under a burst of writes ---------------------------------------------------------- */
+
+struct hammer {
+    const struct srv *s;
+    const char       *key, *path;
+    int               id, ok, refused, other;
+};
+
+/* Earns 1 point per request with a fresh key until the server stops answering. */
+static void *hammer_earns(void *ud)
+{
+    struct hammer *h = ud;
+    for (int i = 0; i < 100000; i++) {
+        char idem[64];
+        snprintf(idem, sizeof idem, "drain-%d-%d", h->id, i);
+        struct resp r;
+        long st = http(h->s, "POST", h->path, h->key, idem, "{\"points\":1}", &r);
+        if (st == 201)
+            h->ok++;
+        else if (st == 503 && strcmp(err_code(&r), "shutting_down") == 0)
+            h->refused++;
+        else if (st != 0)
+            h->other++;
+        resp_free(&r);
+        if (st == 0)
+            break; /* the server has gone */
+    }
+    return NULL;
+}
+
+/* Stopping drains: every write answered 201 before the exit is in the balance, every one
+ * refused (503 shutting_down) is not, nothing else is answered, and the exit is clean (0), in
+ * five rounds. (The stop no longer calls MHD_quiesce_daemon, whose race with the epoll workers
+ * aborted a test run once; this test did not reproduce that abort in 4 runs of the old code, so
+ * it proves the drain, not the race's absence.) */
+SERVER_TEST(server_sigterm_during_a_burst_of_earns_drains_and_exits_zero)
+{
+    char key[PT_APIKEY_MAX], no[16], path[128];
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+    long long acknowledged = 0, refused = 0;
+    for (int round = 0; round < 5; round++) {
+        if (round)
+            ASSERT_EQ(start(s, NULL), 0);
+        struct hammer h[4];
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++) {
+            h[k] = (struct hammer){.s = s, .key = key, .path = path, .id = round * 4 + k};
+            pthread_create(&th[k], NULL, hammer_earns, &h[k]);
+        }
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ASSERT_EQ(stop(s), 0);
+        int ok = 0;
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            ok += h[k].ok;
+            refused += h[k].refused;
+            ASSERT_EQ(h[k].other, 0);
+        }
+        ASSERT_GT(ok, 0);
+        acknowledged += ok;
+    }
+    ASSERT_EQ(start(s, NULL), 0);
+    struct resp r;
+    snprintf(path, sizeof path, "/v1/members/%s/points", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    long long balance = jint(&r, "balance");
+    resp_free(&r);
+    fprintf(stderr, "    %lld earns acknowledged, %lld refused while stopping\n", acknowledged, refused);
+    ASSERT_EQ(balance, acknowledged);
+}
