@@ -3,7 +3,9 @@
 #include "cli.h"
 #include "patron/error.h"
 #include "patron/identity.h"
+#include "patron/ledger.h"
 #include "patron/member.h"
+#include "patron/store_ledger.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -29,7 +31,7 @@ static void member_usage(void)
            "            (personal fields masked; --reveal shows them; --json for JSON)\n"
            "  export    everything Patron holds on the member as JSON (right of access); --out FILE\n"
            "  erase     remove personal fields and identifiers for good (right to erasure); needs --yes\n"
-           "  merge     merge the member into --into NO (same person); its orders and identifiers move\n"
+           "  merge     merge the member into --into NO (same person); its orders, identifiers and points move\n"
            "  unmerge   undo a merge: --merge ID, or the member that was merged away\n"
            "\n"
            "A phone may be given in any common form (138-0013-8000, +86 138 0013 8000, …). A number\n"
@@ -207,6 +209,28 @@ static int member_erase(pt_db *db, const struct member_args *a)
     return cli_exit_for(rc);
 }
 
+/* The merge and the move of the loser's points in one transaction, as the server's merge does:
+ * nothing is left for the next due-job run to carry over, and a failure leaves neither. */
+static int merge_with_points(pt_db *db, int64_t survivor, int64_t loser, int64_t *merge_id, int64_t *points)
+{
+    pt_ledger *l = NULL;
+    char why[256];
+    if (pt_ledger_open_current(&l, db, why, sizeof why) != PT_OK)
+        l = NULL; /* no programme: no points to move */
+    pt_store *s = pt_db_store(db);
+    int rc = pt_store_begin_locking(s);
+    if (rc == PT_OK)
+        rc = pt_member_merge(db, survivor, loser, "merged by hand (patron member merge)", 0, merge_id);
+    if (rc == PT_OK && l)
+        rc = pt_ledger_absorb_member(l, loser, points);
+    if (rc == PT_OK)
+        rc = pt_store_commit(s);
+    else if (pt_store_in_tx(s))
+        pt_store_rollback(s);
+    pt_ledger_close(l);
+    return rc;
+}
+
 static int member_merge(pt_db *db, const struct member_args *a)
 {
     pt_member loser, survivor;
@@ -219,14 +243,15 @@ static int member_merge(pt_db *db, const struct member_args *a)
     if (rc)
         return cli_exit_for(rc);
     rc = pt_member_get_by_no(db, a->into, &survivor, &redirected);
-    int64_t merge_id = 0;
+    int64_t merge_id = 0, points = 0;
     if (rc == PT_OK)
-        rc = pt_member_merge(db, survivor.id, loser.id, "merged by hand (patron member merge)", 0, &merge_id);
+        rc = merge_with_points(db, survivor.id, loser.id, &merge_id, &points);
     if (rc)
         cli_error("%s", pt_db_errmsg(db));
     else
-        printf("member %s merged into %s (merge %lld; undo with `patron member unmerge --merge %lld`)\n",
-               loser.member_no, survivor.member_no, (long long)merge_id, (long long)merge_id);
+        printf("member %s merged into %s, %lld points moved (merge %lld; undo with `patron member unmerge --merge "
+               "%lld`)\n",
+               loser.member_no, survivor.member_no, (long long)points, (long long)merge_id, (long long)merge_id);
     pt_member_wipe(&loser);
     pt_member_wipe(&survivor);
     return cli_exit_for(rc);

@@ -22,7 +22,15 @@ static int sql(const char *db, const char *q)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+static int nth_member_no(const char *db, int n, char *out, size_t cap);
+
 static int first_member_no(const char *db, char *out, size_t cap)
+{
+    return nth_member_no(db, 0, out, cap);
+}
+
+/* The n-th (from 0) active member with an account, by id. */
+static int nth_member_no(const char *db, int n, char *out, size_t cap)
 {
     sqlite3 *h;
     sqlite3_stmt *st;
@@ -30,9 +38,9 @@ static int first_member_no(const char *db, char *out, size_t cap)
     if (sqlite3_open(db, &h) != SQLITE_OK)
         return 0;
     if (sqlite3_prepare_v2(h, "SELECT m.member_no FROM members m JOIN accounts a ON a.member_id = m.id"
-                              " WHERE m.member_no IS NOT NULL AND m.status = 1 ORDER BY m.id LIMIT 1",
+                              " WHERE m.member_no IS NOT NULL AND m.status = 1 ORDER BY m.id LIMIT 1 OFFSET ?",
                            -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_bind_int(st, 1, n) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
         ok = 1;
     }
@@ -127,4 +135,39 @@ TEST(cli_programme_load_makes_a_programme_current_and_refuses_a_bad_file)
     ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null", BIN, data), 0);
     const char *bad = pt_test_write_file(pt_test_tmpdir(), "bad.json", "{\"name\": \"x\", \"currency\": \"CNY\"}");
     ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' 2>/dev/null", BIN, bad, data), 4);
+}
+
+static long long balance_of(const char *data, const char *no)
+{
+    char *out = NULL;
+    long long b = -1;
+    if (pt_test_run(&out, "'%s' points balance %s --json --data '%s'", BIN, no, data) == 0) {
+        json_t *j = json_loads(out, 0, NULL);
+        b = j ? (long long)json_integer_value(json_object_get(j, "balance")) : -1;
+        json_decref(j);
+    }
+    free(out);
+    return b;
+}
+
+/* A merge by hand moves the merged member's points in the same transaction: the survivor's
+ * balance is the sum at once, the merged number shows the survivor, and the ledger verifies. */
+TEST(cli_member_merge_moves_the_merged_members_points_at_once)
+{
+    char data[4200], db[4300], a[32], b[32];
+    snprintf(data, sizeof data, "%s/d", pt_test_tmpdir());
+    snprintf(db, sizeof db, "%s/patron.db", data);
+    ASSERT_EQ(demo(data), 0);
+    ASSERT(nth_member_no(db, 0, a, sizeof a) && nth_member_no(db, 1, b, sizeof b));
+    long long ba = balance_of(data, a), bb = balance_of(data, b);
+    ASSERT(ba >= 0 && bb >= 0);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' points earn %s 40 --key m-1 --data '%s' >/dev/null", BIN, b, data), 0);
+    char *out = NULL;
+    ASSERT_EQ(pt_test_run(&out, "'%s' member merge --member %s --into %s --data '%s'", BIN, b, a, data), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%lld points moved", bb + 40);
+    ASSERT(out && strstr(out, want));
+    free(out);
+    ASSERT_EQ(balance_of(data, a), ba + bb + 40);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, data), 0);
 }
