@@ -326,6 +326,54 @@ static json_t *clv_member_json(const pt_clv_row *row)
                      row->p_alive, "expected_purchases", row->expected_purchases);
 }
 
+/* Indexes sorted by past value, highest first (ctx: the values). */
+static int cmp_by_past_desc(const void *a, const void *b, void *ctx)
+{
+    const int64_t *past = ctx;
+    int64_t x = past[*(const size_t *)a], y = past[*(const size_t *)b];
+    return (x < y) - (x > y);
+}
+
+/* High-value members at risk: spend to date (all history before as_of) in the top quarter of the
+ * fitted members' and P(alive) < 0.5, most spent first. Not by CLV: a low P(alive) is what makes
+ * a member's CLV small, so "CLV in the top quarter and P(alive) < 0.5" is almost always empty.
+ * *p75 gets the quarter's threshold. CLV rows and RFM rows are both in member id order. */
+static int at_risk(struct dash_req *r, int64_t as_of, const struct dash_clv *c, json_t **out, int64_t *p75)
+{
+    const pt_rfm *rfm;
+    int rc = dash_rfm(r, as_of, &rfm);
+    if (rc)
+        return rc;
+    size_t n = c->sum.n, j = 0;
+    int64_t *past = malloc(n * sizeof *past), *sorted = malloc(n * sizeof *sorted);
+    size_t *pick = malloc(n * sizeof *pick), npick = 0;
+    if (!past || !sorted || !pick) {
+        free(past), free(sorted), free(pick);
+        return PT_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        while (j < rfm->nrows && rfm->rows[j].member_id < c->rows[i].member_id)
+            j++;
+        past[i] = sorted[i] = j < rfm->nrows && rfm->rows[j].member_id == c->rows[i].member_id
+                                  ? rfm->rows[j].revenue_cents
+                                  : 0;
+    }
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    *p75 = sorted[(n - 1) * 3 / 4];
+    for (size_t i = 0; i < n; i++)
+        if (past[i] >= *p75 && c->rows[i].p_alive < 0.5)
+            pick[npick++] = i;
+    qsort_r(pick, npick, sizeof *pick, cmp_by_past_desc, past);
+    *out = json_array();
+    for (size_t k = 0; k < npick && k < DASH_TOP; k++) {
+        json_t *o = clv_member_json(&c->rows[pick[k]]);
+        json_object_set_new(o, "past_value_cents", json_integer(past[pick[k]]));
+        json_array_append_new(*out, o);
+    }
+    free(past), free(sorted), free(pick);
+    return PT_OK;
+}
+
 /* A bin width that is 1, 2 or 5 × 10^k cents, covering [0, hi] in DASH_BINS bins. */
 static int64_t nice_width(int64_t hi)
 {
@@ -384,13 +432,15 @@ int dash_value(struct dash_req *r)
     qsort(sorted, n, sizeof *sorted, cmp_i64);
     qsort_r(order, n, sizeof *order, cmp_by_clv_desc, c->rows);
     int64_t p75 = sorted[(n - 1) * 3 / 4];
-    json_t *top = json_array(), *risk = json_array(), *scatter = json_array();
+    json_t *top = json_array(), *risk = NULL, *scatter = json_array();
     for (size_t k = 0; k < n && k < DASH_TOP; k++)
         json_array_append_new(top, clv_member_json(&c->rows[order[k]]));
-    for (size_t k = 0; k < n && json_array_size(risk) < DASH_TOP; k++) {
-        const pt_clv_row *row = &c->rows[order[k]];
-        if (row->clv_cents >= p75 && row->p_alive < 0.5)
-            json_array_append_new(risk, clv_member_json(row));
+    int64_t p75_past = 0;
+    rc = at_risk(r, as_of, c, &risk, &p75_past);
+    if (rc) {
+        json_decref(top), json_decref(scatter);
+        free(sorted), free(order);
+        return dash_fail(r, 500, "at-risk members: %s", pt_strerror(rc));
     }
     size_t step = n / DASH_SCATTER + 1;
     for (size_t i = 0; i < n; i += step)
@@ -399,10 +449,11 @@ int dash_value(struct dash_req *r)
     int64_t sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += c->rows[i].clv_cents;
-    r->res->body = json_pack("{s:b,s:s,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "fitted", 1, "model", "BG/NBD + Gamma-Gamma",
-                             "as_of_date", dash_date_json(r, as_of), "members", (json_int_t)n, "sum_clv_cents",
-                             (json_int_t)sum, "p75_clv_cents", (json_int_t)p75, "histogram",
-                             histogram(c->rows, n, sorted), "top", top, "at_risk", risk, "scatter", scatter);
+    r->res->body = json_pack("{s:b,s:s,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "fitted", 1, "model",
+                             "BG/NBD + Gamma-Gamma", "as_of_date", dash_date_json(r, as_of), "members", (json_int_t)n,
+                             "sum_clv_cents", (json_int_t)sum, "p75_clv_cents", (json_int_t)p75,
+                             "p75_past_value_cents", (json_int_t)p75_past, "histogram", histogram(c->rows, n, sorted),
+                             "top", top, "at_risk", risk, "scatter", scatter);
     free(sorted);
     free(order);
     return 200;

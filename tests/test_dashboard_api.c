@@ -10,6 +10,7 @@
 #include "patron/lifecycle.h"
 #include "patron/member.h"
 #include "patron/metrics.h"
+#include "patron/rfm.h"
 #include "patron/snapshot.h"
 #include "patron/store_ledger.h"
 #include "patron/churn.h"
@@ -322,25 +323,58 @@ TEST(dashboard_lifecycle_transitions_add_up_to_the_stage_counts)
     ASSERT_GT(moved, 0);
 }
 
+/* Spend to date of member id as of t, recomputed here with pt_rfm over a fresh snapshot. */
+static int64_t spend_to_date(pt_db *db, int64_t id, int64_t t)
+{
+    pt_snapshot *snap = NULL;
+    pt_rfm rfm;
+    pt_rfm_opts o;
+    pt_rfm_opts_init(&o, t);
+    int64_t v = -1;
+    if (pt_snapshot_load(&snap, pt_db_store(db), NULL, NULL) == PT_OK && pt_rfm_compute(&rfm, snap, &o) == PT_OK) {
+        for (size_t i = 0; i < rfm.nrows; i++)
+            if (rfm.rows[i].member_id == id)
+                v = rfm.rows[i].revenue_cents;
+        pt_rfm_free(&rfm);
+    }
+    pt_snapshot_free(snap);
+    return v;
+}
+
 TEST(dashboard_value_ranks_members_by_clv_and_flags_high_value_members_at_risk)
 {
     pt_db *db = demo_db();
     ASSERT(db);
     pt_dash *d;
     ASSERT_OK(pt_dash_open(&d, 60));
-    json_t *o = panel(d, db, "value", (struct q){{NULL}}, PT_DASH_PSEUDONYMOUS, 200);
+    json_t *o = panel(d, db, "value", (struct q){{"as_of", "2026-06-01", NULL}}, PT_DASH_PSEUDONYMOUS, 200);
     json_t *hist = json_object_get(o, "histogram"), *top = json_object_get(o, "top"), *risk = json_object_get(o, "at_risk");
-    long long in_bins = 0, p75 = jint(o, "p75_clv_cents"), members = jint(o, "members");
+    long long in_bins = 0, p75 = jint(o, "p75_past_value_cents"), members = jint(o, "members");
     for (size_t i = 0; i < json_array_size(hist); i++)
         in_bins += jint(json_array_get(hist, i), "members");
     int sorted = json_array_size(top) > 1, risky = 1;
     for (size_t i = 1; i < json_array_size(top); i++)
         sorted &= jint(json_array_get(top, i - 1), "clv_cents") >= jint(json_array_get(top, i), "clv_cents");
+    /* at risk: spent the most so far (top quarter), likely gone, most spent first */
     for (size_t i = 0; i < json_array_size(risk); i++) {
         json_t *x = json_array_get(risk, i);
-        risky &= jint(x, "clv_cents") >= p75 && json_real_value(json_object_get(x, "p_alive")) < 0.5;
+        risky &= jint(x, "past_value_cents") >= p75 && json_real_value(json_object_get(x, "p_alive")) < 0.5;
+        if (i)
+            risky &= jint(json_array_get(risk, i - 1), "past_value_cents") >= jint(x, "past_value_cents");
     }
+    /* the first one's spend to date, recomputed independently */
+    json_t *first = json_array_get(risk, 0);
+    int64_t id = 0;
+    if (first)
+        pt_member_id_of_no(db, json_string_value(json_object_get(first, "member_no")), &id);
+    int64_t as_of = 0;
+    pt_civil day = {.year = 2026, .month = 6, .day = 1};
+    ASSERT_OK(pt_tz_utc(pt_db_config(db)->timezone, &day, &as_of));
+    long long want_past = first ? (long long)spend_to_date(db, id, as_of) : -2, got_past = jint(first, "past_value_cents");
+    fprintf(stderr, "    %zu at risk; the first spent %lld cents (recomputed %lld)\n", json_array_size(risk), got_past,
+            want_past);
     int fitted = json_is_true(json_object_get(o, "fitted"));
+    size_t nrisk = json_array_size(risk);
     json_decref(o);
     pt_dash_close(d);
     pt_db_close(db);
@@ -348,7 +382,10 @@ TEST(dashboard_value_ranks_members_by_clv_and_flags_high_value_members_at_risk)
     ASSERT_GT(members, 0);
     ASSERT_EQ(in_bins, members);
     ASSERT(sorted);
+    ASSERT_GT(p75, 0);
+    ASSERT_GT(nrisk, 0); /* the demo has lapsed big spenders */
     ASSERT(risky);
+    ASSERT_EQ(got_past, want_past);
 }
 
 struct earn_sum {

@@ -287,7 +287,7 @@ TEST(dashboard_caches_each_analysis_per_generation_and_date)
     ASSERT_EQ(s.loads, 1);
     ASSERT_EQ(s.clv_fits, 2);       /* 2026-03-01 and 2026-02-01, once each */
     ASSERT_EQ(s.lifecycle_runs, 1); /* the member page's date */
-    ASSERT_EQ(s.rfm_runs - s0.rfm_runs, 1);
+    ASSERT_EQ(s.rfm_runs - s0.rfm_runs, 2); /* each date once: the value page's at-risk spend, the member page */
     ASSERT_EQ(s.ledger_opens, 1);
     /* a new generation: computed again, from its own snapshot */
     pt_dash_invalidate(d);

@@ -1,12 +1,15 @@
 // value.js — customer lifetime value as of the period's end (BG/NBD + Gamma-Gamma fitted on the
 // snapshot, 12-month horizon): the distribution, the top members, P(alive) against value, and
-// the at-risk high-value members a retention team acts on (GET /v1/dashboard/value).
+// the at-risk high-value members a retention team acts on — those who spent the most so far and
+// are likely gone (GET /v1/dashboard/value).
 import { get } from '../api.js';
 import { chart } from '../charts.js';
 import { h, chartBox, empty, section, table } from '../dom.js';
 import { t, fmtInt, fmtMoney, fmtMoneyShort, fmtPct, fmtDec, fmtDate } from '../i18n.js';
 
-const rows = (list) => list.map((m) => [h('a', { href: `#/member?q=${m.member_no}` }, m.member_no), fmtMoney(m.clv_cents), fmtPct(m.p_alive), fmtDec(m.expected_purchases, 2)]);
+const link = (m) => h('a', { href: `#/member?q=${m.member_no}` }, m.member_no);
+const rows = (list) => list.map((m) => [link(m), fmtMoney(m.clv_cents), fmtPct(m.p_alive), fmtDec(m.expected_purchases, 2)]);
+const riskRows = (list) => list.map((m) => [link(m), fmtMoney(m.past_value_cents), fmtPct(m.p_alive), fmtMoney(m.clv_cents)]);
 
 export default {
   id: 'value',
@@ -18,10 +21,11 @@ export default {
       return;
     }
     const heads = [t('seg.memberNo'), t('val.clv'), t('val.palive'), t('val.expected')];
+    const riskHeads = [t('seg.memberNo'), t('val.past'), t('val.palive'), t('val.clv')];
     main.append(h('p', { class: 'note' }, t('val.model', { m: d.model, n: fmtInt(d.members), d: fmtDate(d.as_of_date) })),
       section(t('val.hist'), chartBox('ch-clv-hist')),
       section(t('val.scatter'), chartBox('ch-clv-scatter')),
-      section(t('val.atRisk'), d.at_risk.length ? table(t('val.atRisk'), heads, rows(d.at_risk), 'tbl-at-risk') : empty(t('noData'))),
+      section(t('val.atRisk'), d.at_risk.length ? table(t('val.atRisk'), riskHeads, riskRows(d.at_risk), 'tbl-at-risk') : empty(t('noData'))),
       section(t('val.top'), table(t('val.top'), heads, rows(d.top), 'tbl-clv-top')));
     const labels = d.histogram.map((b) => `${fmtMoneyShort(b.lo_cents)}–${fmtMoneyShort(b.hi_cents)}`);
     chart(document.getElementById('ch-clv-hist'), {
