@@ -399,6 +399,22 @@ SERVER_TEST(server_bad_input_gets_a_4xx_naming_the_field_and_the_server_stays_up
     ASSERT_STR_EQ(err_code(&r), "body_too_large");
     resp_free(&r);
     free(big);
+    /* so is one streamed without a Content-Length (chunked), once it passes the limit */
+    char *chunked = malloc(8192);
+    ASSERT(chunked);
+    int cn = snprintf(chunked, 8192,
+                      "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nIdempotency-Key: chunked\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n800\r\n{\"points\":1",
+                      path, key);
+    memset(chunked + cn, ' ', 0x800 - 11);
+    cn += 0x800 - 11;
+    cn += snprintf(chunked + cn, 8192 - (size_t)cn, "\r\n1\r\n}\r\n0\r\n\r\n");
+    char *cr = raw_exchange(s, chunked, (size_t)cn);
+    ASSERT(cr);
+    if (strncmp(cr, "HTTP/1.1 413", 12) != 0 || !strstr(cr, "body_too_large"))
+        PT__FAIL("a chunked body over --max-body: %.200s", cr);
+    free(cr);
+    free(chunked);
     /* garbage bytes and a broken request line get a 4xx (or a closed connection), never a crash */
     char *g = raw_exchange(s, "\x01\x02\xff\xfe GARBAGE\r\n\r\n", 16);
     ASSERT(g);
