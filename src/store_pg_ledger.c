@@ -75,6 +75,9 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
+                    " AND ((state = 1 AND available_at <= $2) OR (state = 2 AND remaining > 0"  \
+                    " AND expires_at > 0 AND expires_at < $2)) ORDER BY id")                    \
     X(USE_INSERT,                                                                              \
       MEMBER_INSERT("INSERT INTO lot_uses (member_id, entry_id, lot_id, points) SELECT"        \
                     " $1::bigint, $2::bigint, $3::bigint, $4::bigint FROM fk WHERE fk.ok"))    \
@@ -437,6 +440,16 @@ static int pg_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb 
     struct lot_cb c = {cb, ud};
     p_i64(&p, member_id);
     return each(s, open_only ? LS_LOT_LIST_OPEN : LS_LOT_LIST, &p, read_lot, &r, call_lot, &c, "listing lots");
+}
+
+static int pg_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud)
+{
+    struct params p = {0};
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    p_i64(&p, member_id);
+    p_i64(&p, as_of);
+    return each(s, LS_LOT_LIST_DUE, &p, read_lot, &r, call_lot, &c, "listing lots due");
 }
 
 static int pg_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -814,6 +827,7 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .lot_update = pg_lot_update,
     .lot_get = pg_lot_get,
     .lot_list = pg_lot_list,
+    .lot_list_due = pg_lot_list_due,
     .lot_due_members = pg_lot_due_members,
     .lot_use_insert = pg_lot_use_insert,
     .lot_use_list = pg_lot_use_list,

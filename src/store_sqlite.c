@@ -1204,6 +1204,37 @@ static int sq_stats_get(pt_store *s, pt_store_stats *out)
 
 /* --- the table ---------------------------------------------------------------------------- */
 
+/* --- write-ahead log upkeep (store.h) --------------------------------------------------------- */
+
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    sq_store *q = ud;
+    q->wal_cb(q->wal_ud, pages);
+    return SQLITE_OK;
+}
+
+/* Replaces SQLite's automatic checkpoint on this connection (itself a WAL hook) by cb. */
+static int sq_wal_watch(pt_store *s, void (*cb)(void *ud, int log_pages), void *ud)
+{
+    sq_store *q = SQ(s);
+    q->wal_cb = cb;
+    q->wal_ud = ud;
+    sqlite3_wal_hook(q->db, cb ? wal_hook : NULL, cb ? q : NULL);
+    return PT_OK;
+}
+
+static int sq_wal_checkpoint(pt_store *s, int *log_pages, int *copied_pages)
+{
+    int src = sqlite3_wal_checkpoint_v2(SQ(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_pages, copied_pages);
+    if (*log_pages < 0)
+        *log_pages = 0;
+    if (*copied_pages < 0)
+        *copied_pages = 0;
+    return src == SQLITE_OK ? PT_OK : pt__sq_fail(SQ(s), src, "checkpointing the write-ahead log");
+}
+
 static const struct pt_store_ops sqlite_ops;
 
 struct sqlite3 *pt__store_sqlite_handle(pt_store *s)
@@ -1265,6 +1296,8 @@ static const struct pt_store_ops sqlite_ops = {
     .campaign = &pt__sq_campaign_ops,
     .apikey = &pt__sq_apikey_ops,
     .stats = &pt__sq_stats_ops,
+    .wal_watch = sq_wal_watch,
+    .wal_checkpoint = sq_wal_checkpoint,
 };
 
 static int configure(sq_store *q)

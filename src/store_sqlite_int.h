@@ -27,6 +27,8 @@ typedef struct sq_store {
     pt_store      base;
     sqlite3      *db;
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
+    void        (*wal_cb)(void *ud, int log_pages); /* pt_store_wal_watch */
+    void         *wal_ud;
 } sq_store;
 
 static inline sq_store *SQ(pt_store *s)

@@ -43,6 +43,9 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
+                    " AND ((state = 1 AND available_at <= ?2) OR (state = 2 AND remaining > 0"  \
+                    " AND expires_at > 0 AND expires_at < ?2)) ORDER BY id")                    \
     X(LOT_DUE, "SELECT member_id FROM lots WHERE state = 1 AND available_at <= ?1"             \
                " UNION SELECT member_id FROM lots WHERE state = 2 AND remaining > 0"          \
                " AND expires_at > 0 AND expires_at < ?1 ORDER BY 1")                           \
@@ -415,6 +418,19 @@ static int sq_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb 
     pt_lot_rec r;
     struct lot_cb c = {cb, ud};
     return each(s, id, st, read_lot, &r, call_lot, &c, "listing lots");
+}
+
+static int sq_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_LOT_LIST_DUE, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, as_of);
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    return each(s, LS_LOT_LIST_DUE, st, read_lot, &r, call_lot, &c, "listing lots due");
 }
 
 static int sq_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -861,6 +877,7 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .lot_update = sq_lot_update,
     .lot_get = sq_lot_get,
     .lot_list = sq_lot_list,
+    .lot_list_due = sq_lot_list_due,
     .lot_due_members = sq_lot_due_members,
     .lot_use_insert = sq_lot_use_insert,
     .lot_use_list = sq_lot_use_list,

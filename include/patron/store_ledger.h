@@ -224,6 +224,9 @@ int pt_store_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb c
 /* Members with a lot due at as_of: PENDING with available_at ≤ as_of, or AVAILABLE with
  * remaining > 0 and 0 < expires_at < as_of. Ascending member_id, each once. */
 int pt_store_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud);
+/* The member's lots due at as_of (the same test as pt_store_lot_due_members), by id: what a
+ * write processes first, without reading every open lot of the member. */
+int pt_store_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
 
 int pt_store_lot_use_insert(pt_store *s, const pt_lot_use_rec *r);    /* (member, entry, lot) unique */
 int pt_store_lot_use_list(pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud);
