@@ -30,6 +30,7 @@ struct pt_server;
 struct srv_thread {
     pt_db             *db;
     pt_ledger         *ledger;   /* NULL when the store has no programme yet */
+    int64_t            ledger_retry_ns; /* monotonic: when a NULL ledger is looked for again */
     struct srv_thread *next;
 };
 

@@ -993,3 +993,45 @@ SERVER_TEST(server_orders_posted_with_lines_earn_once_and_bad_lines_are_named)
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- a programme loaded while the server runs ------------------------------------------------ */
+
+/* The server starts on a store without a programme; points routes answer 409 no_programme.
+ * Once `patron programme load` ran (another process), every pool thread picks the programme up
+ * within its retry interval (200 ms) — not only the writer — and earns and reads work. */
+SERVER_TEST(server_started_without_a_programme_earns_once_one_is_loaded)
+{
+    char key[PT_APIKEY_MAX], no[16], path[256];
+    struct resp r;
+    snprintf(s->data, sizeof s->data, "%s/%s", pt_test_tmpdir(), "noprog");
+    ASSERT_EQ(pt_test_run(NULL, "'%s' init --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+    ASSERT_EQ(http(s, "POST", path, key, "late-0", "{\"points\":5}", &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "no_programme");
+    resp_free(&r);
+    const char *p = pt_test_write_file(pt_test_tmpdir(), "late-prog.json", programme);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' >/dev/null 2>&1", BIN, p, s->data), 0);
+    struct timespec ts = {0, 300 * 1000 * 1000}; /* past every thread's retry interval */
+    nanosleep(&ts, NULL);
+    long long balance = 0;
+    for (int i = 1; i <= 6; i++) { /* a new connection each: both pool threads answer */
+        char idem[32];
+        snprintf(idem, sizeof idem, "late-%d", i);
+        snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+        ASSERT_EQ(http(s, "POST", path, key, idem, "{\"points\":5}", &r), 201);
+        balance += 5;
+        ASSERT_EQ(jint(&r, "points"), 5);
+        ASSERT_EQ(jint(&r, "balance"), balance);
+        resp_free(&r);
+        snprintf(path, sizeof path, "/v1/members/%s/points", no);
+        ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+        ASSERT_EQ(jint(&r, "balance"), balance);
+        ASSERT_STR_EQ(jstr(&r, "tier"), "normal");
+        resp_free(&r);
+    }
+    ASSERT_EQ(balance, 30);
+    ASSERT_EQ(stop(s), 0);
+}
