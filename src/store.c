@@ -336,6 +336,8 @@ LFWD(int, lot_update, (pt_store *s, const pt_lot_rec *r), (s, r))
 LFWD(int, lot_get, (pt_store *s, int64_t member_id, int64_t id, pt_lot_rec *r), (s, member_id, id, r))
 LFWD(int, lot_list, (pt_store *s, int64_t member_id, int open_only, pt_lot_cb cb, void *ud),
     (s, member_id, open_only, cb, ud))
+LFWD(int, entry_list_recent, (pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud),
+    (s, member_id, limit, cb, ud))
 LFWD(int, lot_list_due, (pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud),
     (s, member_id, as_of, cb, ud))
 LFWD(int, lot_due_members, (pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud), (s, as_of, cb, ud))

@@ -63,6 +63,7 @@ struct pt_store_ledger_ops {
     int (*order_set_status)(pt_store *s, int64_t member_id, int64_t order_id, int status);
     int (*entry_totals)(pt_store *s, int64_t from, int64_t to, pt_entry_totals *out);
     int (*lot_list_due)(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
+    int (*entry_list_recent)(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud);
 };
 
 /* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */

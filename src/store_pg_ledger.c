@@ -58,6 +58,8 @@
                      " $13::bigint FROM fk WHERE fk.ok"))                                      \
     X(ENTRY_GET, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 AND id = $2")  \
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 ORDER BY id") \
+    X(ENTRY_RECENT, "SELECT * FROM (SELECT " ENTRY_COLS " FROM ledger_entries"                 \
+                    " WHERE member_id = $1 ORDER BY id DESC LIMIT $2) AS recent ORDER BY id")   \
     X(ENTRY_TOTALS, "SELECT kind, count(*), coalesce(sum(greatest(points, 0)), 0)::bigint,"    \
                     " coalesce(sum(greatest(-points, 0)), 0)::bigint FROM ledger_entries"      \
                     " WHERE at >= $1 AND at < $2 GROUP BY kind")                               \
@@ -354,6 +356,16 @@ static int pg_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *u
     struct entry_cb c = {cb, ud};
     p_i64(&p, member_id);
     return each(s, LS_ENTRY_LIST, &p, read_entry, &r, call_entry, &c, "listing ledger entries");
+}
+
+static int pg_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud)
+{
+    struct params p = {0};
+    pt_entry_rec r;
+    struct entry_cb c = {cb, ud};
+    p_i64(&p, member_id);
+    p_i64(&p, limit);
+    return each(s, LS_ENTRY_RECENT, &p, read_entry, &r, call_entry, &c, "listing recent ledger entries");
 }
 
 static int pg_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth)
@@ -828,6 +840,7 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .lot_get = pg_lot_get,
     .lot_list = pg_lot_list,
     .lot_list_due = pg_lot_list_due,
+    .entry_list_recent = pg_entry_list_recent,
     .lot_due_members = pg_lot_due_members,
     .lot_use_insert = pg_lot_use_insert,
     .lot_use_list = pg_lot_use_list,

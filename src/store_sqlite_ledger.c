@@ -31,6 +31,8 @@
                     " (?1,NULL,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)")                     \
     X(ENTRY_GET, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = ?1 AND id = ?2")  \
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = ?1 ORDER BY id") \
+    X(ENTRY_RECENT, "SELECT * FROM (SELECT " ENTRY_COLS " FROM ledger_entries"                 \
+                    " WHERE member_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id")             \
     X(ENTRY_GROWTH, "SELECT coalesce(sum(growth), 0) FROM ledger_entries"                      \
                     " WHERE member_id = ?1 AND at >= ?2")                                      \
     X(ENTRY_TOTALS, "SELECT kind, count(*), coalesce(sum(max(points, 0)), 0),"                 \
@@ -309,6 +311,19 @@ static int sq_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *u
     pt_entry_rec r;
     struct entry_cb c = {cb, ud};
     return each(s, LS_ENTRY_LIST, st, read_entry, &r, call_entry, &c, "listing ledger entries");
+}
+
+static int sq_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_ENTRY_RECENT, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, limit);
+    pt_entry_rec r;
+    struct entry_cb c = {cb, ud};
+    return each(s, LS_ENTRY_RECENT, st, read_entry, &r, call_entry, &c, "listing recent ledger entries");
 }
 
 static int sq_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth)
@@ -878,6 +893,7 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .lot_get = sq_lot_get,
     .lot_list = sq_lot_list,
     .lot_list_due = sq_lot_list_due,
+    .entry_list_recent = sq_entry_list_recent,
     .lot_due_members = sq_lot_due_members,
     .lot_use_insert = sq_lot_use_insert,
     .lot_use_list = sq_lot_use_list,

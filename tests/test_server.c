@@ -1035,3 +1035,48 @@ SERVER_TEST(server_started_without_a_programme_earns_once_one_is_loaded)
     ASSERT_EQ(balance, 30);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- points history: the newest `limit` entries, oldest first ------------------------------- */
+
+SERVER_TEST(server_points_history_returns_the_newest_limit_entries_oldest_first)
+{
+    char key[PT_APIKEY_MAX], no[16], path[256];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "hist"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    long long entry[6];
+    for (int i = 1; i <= 5; i++) { /* earns of 1..5 points */
+        char idem[32], body[64];
+        snprintf(idem, sizeof idem, "h-%d", i);
+        snprintf(body, sizeof body, "{\"points\":%d}", i);
+        snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+        ASSERT_EQ(http(s, "POST", path, key, idem, body, &r), 201);
+        entry[i] = jint(&r, "entry");
+        resp_free(&r);
+    }
+    snprintf(path, sizeof path, "/v1/members/%s/points/history?limit=3", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    json_t *arr = json_object_get(r.json, "entries");
+    ASSERT_EQ(json_array_size(arr), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(arr, i);
+        ASSERT_EQ(json_integer_value(json_object_get(e, "points")), (json_int_t)(3 + i));
+        ASSERT_EQ(json_integer_value(json_object_get(e, "entry")), entry[3 + i]);
+        ASSERT_STR_EQ(json_string_value(json_object_get(e, "kind")), "earn");
+    }
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/history", no); /* default limit 100: all 5 */
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    arr = json_object_get(r.json, "entries");
+    ASSERT_EQ(json_array_size(arr), 5);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(arr, 0), "entry")), entry[1]);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(arr, 4), "entry")), entry[5]);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/history?limit=0", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "limit");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}

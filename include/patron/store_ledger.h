@@ -210,6 +210,8 @@ int pt_store_account_scan_review(pt_store *s, int64_t as_of, pt_member_id_cb cb,
 int pt_store_entry_insert(pt_store *s, pt_entry_rec *r);              /* sets r->id */
 int pt_store_entry_get(pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r);
 int pt_store_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud); /* by id */
+/* The member's newest `limit` entries, by id (one bounded read). */
+int pt_store_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud);
 /* Sum of growth over the member's entries with at ≥ since (tier qualification). */
 /* Every member's entries with business time `at` in [from, to), summed by kind into *out
  * (zeroed first). A kind outside 1..PT_ENTRY_KIND_MAX in the table is PT_ECORRUPT. */
