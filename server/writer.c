@@ -22,7 +22,9 @@
  * connection, which runs PASSIVE checkpoints beside the writer's next batches until less than
  * CKPT_TAIL pages are left uncopied. The writer then copies that tail itself between two
  * batches (a short checkpoint on its own connection), so that the log is wholly copied when its
- * next transaction starts and SQLite starts the log over instead of growing it. Checkpoints
+ * next transaction starts and SQLite starts the log over instead of growing it. While writes
+ * come faster than the checkpointer can copy, the log grows (up to CKPT_HARD) rather than the
+ * writer stalling on a long copy. Checkpoints
  * run with synchronous=FULL (the database is synced before the log may be reused) and every
  * commit still syncs the log, so durability does not change.
  */
@@ -36,9 +38,13 @@
 
 /* Log length (pages of 4 KiB) that wakes the checkpointer: long enough that a checkpoint
  * copies each hot page once for many commits, short enough to keep the log tens of MiB. */
-#define CKPT_PAGES 8192
-/* Uncopied pages the checkpointer leaves to the writer (a few ms of copying). */
+#define CKPT_PAGES 16384
+/* Uncopied pages the checkpointer may leave to the writer (a few ms of copying). */
 #define CKPT_TAIL 1024
+/* Under a write load the disk cannot absorb, the checkpointer never gets the tail that short;
+ * the writer then leaves the log to grow (no stall of every write for a long copy) until this
+ * length, where it copies whatever is left (a bound on the log's size: 1 GiB). */
+#define CKPT_HARD (CKPT_PAGES * 16)
 
 struct srv_writer {
     pthread_t       th;
@@ -58,6 +64,7 @@ struct srv_writer {
     pt_db          *ck_db;
     int             log_pages;   /* after the writer's last commit (writer thread only) */
     uint64_t        checkpoints;
+    uint64_t        tail_ns;     /* time the writer spent copying tails */
 };
 
 void srv_job_error(struct srv_job *j, int rc, const char *msg)
@@ -124,7 +131,7 @@ static void *checkpointer_main(void *arg)
             fprintf(stderr, "patron serve: checkpoint failed: %s\n", pt_db_errmsg(w->ck_db));
         pthread_mutex_lock(&w->mu);
         w->ck_busy = 0;
-        w->tail_ready = rc == PT_OK;
+        w->tail_ready = rc == PT_OK && (log_pages - copied <= CKPT_TAIL || log_pages >= CKPT_HARD);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -145,9 +152,11 @@ static void maybe_checkpoint(struct srv_writer *w)
     }
     pthread_mutex_unlock(&w->mu);
     if (tail) {
+        int64_t t0 = srv_now_ns();
         int log_pages, copied;
         if (pt_store_wal_checkpoint(pt_db_store(w->db), &log_pages, &copied) == PT_OK)
             __atomic_add_fetch(&w->checkpoints, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&w->tail_ns, (uint64_t)(srv_now_ns() - t0), __ATOMIC_RELAXED);
     }
 }
 
@@ -313,9 +322,10 @@ void srv_writer_stats(struct pt_server *srv, uint64_t *batches, uint64_t *writes
     *commit_ns = w ? __atomic_load_n(&w->commit_ns, __ATOMIC_RELAXED) : 0;
 }
 
-uint64_t srv_writer_checkpoints(struct pt_server *srv)
+uint64_t srv_writer_checkpoints(struct pt_server *srv, uint64_t *tail_ns)
 {
     struct srv_writer *w = srv->writer;
+    *tail_ns = w ? __atomic_load_n(&w->tail_ns, __ATOMIC_RELAXED) : 0;
     return w ? __atomic_load_n(&w->checkpoints, __ATOMIC_RELAXED) : 0;
 }
 
