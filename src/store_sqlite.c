@@ -434,6 +434,24 @@ static int sq_schema_version(pt_store *s, int *version)
     return src == SQLITE_ROW ? PT_OK : pt__sq_fail(SQ(s), src, "reading schema version");
 }
 
+/* Runs one transaction statement from its prepared slot (prepared on first use): a write
+ * runs several per request (batch, job savepoint, ledger savepoint), so they are not parsed
+ * again each time. */
+static int tx_run(sq_store *q, int slot, const char *sql, const char *doing)
+{
+    sqlite3_stmt *st = q->tx[slot];
+    if (!st) {
+        int src = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (src != SQLITE_OK)
+            return pt__sq_fail(q, src, doing);
+        q->tx[slot] = st;
+    }
+    int src = sqlite3_step(st);
+    int rc = src == SQLITE_DONE ? PT_OK : pt__sq_fail(q, src, doing);
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
 {
     char sql[96];
@@ -442,14 +460,17 @@ static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
         /* a read transaction is deferred: its first read pins a WAL snapshot, writers go on */
         static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "BEGIN IMMEDIATE",
                                             "BEGIN DEFERRED"};
-        return pt__sq_exec(SQ(s), outer[op], outer[op]);
+        return tx_run(SQ(s), (int)op, outer[op], outer[op]);
     }
-    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ)
+    int begin = op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ;
+    if (begin)
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", depth);
     else if (op == PT_TX_COMMIT)
         snprintf(sql, sizeof sql, "RELEASE sp%d", depth);
     else
         snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", depth, depth);
+    if (depth <= SQ_TX_DEPTHS && (begin || op == PT_TX_COMMIT))
+        return tx_run(SQ(s), 5 + 2 * (depth - 1) + !begin, sql, "savepoint");
     return pt__sq_exec(SQ(s), sql, "savepoint");
 }
 
@@ -485,6 +506,8 @@ static void sq_close(pt_store *s)
     sq_store *q = SQ(s);
     for (int i = 0; i < SQ_STMT_SLOTS; i++)
         sqlite3_finalize(q->stmt[i]);
+    for (int i = 0; i < SQ_TX_SLOTS; i++)
+        sqlite3_finalize(q->tx[i]);
     sqlite3_close_v2(q->db);
     free(q);
 }
