@@ -24,9 +24,10 @@
  * batches (a short checkpoint on its own connection), so that the log is wholly copied when its
  * next transaction starts and SQLite starts the log over instead of growing it. While writes
  * come faster than the checkpointer can copy, the log grows (up to CKPT_HARD) rather than the
- * writer stalling on a long copy. Checkpoints
- * run with synchronous=FULL (the database is synced before the log may be reused) and every
- * commit still syncs the log, so durability does not change.
+ * writer stalling on a long copy. Checkpoints run with synchronous=FULL (the database is
+ * synced before the log may be reused) and every commit still syncs the log, so durability
+ * does not change. The tail is copied after the batch's requests were resumed, so it delays
+ * the next batch, never an answer already decided.
  */
 #include "server_int.h"
 #include "patron/error.h"
@@ -187,7 +188,6 @@ static void run_batch(struct srv_writer *w, struct srv_job *batch)
     __atomic_add_fetch(&w->batches, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&w->writes, n, __ATOMIC_RELAXED);
     __atomic_add_fetch(&w->commit_ns, (uint64_t)(srv_now_ns() - t0), __ATOMIC_RELAXED);
-    maybe_checkpoint(w);
     /* Answer only now: each request's response was decided before, but is sent after commit. */
     while (batch) {
         struct srv_job *next = batch->next;
@@ -195,6 +195,7 @@ static void run_batch(struct srv_writer *w, struct srv_job *batch)
         MHD_resume_connection(batch->r->conn);
         batch = next;
     }
+    maybe_checkpoint(w);
 }
 
 static void *writer_main(void *arg)
