@@ -154,6 +154,41 @@ static int take_token(struct key_entry *e, const pt_server_opts *o)
     return wait < 1 ? 1 : wait;
 }
 
+/* Fills r from a cached entry and takes its token (caller holds mu); 0 or seconds to wait. */
+static int admit(struct srv_req *r, struct key_entry *e)
+{
+    r->role = e->role;
+    r->key_id = e->id;
+    snprintf(r->key_name, sizeof r->key_name, "%s", e->name);
+    return take_token(e, &r->srv->opts);
+}
+
+/* A key that is not cached: one store read. It is cached when there is room; a key that did
+ * not fit (the cache is full) is admitted from the store record, without a bucket. */
+static int admit_uncached(struct srv_req *r, struct srv_thread *t, const char *key, size_t len,
+                          const uint8_t *hash, int *wait)
+{
+    struct pt_server *srv = r->srv;
+    pt_apikey_rec k;
+    int rc = pt_apikey_check(t->db, key, len, &k);
+    if (rc != PT_OK) {
+        srv_error(r, 401, "unauthenticated", "Authorization",
+                  rc == PT_ESTATE ? "this API key was revoked" : "unknown API key");
+        return -1;
+    }
+    pthread_mutex_lock(&srv->auth->mu);
+    put(srv->auth, &k, srv->opts.rate_burst);
+    struct key_entry *e = find(srv->auth, hash);
+    *wait = e ? admit(r, e) : 0;
+    pthread_mutex_unlock(&srv->auth->mu);
+    if (!e) {
+        r->role = pt_role_parse(k.role);
+        r->key_id = k.id;
+        snprintf(r->key_name, sizeof r->key_name, "%s", k.name);
+    }
+    return 0;
+}
+
 int srv_auth_check(struct srv_req *r, struct srv_thread *t)
 {
     struct pt_server *srv = r->srv;
@@ -166,40 +201,13 @@ int srv_auth_check(struct srv_req *r, struct srv_thread *t)
     size_t len = strlen(key);
     uint8_t hash[PT_APIKEY_HASH_LEN];
     pt_apikey_hash(key, len, hash);
+    /* The common case: one probe and the token, under one lock. */
     pthread_mutex_lock(&srv->auth->mu);
     struct key_entry *e = find(srv->auth, hash);
+    int wait = e ? admit(r, e) : 0;
     pthread_mutex_unlock(&srv->auth->mu);
-    if (!e) {
-        pt_apikey_rec k;
-        int rc = pt_apikey_check(t->db, key, len, &k);
-        if (rc != PT_OK) {
-            srv_error(r, 401, "unauthenticated", "Authorization",
-                      rc == PT_ESTATE ? "this API key was revoked" : "unknown API key");
-            return -1;
-        }
-        pthread_mutex_lock(&srv->auth->mu);
-        put(srv->auth, &k, srv->opts.rate_burst);
-        pthread_mutex_unlock(&srv->auth->mu);
-    }
-    pthread_mutex_lock(&srv->auth->mu);
-    e = find(srv->auth, hash);
-    int wait = e ? take_token(e, &srv->opts) : 0;
-    if (e) {
-        r->role = e->role;
-        r->key_id = e->id;
-        snprintf(r->key_name, sizeof r->key_name, "%s", e->name);
-    }
-    pthread_mutex_unlock(&srv->auth->mu);
-    if (!e) { /* the cache was full: the key is valid, just not cached */
-        pt_apikey_rec k;
-        if (pt_apikey_check(t->db, key, len, &k) != PT_OK) {
-            srv_error(r, 401, "unauthenticated", "Authorization", "unknown API key");
-            return -1;
-        }
-        r->role = pt_role_parse(k.role);
-        r->key_id = k.id;
-        snprintf(r->key_name, sizeof r->key_name, "%s", k.name);
-    }
+    if (!e && admit_uncached(r, t, key, len, hash, &wait) != 0)
+        return -1;
     if (wait) {
         r->retry_after = wait;
         srv_error(r, 429, "rate_limited", NULL, "too many requests for this API key; retry after %d s", wait);

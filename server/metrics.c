@@ -161,6 +161,16 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
                          "# HELP patron_writer_batch_seconds_total Time spent running and committing batches.\n"
                          "# TYPE patron_writer_batch_seconds_total counter\npatron_writer_batch_seconds_total %.6f\n",
                          (unsigned long long)batches, (unsigned long long)writes, (double)commit_ns / 1e9);
+    uint64_t tail_ns, ckpts = srv_writer_checkpoints(r->srv, &tail_ns);
+    bad = bad || appendf(&b, &len, &cap,
+                         "# HELP patron_writer_checkpoints_total Write-ahead log checkpoints (beside the writer, and"
+                         " the short tails the writer copies itself).\n"
+                         "# TYPE patron_writer_checkpoints_total counter\npatron_writer_checkpoints_total %llu\n"
+                         "# HELP patron_writer_checkpoint_tail_seconds_total Time the writer thread spent copying"
+                         " log tails (not in patron_writer_batch_seconds_total).\n"
+                         "# TYPE patron_writer_checkpoint_tail_seconds_total counter\n"
+                         "patron_writer_checkpoint_tail_seconds_total %.6f\n",
+                         (unsigned long long)ckpts, (double)tail_ns / 1e9);
     if (bad) {
         free(b);
         srv_error(r, 500, "internal", NULL, "out of memory");

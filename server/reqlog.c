@@ -33,10 +33,17 @@ void srv_log_request(struct pt_server *srv, const struct srv_req *r, int64_t ns)
     if (!srv->log)
         return;
     const char *route = r->route >= 0 ? srv_routes[r->route].pattern : "unmatched";
+    /* Formatted outside the lock: the lock only covers appending to the buffer. */
+    char line[512];
+    int n = snprintf(line, sizeof line,
+                     "{\"at\":%lld,\"key\":%lld,\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"us\":%lld}\n",
+                     (long long)time(NULL), (long long)r->key_id, r->route >= 0 ? srv_routes[r->route].method : "-",
+                     route, r->status, (long long)(ns / 1000));
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     pthread_mutex_lock(&srv->log_mu);
-    fprintf(srv->log, "{\"at\":%lld,\"key\":%lld,\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"us\":%lld}\n",
-            (long long)time(NULL), (long long)r->key_id, r->route >= 0 ? srv_routes[r->route].method : "-", route,
-            r->status, (long long)(ns / 1000));
+    fwrite_unlocked(line, 1, len, srv->log);
     pthread_mutex_unlock(&srv->log_mu);
 }
 

@@ -102,20 +102,12 @@ void route_points_balance(struct srv_req *r, struct srv_thread *t)
                                "tier", a.tier));
 }
 
-struct hist {
-    json_t *arr;
-    size_t  limit;
-};
-
 static int hist_add(void *ud, const pt_entry_rec *e)
 {
-    struct hist *h = ud;
-    json_array_append_new(h->arr, json_pack("{s:I,s:s,s:I,s:I,s:I,s:s,s:s}", "entry", (json_int_t)e->id, "kind",
+    json_array_append_new(ud, json_pack("{s:I,s:s,s:I,s:I,s:I,s:s,s:s}", "entry", (json_int_t)e->id, "kind",
                                             pt_entry_kind_name(e->kind), "points", (json_int_t)e->points, "growth",
                                             (json_int_t)e->growth, "at", (json_int_t)e->at, "ref", e->ref, "note",
                                             e->note));
-    if (json_array_size(h->arr) > h->limit)
-        json_array_remove(h->arr, 0); /* keep the newest `limit` */
     return 0;
 }
 
@@ -130,14 +122,15 @@ void route_points_history(struct srv_req *r, struct srv_thread *t)
         srv_error(r, 400, "invalid_query", "limit", "limit must be 1 to 1000");
         return;
     }
-    struct hist h = {json_array(), (size_t)limit};
-    int rc = pt_store_entry_list(pt_db_store(t->db), id, hist_add, &h);
+    /* the newest `limit` entries, oldest first: one bounded read */
+    json_t *arr = json_array();
+    int rc = pt_store_entry_list_recent(pt_db_store(t->db), id, limit, hist_add, arr);
     if (rc) {
-        json_decref(h.arr);
+        json_decref(arr);
         srv_error_rc(r, rc, pt_store_errmsg(pt_db_store(t->db)));
         return;
     }
-    srv_json(r, 200, json_pack("{s:s,s:o}", "member", r->params[0], "entries", h.arr));
+    srv_json(r, 200, json_pack("{s:s,s:o}", "member", r->params[0], "entries", arr));
 }
 
 void route_tier_get(struct srv_req *r, struct srv_thread *t)

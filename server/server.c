@@ -28,11 +28,31 @@ int64_t srv_now_ns(void)
 
 /* --- per-thread handles ------------------------------------------------------------------- */
 
+/* How often a pool thread without a ledger looks for a programme loaded since (by `patron
+ * programme load` in another process): one store read at most this often per thread, and a
+ * programme is in use on every thread at most this long after it was loaded. */
+#define LEDGER_RETRY_NS ((int64_t)200 * 1000 * 1000)
+
+/* Opens the thread's ledger if a programme is loaded now; no-op when it is not yet time to look. */
+static void ledger_reopen(struct srv_thread *t)
+{
+    int64_t now = srv_now_ns();
+    if (now < t->ledger_retry_ns)
+        return;
+    t->ledger_retry_ns = now + LEDGER_RETRY_NS;
+    char err[512];
+    if (pt_ledger_open_current(&t->ledger, t->db, err, sizeof err) != 0)
+        t->ledger = NULL;
+}
+
 struct srv_thread *srv_thread_get(struct pt_server *srv, struct srv_req *r)
 {
     struct srv_thread *t = pthread_getspecific(srv->tkey);
-    if (t)
+    if (t) {
+        if (!t->ledger)
+            ledger_reopen(t);
         return t;
+    }
     t = calloc(1, sizeof *t);
     char err[512] = "";
     pt_db_opts o = {.store_url = srv->store_url[0] ? srv->store_url : NULL};
@@ -43,9 +63,9 @@ struct srv_thread *srv_thread_get(struct pt_server *srv, struct srv_req *r)
         r->retry_after = 1;
         return NULL;
     }
-    /* No programme yet is not an error: member and analytics routes still work. */
-    if (pt_ledger_open_current(&t->ledger, t->db, err, sizeof err) != 0)
-        t->ledger = NULL;
+    /* No programme yet is not an error: member and analytics routes still work, and the
+     * ledger is looked for again later (ledger_reopen). */
+    ledger_reopen(t);
     pthread_mutex_lock(&srv->threads_mu);
     t->next = srv->threads;
     srv->threads = t;

@@ -30,6 +30,7 @@ struct pt_server;
 struct srv_thread {
     pt_db             *db;
     pt_ledger         *ledger;   /* NULL when the store has no programme yet */
+    int64_t            ledger_retry_ns; /* monotonic: when a NULL ledger is looked for again */
     struct srv_thread *next;
 };
 
@@ -195,6 +196,9 @@ struct srv_job *srv_write_prepare(struct srv_req *r, srv_job_fn fn, const struct
 void srv_job_free(struct srv_job *j);
 /* Writer statistics for /metrics. */
 void srv_writer_stats(struct pt_server *srv, uint64_t *batches, uint64_t *writes, uint64_t *commit_ns);
+/* Checkpoints of the write-ahead log run so far (SQLite; 0 elsewhere), and in *tail_ns the
+ * time the writer thread itself spent in them (copying the tails). */
+uint64_t srv_writer_checkpoints(struct pt_server *srv, uint64_t *tail_ns);
 
 /* --- auth.c: API keys and rate limits ------------------------------------------------------ */
 int  srv_auth_init(struct pt_server *srv);

@@ -14,6 +14,20 @@
  * Jobs run in arrival order. Two writes with the same Idempotency-Key in one batch are applied
  * once: the second sees the first's key inside the same transaction and replays its result.
  * One writer means no two batches contend for the same rows (no deadlocks on PostgreSQL).
+ *
+ * Checkpoints (SQLite): the writer's commits do not copy the write-ahead log back into the
+ * database as SQLite's automatic checkpoint would (inside a commit every 1000 pages, stalling
+ * the batch for tens of ms and copying the same hot pages again and again). When a commit
+ * leaves the log longer than CKPT_PAGES, the writer wakes a checkpointer thread with its own
+ * connection, which runs PASSIVE checkpoints beside the writer's next batches until less than
+ * CKPT_TAIL pages are left uncopied. The writer then copies that tail itself between two
+ * batches (a short checkpoint on its own connection), so that the log is wholly copied when its
+ * next transaction starts and SQLite starts the log over instead of growing it. While writes
+ * come faster than the checkpointer can copy, the log grows (up to CKPT_HARD) rather than the
+ * writer stalling on a long copy. Checkpoints run with synchronous=FULL (the database is
+ * synced before the log may be reused) and every commit still syncs the log, so durability
+ * does not change. The tail is copied after the batch's requests were resumed, so it delays
+ * the next batch, never an answer already decided.
  */
 #include "server_int.h"
 #include "patron/error.h"
@@ -22,6 +36,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Log length (pages of 4 KiB) that wakes the checkpointer: long enough that a checkpoint
+ * copies each hot page once for many commits, short enough to keep the log tens of MiB. */
+#define CKPT_PAGES 16384
+/* Uncopied pages the checkpointer may leave to the writer (a few ms of copying). */
+#define CKPT_TAIL 1024
+/* Under a write load the disk cannot absorb, the checkpointer never gets the tail that short;
+ * the writer then leaves the log to grow (no stall of every write for a long copy) until this
+ * length, where it copies whatever is left (a bound on the log's size: 1 GiB). */
+#define CKPT_HARD (CKPT_PAGES * 16)
 
 struct srv_writer {
     pthread_t       th;
@@ -33,6 +57,15 @@ struct srv_writer {
     pt_db          *db;
     pt_ledger      *ledger;
     uint64_t        batches, writes, commit_ns;
+    /* the checkpointer (SQLite): its thread, handle and wake-up, under mu */
+    pthread_t       ck_th;
+    pthread_cond_t  ck_cv;
+    int             ck_started, ck_wanted, ck_busy;
+    int             tail_ready;  /* the checkpointer left only a short tail: the writer copies it */
+    pt_db          *ck_db;
+    int             log_pages;   /* after the writer's last commit (writer thread only) */
+    uint64_t        checkpoints;
+    uint64_t        tail_ns;     /* time the writer spent copying tails */
 };
 
 void srv_job_error(struct srv_job *j, int rc, const char *msg)
@@ -69,6 +102,65 @@ static void run_job(struct srv_writer *w, struct srv_job *j)
         j->rc = rc;
 }
 
+/* Called by SQLite on the writer thread after each of its commits. */
+static void on_wal(void *ud, int log_pages)
+{
+    struct srv_writer *w = ud;
+    w->log_pages = log_pages;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct srv_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->ck_wanted && !w->stopping)
+            pthread_cond_wait(&w->ck_cv, &w->mu);
+        if (w->stopping)
+            break;
+        w->ck_wanted = 0;
+        w->ck_busy = 1;
+        pthread_mutex_unlock(&w->mu);
+        /* Copy until only a short tail is left (the writer keeps appending meanwhile). */
+        int log_pages = 0, copied = 0, rc, passes = 0;
+        do {
+            rc = pt_store_wal_checkpoint(pt_db_store(w->ck_db), &log_pages, &copied);
+            __atomic_add_fetch(&w->checkpoints, 1, __ATOMIC_RELAXED);
+        } while (rc == PT_OK && log_pages - copied > CKPT_TAIL && ++passes < 8 &&
+                 !__atomic_load_n(&w->stopping, __ATOMIC_RELAXED));
+        if (rc && rc != PT_EBUSY)
+            fprintf(stderr, "patron serve: checkpoint failed: %s\n", pt_db_errmsg(w->ck_db));
+        pthread_mutex_lock(&w->mu);
+        w->ck_busy = 0;
+        w->tail_ready = rc == PT_OK && (log_pages - copied <= CKPT_TAIL || log_pages >= CKPT_HARD);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* After a batch (writer thread): copies the tail the checkpointer left, or wakes the
+ * checkpointer when the log has grown past CKPT_PAGES and it is idle. */
+static void maybe_checkpoint(struct srv_writer *w)
+{
+    if (!w->ck_started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    int tail = w->tail_ready;
+    w->tail_ready = 0;
+    if (!tail && w->log_pages >= CKPT_PAGES && !w->ck_busy && !w->ck_wanted) {
+        w->ck_wanted = 1;
+        pthread_cond_signal(&w->ck_cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (tail) {
+        int64_t t0 = srv_now_ns();
+        int log_pages, copied;
+        if (pt_store_wal_checkpoint(pt_db_store(w->db), &log_pages, &copied) == PT_OK)
+            __atomic_add_fetch(&w->checkpoints, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&w->tail_ns, (uint64_t)(srv_now_ns() - t0), __ATOMIC_RELAXED);
+    }
+}
+
 static void run_batch(struct srv_writer *w, struct srv_job *batch)
 {
     pt_store *s = pt_db_store(w->db);
@@ -93,9 +185,9 @@ static void run_batch(struct srv_writer *w, struct srv_job *batch)
             j->rc = rc;
         }
     }
-    w->batches++;
-    w->writes += n;
-    w->commit_ns += (uint64_t)(srv_now_ns() - t0);
+    __atomic_add_fetch(&w->batches, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->writes, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->commit_ns, (uint64_t)(srv_now_ns() - t0), __ATOMIC_RELAXED);
     /* Answer only now: each request's response was decided before, but is sent after commit. */
     while (batch) {
         struct srv_job *next = batch->next;
@@ -103,6 +195,7 @@ static void run_batch(struct srv_writer *w, struct srv_job *batch)
         MHD_resume_connection(batch->r->conn);
         batch = next;
     }
+    maybe_checkpoint(w);
 }
 
 static void *writer_main(void *arg)
@@ -142,6 +235,7 @@ int srv_writer_start(struct pt_server *srv, char *errmsg, size_t cap)
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->ck_cv, NULL);
     srv->writer = w;
     pt_db_opts o = {.store_url = srv->store_url[0] ? srv->store_url : NULL};
     int rc = pt_db_open(&w->db, srv->data_dir, &o, errmsg, cap);
@@ -150,6 +244,18 @@ int srv_writer_start(struct pt_server *srv, char *errmsg, size_t cap)
     char err[256];
     if (pt_ledger_open_current(&w->ledger, w->db, err, sizeof err) != 0)
         w->ledger = NULL; /* no programme: member writes still work, points writes say so */
+    /* The checkpointer, where the store has a write-ahead log to keep short. */
+    if (strcmp(pt_store_backend(pt_db_store(w->db)), "sqlite") == 0) {
+        rc = pt_db_open(&w->ck_db, srv->data_dir, &o, errmsg, cap);
+        if (rc)
+            return rc;
+        if (pthread_create(&w->ck_th, NULL, checkpointer_main, w) != 0) {
+            snprintf(errmsg, cap, "cannot start the checkpointer thread");
+            return PT_EIO;
+        }
+        w->ck_started = 1;
+        pt_store_wal_watch(pt_db_store(w->db), on_wal, w);
+    }
     if (pthread_create(&w->th, NULL, writer_main, srv) != 0) {
         snprintf(errmsg, cap, "cannot start the writer thread");
         return PT_EIO;
@@ -189,12 +295,22 @@ void srv_writer_stop(struct pt_server *srv)
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->th, NULL);
     }
+    if (w->ck_started) { /* stopping is set: it ends after any checkpoint under way */
+        pthread_mutex_lock(&w->mu);
+        w->stopping = 1;
+        pthread_cond_signal(&w->ck_cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->ck_th, NULL);
+    }
+    if (w->ck_db)
+        pt_db_close(w->ck_db);
     if (w->ledger)
         pt_ledger_close(w->ledger);
     if (w->db)
         pt_db_close(w->db);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->ck_cv);
     free(w);
     srv->writer = NULL;
 }
@@ -205,6 +321,13 @@ void srv_writer_stats(struct pt_server *srv, uint64_t *batches, uint64_t *writes
     *batches = w ? __atomic_load_n(&w->batches, __ATOMIC_RELAXED) : 0;
     *writes = w ? __atomic_load_n(&w->writes, __ATOMIC_RELAXED) : 0;
     *commit_ns = w ? __atomic_load_n(&w->commit_ns, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t srv_writer_checkpoints(struct pt_server *srv, uint64_t *tail_ns)
+{
+    struct srv_writer *w = srv->writer;
+    *tail_ns = w ? __atomic_load_n(&w->tail_ns, __ATOMIC_RELAXED) : 0;
+    return w ? __atomic_load_n(&w->checkpoints, __ATOMIC_RELAXED) : 0;
 }
 
 static int idem_ok(const char *k)

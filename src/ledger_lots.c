@@ -242,12 +242,17 @@ static int by_available(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Only the lots due at as_of are read (one indexed query), not every open lot of the member:
+ * a member with hundreds of open lots costs a write no more than one with a single lot. */
 int pt__ledger_process_due(struct op *o, int64_t as_of)
 {
     struct lots ls;
-    int rc = load_open_lots(o, &ls);
-    if (rc)
+    memset(&ls, 0, sizeof ls);
+    int rc = pt_store_lot_list_due(o->l->s, o->member_id, as_of, collect_lot, &ls);
+    if (rc) {
+        free(ls.v);
         return rc;
+    }
     if (ls.n > 1)
         qsort(ls.v, ls.n, sizeof *ls.v, by_available);
     for (size_t i = 0; rc == PT_OK && i < ls.n; i++)

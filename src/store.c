@@ -334,6 +334,10 @@ LFWD(int, lot_update, (pt_store *s, const pt_lot_rec *r), (s, r))
 LFWD(int, lot_get, (pt_store *s, int64_t member_id, int64_t id, pt_lot_rec *r), (s, member_id, id, r))
 LFWD(int, lot_list, (pt_store *s, int64_t member_id, int open_only, pt_lot_cb cb, void *ud),
     (s, member_id, open_only, cb, ud))
+LFWD(int, entry_list_recent, (pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud),
+    (s, member_id, limit, cb, ud))
+LFWD(int, lot_list_due, (pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud),
+    (s, member_id, as_of, cb, ud))
 LFWD(int, lot_due_members, (pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud), (s, as_of, cb, ud))
 LFWD(int, lot_use_insert, (pt_store *s, const pt_lot_use_rec *r), (s, r))
 LFWD(int, lot_use_list, (pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud),
@@ -451,4 +455,16 @@ int pt_store_activity_summary(pt_store *s, int64_t from, int64_t to, pt_stats_cb
     if (to <= from)
         return PT_EINVAL;
     return s->ops->stats->activity_summary(s, from, to, cb, ud);
+}
+
+/* write-ahead log upkeep (store.h) */
+int pt_store_wal_watch(pt_store *s, void (*cb)(void *ud, int log_pages), void *ud)
+{
+    return s->ops->wal_watch ? s->ops->wal_watch(s, cb, ud) : PT_OK;
+}
+
+int pt_store_wal_checkpoint(pt_store *s, int *log_pages, int *copied_pages)
+{
+    *log_pages = *copied_pages = 0;
+    return s->ops->wal_checkpoint ? s->ops->wal_checkpoint(s, log_pages, copied_pages) : PT_OK;
 }

@@ -61,6 +61,8 @@ struct pt_store_ledger_ops {
     int (*rule_budget_get)(pt_store *s, const char *rule, int lock, int64_t *given);
     int (*rule_budget_add)(pt_store *s, const char *rule, int64_t points);
     int (*order_set_status)(pt_store *s, int64_t member_id, int64_t order_id, int status);
+    int (*lot_list_due)(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
+    int (*entry_list_recent)(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud);
 };
 
 /* Rewards, coupons and referrals (store_reward.h), likewise in a file of their own per backend. */
@@ -189,6 +191,9 @@ struct pt_store_ops {
     const struct pt_store_campaign_ops *campaign; /* store_campaign.h */
     const struct pt_store_apikey_ops *apikey; /* store_apikey.h */
     const struct pt_store_stats_ops  *stats;  /* store_stats.h */
+    /* Write-ahead log upkeep (store.h); NULL on a backend without one. */
+    int (*wal_watch)(pt_store *s, void (*cb)(void *ud, int log_pages), void *ud);
+    int (*wal_checkpoint)(pt_store *s, int *log_pages, int *copied_pages);
 };
 
 struct pt_store {

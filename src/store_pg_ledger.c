@@ -58,6 +58,8 @@
                      " $13::bigint FROM fk WHERE fk.ok"))                                      \
     X(ENTRY_GET, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 AND id = $2")  \
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = $1 ORDER BY id") \
+    X(ENTRY_RECENT, "SELECT * FROM (SELECT " ENTRY_COLS " FROM ledger_entries"                 \
+                    " WHERE member_id = $1 ORDER BY id DESC LIMIT $2) AS recent ORDER BY id")   \
     X(ENTRY_GROWTH, "SELECT coalesce(sum(growth), 0)::bigint FROM ledger_entries"              \
                     " WHERE member_id = $1 AND at >= $2")                                      \
     X(LOT_INSERT,                                                                              \
@@ -72,6 +74,9 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
+                    " AND ((state = 1 AND available_at <= $2) OR (state = 2 AND remaining > 0"  \
+                    " AND expires_at > 0 AND expires_at < $2)) ORDER BY id")                    \
     X(USE_INSERT,                                                                              \
       MEMBER_INSERT("INSERT INTO lot_uses (member_id, entry_id, lot_id, points) SELECT"        \
                     " $1::bigint, $2::bigint, $3::bigint, $4::bigint FROM fk WHERE fk.ok"))    \
@@ -350,6 +355,16 @@ static int pg_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *u
     return each(s, LS_ENTRY_LIST, &p, read_entry, &r, call_entry, &c, "listing ledger entries");
 }
 
+static int pg_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud)
+{
+    struct params p = {0};
+    pt_entry_rec r;
+    struct entry_cb c = {cb, ud};
+    p_i64(&p, member_id);
+    p_i64(&p, limit);
+    return each(s, LS_ENTRY_RECENT, &p, read_entry, &r, call_entry, &c, "listing recent ledger entries");
+}
+
 static int pg_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth)
 {
     struct params p = {0};
@@ -417,6 +432,16 @@ static int pg_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb 
     struct lot_cb c = {cb, ud};
     p_i64(&p, member_id);
     return each(s, open_only ? LS_LOT_LIST_OPEN : LS_LOT_LIST, &p, read_lot, &r, call_lot, &c, "listing lots");
+}
+
+static int pg_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud)
+{
+    struct params p = {0};
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    p_i64(&p, member_id);
+    p_i64(&p, as_of);
+    return each(s, LS_LOT_LIST_DUE, &p, read_lot, &r, call_lot, &c, "listing lots due");
 }
 
 static int pg_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -794,6 +819,8 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .lot_update = pg_lot_update,
     .lot_get = pg_lot_get,
     .lot_list = pg_lot_list,
+    .lot_list_due = pg_lot_list_due,
+    .entry_list_recent = pg_entry_list_recent,
     .lot_due_members = pg_lot_due_members,
     .lot_use_insert = pg_lot_use_insert,
     .lot_use_list = pg_lot_use_list,

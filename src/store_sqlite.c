@@ -443,6 +443,24 @@ static int sq_schema_version(pt_store *s, int *version)
     return src == SQLITE_ROW ? PT_OK : pt__sq_fail(SQ(s), src, "reading schema version");
 }
 
+/* Runs one transaction statement from its prepared slot (prepared on first use): a write
+ * runs several per request (batch, job savepoint, ledger savepoint), so they are not parsed
+ * again each time. */
+static int tx_run(sq_store *q, int slot, const char *sql, const char *doing)
+{
+    sqlite3_stmt *st = q->tx[slot];
+    if (!st) {
+        int src = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (src != SQLITE_OK)
+            return pt__sq_fail(q, src, doing);
+        q->tx[slot] = st;
+    }
+    int src = sqlite3_step(st);
+    int rc = src == SQLITE_DONE ? PT_OK : pt__sq_fail(q, src, doing);
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
 {
     char sql[96];
@@ -451,14 +469,17 @@ static int sq_tx(pt_store *s, enum pt_tx_op op, int depth)
         /* a read transaction is deferred: its first read pins a WAL snapshot, writers go on */
         static const char *const outer[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "BEGIN IMMEDIATE",
                                             "BEGIN DEFERRED"};
-        return pt__sq_exec(SQ(s), outer[op], outer[op]);
+        return tx_run(SQ(s), (int)op, outer[op], outer[op]);
     }
-    if (op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ)
+    int begin = op == PT_TX_BEGIN || op == PT_TX_BEGIN_LOCKING || op == PT_TX_BEGIN_READ;
+    if (begin)
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", depth);
     else if (op == PT_TX_COMMIT)
         snprintf(sql, sizeof sql, "RELEASE sp%d", depth);
     else
         snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", depth, depth);
+    if (depth <= SQ_TX_DEPTHS && (begin || op == PT_TX_COMMIT))
+        return tx_run(SQ(s), 5 + 2 * (depth - 1) + !begin, sql, "savepoint");
     return pt__sq_exec(SQ(s), sql, "savepoint");
 }
 
@@ -494,6 +515,8 @@ static void sq_close(pt_store *s)
     sq_store *q = SQ(s);
     for (int i = 0; i < SQ_STMT_SLOTS; i++)
         sqlite3_finalize(q->stmt[i]);
+    for (int i = 0; i < SQ_TX_SLOTS; i++)
+        sqlite3_finalize(q->tx[i]);
     sqlite3_close_v2(q->db);
     free(q);
 }
@@ -1213,6 +1236,37 @@ static int sq_stats_get(pt_store *s, pt_store_stats *out)
 
 /* --- the table ---------------------------------------------------------------------------- */
 
+/* --- write-ahead log upkeep (store.h) --------------------------------------------------------- */
+
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    sq_store *q = ud;
+    q->wal_cb(q->wal_ud, pages);
+    return SQLITE_OK;
+}
+
+/* Replaces SQLite's automatic checkpoint on this connection (itself a WAL hook) by cb. */
+static int sq_wal_watch(pt_store *s, void (*cb)(void *ud, int log_pages), void *ud)
+{
+    sq_store *q = SQ(s);
+    q->wal_cb = cb;
+    q->wal_ud = ud;
+    sqlite3_wal_hook(q->db, cb ? wal_hook : NULL, cb ? q : NULL);
+    return PT_OK;
+}
+
+static int sq_wal_checkpoint(pt_store *s, int *log_pages, int *copied_pages)
+{
+    int src = sqlite3_wal_checkpoint_v2(SQ(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log_pages, copied_pages);
+    if (*log_pages < 0)
+        *log_pages = 0;
+    if (*copied_pages < 0)
+        *copied_pages = 0;
+    return src == SQLITE_OK ? PT_OK : pt__sq_fail(SQ(s), src, "checkpointing the write-ahead log");
+}
+
 static const struct pt_store_ops sqlite_ops;
 
 struct sqlite3 *pt__store_sqlite_handle(pt_store *s)
@@ -1274,6 +1328,8 @@ static const struct pt_store_ops sqlite_ops = {
     .campaign = &pt__sq_campaign_ops,
     .apikey = &pt__sq_apikey_ops,
     .stats = &pt__sq_stats_ops,
+    .wal_watch = sq_wal_watch,
+    .wal_checkpoint = sq_wal_checkpoint,
 };
 
 static int configure(sq_store *q)

@@ -23,10 +23,18 @@
 #define SQ_CAMPAIGN_FIRST 256 /* campaigns, triggers, outbox: [SQ_CAMPAIGN_FIRST, SQ_STMT_SLOTS) */
 #define SQ_STMT_SLOTS   320
 
+/* Transaction statements kept prepared: the 5 outermost ones (enum pt_tx_op), then SAVEPOINT
+ * and RELEASE for depths 1..SQ_TX_DEPTHS (deeper savepoints are rare and run as text). */
+#define SQ_TX_DEPTHS 4
+#define SQ_TX_SLOTS  (5 + 2 * SQ_TX_DEPTHS)
+
 typedef struct sq_store {
     pt_store      base;
     sqlite3      *db;
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
+    sqlite3_stmt *tx[SQ_TX_SLOTS];   /* transaction statements, prepared once (sq_tx) */
+    void        (*wal_cb)(void *ud, int log_pages); /* pt_store_wal_watch */
+    void         *wal_ud;
 } sq_store;
 
 static inline sq_store *SQ(pt_store *s)

@@ -31,6 +31,8 @@
                     " (?1,NULL,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)")                     \
     X(ENTRY_GET, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = ?1 AND id = ?2")  \
     X(ENTRY_LIST, "SELECT " ENTRY_COLS " FROM ledger_entries WHERE member_id = ?1 ORDER BY id") \
+    X(ENTRY_RECENT, "SELECT * FROM (SELECT " ENTRY_COLS " FROM ledger_entries"                 \
+                    " WHERE member_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id")             \
     X(ENTRY_GROWTH, "SELECT coalesce(sum(growth), 0) FROM ledger_entries"                      \
                     " WHERE member_id = ?1 AND at >= ?2")                                      \
     X(LOT_INSERT, "INSERT INTO lots(" LOT_COLS ") VALUES (?1,NULL,?3,?4,?5,?6,?7,?8,?9,?10)")  \
@@ -40,6 +42,9 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
+                    " AND ((state = 1 AND available_at <= ?2) OR (state = 2 AND remaining > 0"  \
+                    " AND expires_at > 0 AND expires_at < ?2)) ORDER BY id")                    \
     X(LOT_DUE, "SELECT member_id FROM lots WHERE state = 1 AND available_at <= ?1"             \
                " UNION SELECT member_id FROM lots WHERE state = 2 AND remaining > 0"          \
                " AND expires_at > 0 AND expires_at < ?1 ORDER BY 1")                           \
@@ -305,6 +310,19 @@ static int sq_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *u
     return each(s, LS_ENTRY_LIST, st, read_entry, &r, call_entry, &c, "listing ledger entries");
 }
 
+static int sq_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_ENTRY_RECENT, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, limit);
+    pt_entry_rec r;
+    struct entry_cb c = {cb, ud};
+    return each(s, LS_ENTRY_RECENT, st, read_entry, &r, call_entry, &c, "listing recent ledger entries");
+}
+
 static int sq_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth)
 {
     sqlite3_stmt *st;
@@ -392,6 +410,19 @@ static int sq_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb 
     pt_lot_rec r;
     struct lot_cb c = {cb, ud};
     return each(s, id, st, read_lot, &r, call_lot, &c, "listing lots");
+}
+
+static int sq_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_LOT_LIST_DUE, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, as_of);
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    return each(s, LS_LOT_LIST_DUE, st, read_lot, &r, call_lot, &c, "listing lots due");
 }
 
 static int sq_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -838,6 +869,8 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .lot_update = sq_lot_update,
     .lot_get = sq_lot_get,
     .lot_list = sq_lot_list,
+    .lot_list_due = sq_lot_list_due,
+    .entry_list_recent = sq_entry_list_recent,
     .lot_due_members = sq_lot_due_members,
     .lot_use_insert = sq_lot_use_insert,
     .lot_use_list = sq_lot_use_list,

@@ -876,3 +876,90 @@ SERVER_TEST(server_sigterm_during_a_burst_of_earns_drains_and_exits_zero)
     fprintf(stderr, "    %lld earns acknowledged, %lld refused while stopping\n", acknowledged, refused);
     ASSERT_EQ(balance, acknowledged);
 }
+
+/* --- a programme loaded while the server runs ------------------------------------------------ */
+
+/* The server starts on a store without a programme; points routes answer 409 no_programme.
+ * Once `patron programme load` ran (another process), every pool thread picks the programme up
+ * within its retry interval (200 ms) — not only the writer — and earns and reads work. */
+SERVER_TEST(server_started_without_a_programme_earns_once_one_is_loaded)
+{
+    char key[PT_APIKEY_MAX], no[16], path[256];
+    struct resp r;
+    snprintf(s->data, sizeof s->data, "%s/%s", pt_test_tmpdir(), "noprog");
+    ASSERT_EQ(pt_test_run(NULL, "'%s' init --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+    ASSERT_EQ(http(s, "POST", path, key, "late-0", "{\"points\":5}", &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "no_programme");
+    resp_free(&r);
+    const char *p = pt_test_write_file(pt_test_tmpdir(), "late-prog.json", test_server_programme);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' programme load '%s' --data '%s' >/dev/null 2>&1", BIN, p, s->data), 0);
+    struct timespec ts = {0, 300 * 1000 * 1000}; /* past every thread's retry interval */
+    nanosleep(&ts, NULL);
+    long long balance = 0;
+    for (int i = 1; i <= 6; i++) { /* a new connection each: both pool threads answer */
+        char idem[32];
+        snprintf(idem, sizeof idem, "late-%d", i);
+        snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+        ASSERT_EQ(http(s, "POST", path, key, idem, "{\"points\":5}", &r), 201);
+        balance += 5;
+        ASSERT_EQ(jint(&r, "points"), 5);
+        ASSERT_EQ(jint(&r, "balance"), balance);
+        resp_free(&r);
+        snprintf(path, sizeof path, "/v1/members/%s/points", no);
+        ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+        ASSERT_EQ(jint(&r, "balance"), balance);
+        ASSERT_STR_EQ(jstr(&r, "tier"), "normal");
+        resp_free(&r);
+    }
+    ASSERT_EQ(balance, 30);
+    ASSERT_EQ(stop(s), 0);
+}
+
+/* --- points history: the newest `limit` entries, oldest first ------------------------------- */
+
+SERVER_TEST(server_points_history_returns_the_newest_limit_entries_oldest_first)
+{
+    char key[PT_APIKEY_MAX], no[16], path[256];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "hist"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138000", no), 201);
+    long long entry[6];
+    for (int i = 1; i <= 5; i++) { /* earns of 1..5 points */
+        char idem[32], body[64];
+        snprintf(idem, sizeof idem, "h-%d", i);
+        snprintf(body, sizeof body, "{\"points\":%d}", i);
+        snprintf(path, sizeof path, "/v1/members/%s/points/earn", no);
+        ASSERT_EQ(http(s, "POST", path, key, idem, body, &r), 201);
+        entry[i] = jint(&r, "entry");
+        resp_free(&r);
+    }
+    snprintf(path, sizeof path, "/v1/members/%s/points/history?limit=3", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    json_t *arr = json_object_get(r.json, "entries");
+    ASSERT_EQ(json_array_size(arr), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(arr, i);
+        ASSERT_EQ(json_integer_value(json_object_get(e, "points")), (json_int_t)(3 + i));
+        ASSERT_EQ(json_integer_value(json_object_get(e, "entry")), entry[3 + i]);
+        ASSERT_STR_EQ(json_string_value(json_object_get(e, "kind")), "earn");
+    }
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/history", no); /* default limit 100: all 5 */
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    arr = json_object_get(r.json, "entries");
+    ASSERT_EQ(json_array_size(arr), 5);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(arr, 0), "entry")), entry[1]);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(arr, 4), "entry")), entry[5]);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/points/history?limit=0", no);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "limit");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}

@@ -346,4 +346,16 @@ typedef struct pt_event_columns {
 typedef int (*pt_event_columns_cb)(void *ud, const pt_event_columns *batch);
 int  pt_store_event_columns(pt_store *s, pt_event_columns_cb cb, void *ud);
 
+/* --- write-ahead log upkeep (a long-running writer: patron serve) ------------------------------
+ * pt_store_wal_watch: after each commit on this handle, cb gets the length of the write-ahead
+ * log in pages, and commits on this handle no longer copy the log back into the database
+ * themselves (SQLite's automatic checkpoint is off for it): the caller checkpoints from another
+ * handle with pt_store_wal_checkpoint, off its commit path. Durability is unchanged (each
+ * commit still syncs the log). pt_store_wal_checkpoint copies what it can of the log into the
+ * database without blocking readers or the writer (SQLite's PASSIVE checkpoint; the database is
+ * synced before the log may be reused) and reports the log's length and the pages copied.
+ * On a backend without such a log (PostgreSQL) both do nothing and return PT_OK (zeros). */
+int pt_store_wal_watch(pt_store *s, void (*cb)(void *ud, int log_pages), void *ud);
+int pt_store_wal_checkpoint(pt_store *s, int *log_pages, int *copied_pages);
+
 #endif

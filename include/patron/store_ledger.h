@@ -204,6 +204,8 @@ int pt_store_account_scan_review(pt_store *s, int64_t as_of, pt_member_id_cb cb,
 int pt_store_entry_insert(pt_store *s, pt_entry_rec *r);              /* sets r->id */
 int pt_store_entry_get(pt_store *s, int64_t member_id, int64_t id, pt_entry_rec *r);
 int pt_store_entry_list(pt_store *s, int64_t member_id, pt_entry_cb cb, void *ud); /* by id */
+/* The member's newest `limit` entries, by id (one bounded read). */
+int pt_store_entry_list_recent(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud);
 /* Sum of growth over the member's entries with at ≥ since (tier qualification). */
 int pt_store_entry_growth_since(pt_store *s, int64_t member_id, int64_t since, int64_t *growth);
 
@@ -215,6 +217,9 @@ int pt_store_lot_list(pt_store *s, int64_t member_id, int open_only, pt_lot_cb c
 /* Members with a lot due at as_of: PENDING with available_at ≤ as_of, or AVAILABLE with
  * remaining > 0 and 0 < expires_at < as_of. Ascending member_id, each once. */
 int pt_store_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud);
+/* The member's lots due at as_of (the same test as pt_store_lot_due_members), by id: what a
+ * write processes first, without reading every open lot of the member. */
+int pt_store_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
 
 int pt_store_lot_use_insert(pt_store *s, const pt_lot_use_rec *r);    /* (member, entry, lot) unique */
 int pt_store_lot_use_list(pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud);
