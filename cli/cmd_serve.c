@@ -27,7 +27,8 @@ static void serve_usage(void)
 {
     printf("usage: patron serve [--listen ADDR:PORT] [--data DIR] [options]\n"
            "\n"
-           "Serves the HTTP JSON API (docs/openapi.json; GET /openapi.json) until SIGTERM/SIGINT.\n"
+           "Serves the HTTP JSON API (docs/openapi.json; GET /openapi.json) until SIGTERM/SIGINT, then\n"
+           "drains (requests already admitted finish, new ones get 503) and exits 0.\n"
            "  --listen ADDR:PORT     default 127.0.0.1:8080; port 0 picks a free port (printed)\n"
            "  --threads N            request threads (default: one per core)\n"
            "  --rate N               requests per second per API key (default 2000); --burst N\n"
