@@ -13,7 +13,10 @@
  * savepoint, so a request that fails leaves no record, and two requests with the same key in
  * one batch see each other (the second replays). A replay answers the first status and body
  * with "replayed": true; the same key with another request is 409 idempotency_conflict.
- * Records hold no personal data: the body is hashed, never stored.
+ * Records hold no personal data: the request body is hashed, never stored, and the personal
+ * fields of a stored response (a member view's name, phone, e-mail, birthday and address; an
+ * identifier's masked value) are dropped before it is stored — records are not encrypted. A
+ * route whose answer had them fills them in again on replay (srv_idem_replay's caller).
  */
 #include "server_int.h"
 #include "patron/error.h"
@@ -117,6 +120,16 @@ int srv_idem_replay(struct srv_job *j, pt_db *db, const char *op, int64_t member
     return rc;
 }
 
+/* The response as it may be stored: without personal fields. */
+static json_t *storable(const json_t *body)
+{
+    static const char *const personal[] = {"name", "phone", "email", "birthday", "address", "value"};
+    json_t *copy = json_deep_copy(body);
+    for (size_t i = 0; copy && i < sizeof personal / sizeof *personal; i++)
+        json_object_del(copy, personal[i]);
+    return copy;
+}
+
 int srv_idem_remember(struct srv_job *j, pt_db *db, const char *op, int64_t member_id, int global)
 {
     pt_store *s = pt_db_store(db);
@@ -127,7 +140,7 @@ int srv_idem_remember(struct srv_job *j, pt_db *db, const char *op, int64_t memb
     snprintf(rec.op, sizeof rec.op, "%s", op);
     rec.created_at = pt_db_now(db);
     json_object_set_new(j->result, "replayed", json_false());
-    json_t *first = json_pack("{s:i,s:O}", "status", j->status, "body", j->result);
+    json_t *first = json_pack("{s:i,s:o*}", "status", j->status, "body", storable(j->result));
     char *text = first ? json_dumps(first, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     int rc = text ? fingerprint(j, op, rec.request_hash) : PT_ENOMEM;
     if (rc == PT_OK)

@@ -96,8 +96,14 @@ static int job_attach(struct srv_job *j, pt_db *db, pt_ledger *l)
     (void)l;
     struct attach_in *a = j->ext;
     int replayed = 0, rc = srv_idem_replay(j, db, ATTACH_OP, j->member_id, &replayed);
-    if (rc || replayed)
+    if (rc || replayed) {
+        if (rc == PT_OK) { /* the record keeps no value (idem.c): masked again from the request */
+            char masked[PT_VALUE_MAX];
+            pt_identifier_mask(a->kind, a->value, masked, sizeof masked);
+            json_object_set_new(j->result, "value", json_string(masked));
+        }
         return rc;
+    }
     pt_member m;
     pt_member_init(&m);
     int64_t owner = 0;

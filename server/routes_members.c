@@ -314,11 +314,30 @@ static int merge_refusal(struct srv_job *j, pt_db *db, int64_t loser)
     return j->rc;
 }
 
+/* A replayed merge answers the survivor's view as it is now: the record kept only the merge's
+ * own fields (idem.c stores no personal data). */
+static int refill_view(struct srv_job *j, pt_db *db)
+{
+    pt_member m;
+    pt_member_init(&m);
+    int rc = pt_member_load(db, j->member_id, &m);
+    json_t *view = rc == PT_OK ? member_json(&m, 1) : NULL;
+    pt_member_wipe(&m);
+    if (rc || !view) {
+        json_decref(view);
+        srv_job_error(j, rc ? rc : PT_ENOMEM, pt_db_errmsg(db));
+        return rc ? rc : PT_ENOMEM;
+    }
+    json_object_update_missing(j->result, view);
+    json_decref(view);
+    return PT_OK;
+}
+
 static int job_merge(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     int replayed = 0, rc = srv_idem_replay(j, db, MERGE_OP, j->member_id, &replayed);
     if (rc || replayed)
-        return rc;
+        return rc ? rc : refill_view(j, db);
     int64_t loser = 0, merge_id = 0, moved = 0;
     json_t *why = json_object_get(j->in, "reason");
     char reason[160]; /* the merge record's size; a longer reason is cut */

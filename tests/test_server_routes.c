@@ -15,6 +15,7 @@
 #include "patron/store_score.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,27 @@ SERVER_TEST(server_member_create_replays_its_first_answer_for_the_same_key_and_r
     ASSERT_EQ(stop(s), 0);
 }
 
+/* 1 when some stored idempotency record (SQLite store under data) contains text; -1 on error.
+ * Records are not encrypted, so they must never hold personal data. */
+static int records_hold(const char *data, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/patron.db", data);
+    sqlite3 *h;
+    sqlite3_stmt *st = NULL;
+    int found = -1;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM idempotency_keys WHERE instr(CAST(result AS TEXT), ?) > 0", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            found = sqlite3_column_int(st, 0) > 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return found;
+}
+
 /* --- member merge ------------------------------------------------------------------------- */
 
 SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_merges_and_redirects)
@@ -98,6 +120,9 @@ SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_mer
     long long merge = jint(&r, "merge");
     ASSERT(merge > 0);
     ASSERT_STR_EQ(jstr(&r, "name"), "Test Person"); /* the full view: the operator merged */
+    char phone[32];
+    snprintf(phone, sizeof phone, "%s", jstr(&r, "phone"));
+    ASSERT(phone[0]);
     ASSERT_EQ(json_is_false(json_object_get(r.json, "replayed")), 1);
     resp_free(&r);
     /* the points followed: 50 + 120 */
@@ -111,6 +136,8 @@ SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_mer
     ASSERT_EQ(jint(&r, "merge"), merge);
     ASSERT_EQ(jint(&r, "points_moved"), 120);
     ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    ASSERT_STR_EQ(jstr(&r, "name"), "Test Person"); /* the view, read again: the record has none */
+    ASSERT_STR_EQ(jstr(&r, "phone"), phone);
     resp_free(&r);
     ASSERT_EQ(http(s, "GET", pts, key, NULL, NULL, &r), 200);
     ASSERT_EQ(jint(&r, "balance"), 170);
@@ -153,6 +180,9 @@ SERVER_TEST(server_member_merge_moves_points_replays_refuses_self_and_double_mer
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
     ASSERT_EQ(pt_test_run(NULL, "'%s' points verify --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    ASSERT_EQ(records_hold(s->data, "\"merged_from\""), 1); /* the merge's record is there… */
+    ASSERT_EQ(records_hold(s->data, "Test Person"), 0);      /* …without the name or the phone */
+    ASSERT_EQ(records_hold(s->data, "1380013800"), 0);
 }
 
 /* --- events and survey answers ------------------------------------------------------------ */
@@ -373,7 +403,9 @@ SERVER_TEST(server_identities_list_masked_or_without_values_and_attach_refuses_a
     resp_free(&r);
     ASSERT_EQ(http(s, "POST", path, key, "i-1", "{\"kind\":\"email\",\"value\":\"Li.Wei@Example.COM\"}", &r), 201);
     ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    ASSERT_STR_EQ(jstr(&r, "value"), "l***@example.com"); /* masked again from the request */
     resp_free(&r);
+    ASSERT_EQ(records_hold(s->data, "example.com"), 0); /* not even masked in the record */
     /* the same value again under a new key: already the member's */
     ASSERT_EQ(http(s, "POST", path, key, "i-2", "{\"kind\":\"email\",\"value\":\"li.wei@example.com\"}", &r), 200);
     ASSERT_EQ(json_is_false(json_object_get(r.json, "attached")), 1);
