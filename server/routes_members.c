@@ -3,8 +3,9 @@
  * and consent, merge, erase.
  *
  * A number that was merged away stands for its survivor (pt_member_resolve_no /
- * pt_member_get_by_no); GET says so with "redirected_from". Create and merge keep their
- * Idempotency-Key through idem.c (a create's key is global: it has no member before it runs);
+ * pt_member_get_by_no); GET says so with "redirected_from". Create, update, merge and erase
+ * keep their Idempotency-Key through idem.c (a create's key is global: it has no member before
+ * it runs);
  * a merge moves the loser's points too (pt_ledger_absorb_member) in the same savepoint.
  *
  * Personal data: the full profile goes only to admin and operator keys; analyst keys get the
@@ -227,6 +228,8 @@ static int profile_parse(struct srv_req *r, pt_db *db, json_t *in, struct profil
 
 #define CREATE_OP "members.create"
 #define MERGE_OP  "members.merge"
+#define UPDATE_OP "members.update"
+#define ERASE_OP  "members.erase"
 
 /* The Idempotency-Key is global for a create (no member before it runs, see idem.c): a retry
  * replays the first status and member number, whatever the body identifies the member by. */
@@ -397,9 +400,12 @@ static int job_update(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)l;
     struct profile *pr = j->ext;
+    int replayed = 0, rc = srv_idem_replay(j, db, UPDATE_OP, j->member_id, &replayed);
+    if (rc || replayed)
+        return rc ? rc : refill_view(j, db);
     pt_member m;
     pt_member_init(&m);
-    int rc = pt_member_load(db, j->member_id, &m);
+    rc = pt_member_load(db, j->member_id, &m);
     if (rc == PT_OK && m.status == PT_MEMBER_ERASED)
         rc = PT_ESTATE;
     for (int i = 0; rc == PT_OK && i < pr->in.nids; i++) {
@@ -430,6 +436,7 @@ static int job_update(struct srv_job *j, pt_db *db, pt_ledger *l)
     if (rc == PT_OK) {
         j->status = 200;
         j->result = member_json(&m, 1);
+        rc = j->result ? srv_idem_remember(j, db, UPDATE_OP, j->member_id, 0) : PT_ENOMEM;
     } else if (!j->result) {
         srv_job_error(j, rc, rc == PT_ESTATE ? "the member was erased" : pt_db_errmsg(db));
     }
@@ -464,14 +471,17 @@ void route_member_update(struct srv_req *r, struct srv_thread *t)
 static int job_erase(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)l;
-    int rc = pt_member_erase(db, j->member_id);
+    int replayed = 0, rc = srv_idem_replay(j, db, ERASE_OP, j->member_id, &replayed);
+    if (rc || replayed)
+        return rc;
+    rc = pt_member_erase(db, j->member_id);
     if (rc) {
         srv_job_error(j, rc, pt_db_errmsg(db));
         return rc;
     }
     j->status = 200;
     j->result = json_pack("{s:s,s:s}", "member", j->arg, "status", "erased");
-    return PT_OK;
+    return j->result ? srv_idem_remember(j, db, ERASE_OP, j->member_id, 0) : PT_ENOMEM;
 }
 
 void route_member_erase(struct srv_req *r, struct srv_thread *t)

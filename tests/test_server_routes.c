@@ -700,3 +700,44 @@ BOTH_TEST(server_new_routes_replay_merge_and_ingest_alike_on_both_stores)
     ASSERT_EQ(st[12], 200);
     ASSERT_STR_EQ(tier, "normal");
 }
+
+/* --- update and erase replay by key ------------------------------------------------------------ */
+
+/* A profile update and an erasure keep their Idempotency-Key like every other write: a retry
+ * answers the first result (replayed), another body under the key is 409, and the record holds
+ * none of the profile. */
+SERVER_TEST(server_member_update_and_erase_replay_their_first_answer_for_the_same_key)
+{
+    char key[PT_APIKEY_MAX], adm[PT_APIKEY_MAX], a[16], path[128];
+    struct resp r;
+    ASSERT_EQ(make_data(s, "d"), 0);
+    ASSERT_EQ(make_key(s, "operator", key), 0);
+    ASSERT_EQ(make_key(s, "admin", adm), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    ASSERT_EQ(new_member(s, key, "13800138001", a), 201);
+    snprintf(path, sizeof path, "/v1/members/%s", a);
+    ASSERT_EQ(http(s, "PATCH", path, key, "u-1", "{\"name\":\"Wang Wu\",\"region\":\"BJ\"}", &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "name"), "Wang Wu");
+    ASSERT_EQ(json_is_false(json_object_get(r.json, "replayed")), 1);
+    resp_free(&r);
+    ASSERT_EQ(http(s, "PATCH", path, key, "u-1", "{\"name\":\"Wang Wu\",\"region\":\"BJ\"}", &r), 200);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    ASSERT_STR_EQ(jstr(&r, "name"), "Wang Wu");
+    ASSERT_STR_EQ(jstr(&r, "region"), "BJ");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "PATCH", path, key, "u-1", "{\"name\":\"Zhao Liu\"}", &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "idempotency_conflict");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "GET", path, key, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "name"), "Wang Wu"); /* the refused body changed nothing */
+    resp_free(&r);
+    ASSERT_EQ(records_hold(s->data, "Wang Wu"), 0);
+    ASSERT_EQ(http(s, "DELETE", path, adm, "d-1", NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "status"), "erased");
+    resp_free(&r);
+    ASSERT_EQ(http(s, "DELETE", path, adm, "d-1", NULL, &r), 200);
+    ASSERT_EQ(json_is_true(json_object_get(r.json, "replayed")), 1);
+    ASSERT_STR_EQ(jstr(&r, "status"), "erased");
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
