@@ -62,6 +62,7 @@ const struct srv_route srv_routes[] = {
     {"POST", "/v1/referrals", OPS, 1, route_referral_register},
     {"GET", "/v1/analytics/clv/{member}", ANA, 0, route_an_clv_member},
     {"GET", "/v1/analytics/churn/{member}", ANA, 0, route_an_churn_member},
+    {"GET", "/v1/members/{member}/recommendations", READM, 0, route_member_recommendations},
     {"GET", "/v1/dashboard/segments/members", ANA, 0, route_dashboard_segment_members},
     {"GET", "/v1/dashboard/{panel}", ANA, 0, route_dashboard},
     {"GET", "/", R_PUBLIC, 0, route_web},    /* the dashboard's files (last: /{file} matches any */

@@ -375,7 +375,7 @@ int pt_server_start(pt_server **out, const pt_server_opts *opts, char *errmsg, s
     pt_db_opts o = {.store_url = srv->store_url[0] ? srv->store_url : NULL};
     int rc = pt_db_open(&srv->main_db, srv->data_dir, &o, errmsg, errmsg_len);
     if (rc == PT_OK && (srv_metrics_init(srv) || srv_auth_init(srv) || srv_analytics_init(srv) ||
-                        srv_dashboard_init(srv))) {
+                        srv_dashboard_init(srv) || srv_reco_init(srv))) {
         set_err(errmsg, errmsg_len, "out of memory");
         rc = PT_ENOMEM;
     }
@@ -473,6 +473,7 @@ void pt_server_free(pt_server *srv)
     threads_close(srv);
     srv_analytics_free(srv);
     srv_dashboard_free(srv);
+    srv_reco_free(srv);
     srv_auth_free(srv);
     srv_metrics_free(srv);
     srv_log_close(srv);

@@ -116,6 +116,7 @@ struct srv_metrics;
 struct srv_auth;
 struct srv_analytics;
 struct srv_dashboard;
+struct srv_reco;
 
 struct pt_server {
     pt_server_opts        opts;
@@ -134,6 +135,7 @@ struct pt_server {
     struct srv_auth      *auth;
     struct srv_analytics *analytics;
     struct srv_dashboard *dashboard;     /* routes_dashboard.c */
+    struct srv_reco      *reco;          /* routes_reco.c: the recommendation model in use */
     pt_db                *main_db;       /* for the serve loop's own periodic jobs */
     struct srv_periodic   periodic[SRV_PERIODIC_MAX];
     int                   nperiodic;
@@ -286,6 +288,11 @@ void route_referral_code(struct srv_req *r, struct srv_thread *t);     /* routes
 void route_referral_register(struct srv_req *r, struct srv_thread *t);
 void route_an_clv_member(struct srv_req *r, struct srv_thread *t);     /* routes_scores.c */
 void route_an_churn_member(struct srv_req *r, struct srv_thread *t);
+
+/* --- recommendations (routes_reco.c) ------------------------------------------------------- */
+int  srv_reco_init(struct pt_server *srv);
+void srv_reco_free(struct pt_server *srv);
+void route_member_recommendations(struct srv_req *r, struct srv_thread *t);
 
 /* --- dashboard (routes_dashboard.c) ---------------------------------------------------------- */
 int  srv_dashboard_init(struct pt_server *srv);

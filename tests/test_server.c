@@ -169,6 +169,7 @@ static const struct {
     {"POST", "/v1/referrals", "AO"},
     {"GET", "/v1/analytics/clv/{m}", "AN"},
     {"GET", "/v1/analytics/churn/{m}", "AN"},
+    {"GET", "/v1/members/{m}/recommendations", "AON"},
     {"GET", "/v1/dashboard/segments/members", "AN"},
     {"GET", "/v1/dashboard/meta", "AN"},
     {"GET", "/", "-"},

@@ -741,3 +741,64 @@ SERVER_TEST(server_member_update_and_erase_replay_their_first_answer_for_the_sam
     resp_free(&r);
     ASSERT_EQ(stop(s), 0);
 }
+
+/* --- recommendations ---------------------------------------------------------------------------- */
+
+/* GET …/recommendations answers what `patron reco for` answers with the same model file (same
+ * items, same order), honours n and exclude, says 409 no_model before a model exists, and picks
+ * up a model file trained again while it runs. */
+SERVER_TEST(server_recommendations_match_the_cli_and_follow_a_retrained_model)
+{
+    char ana[PT_APIKEY_MAX], path[256], no[PT_MEMBER_NO_MAX] = "1000000016";
+    struct resp r;
+    snprintf(s->data, sizeof s->data, "%s/demo", pt_test_tmpdir());
+    ASSERT_EQ(pt_test_run(NULL, "'%s' demo --members 400 --seed 5 --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    ASSERT_EQ(make_key(s, "analyst", ana), 0);
+    ASSERT_EQ(start(s, NULL), 0);
+    snprintf(path, sizeof path, "/v1/members/%s/recommendations?n=5", no);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 409);
+    ASSERT_STR_EQ(err_code(&r), "no_model");
+    resp_free(&r);
+    ASSERT_EQ(pt_test_run(NULL, "'%s' reco train --model bm25 --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    char *cli = NULL;
+    ASSERT_EQ(pt_test_run(&cli, "'%s' reco for %s --n 5 --json --data '%s' 2>/dev/null", BIN, no, s->data), 0);
+    json_t *want = json_loads(cli ? cli : "", 0, NULL);
+    free(cli);
+    ASSERT(want);
+    struct timespec ts = {1, 100 * 1000 * 1000}; /* the server looks at the file at most once a second */
+    nanosleep(&ts, NULL);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "model"), "bm25");
+    json_t *got = json_object_get(r.json, "items"), *exp = json_object_get(want, "items");
+    ASSERT_EQ(json_array_size(got), 5);
+    ASSERT_EQ(json_array_size(exp), 5);
+    for (size_t k = 0; k < 5; k++)
+        ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(got, k), "item")),
+                      json_string_value(json_object_get(json_array_get(exp, k), "item")));
+    ASSERT_EQ(jint(&r, "history_items"), json_integer_value(json_object_get(want, "history_items")));
+    char first[64];
+    snprintf(first, sizeof first, "%s", json_string_value(json_object_get(json_array_get(got, 0), "item")));
+    json_decref(want);
+    resp_free(&r);
+    /* exclude the first: the next four move up */
+    snprintf(path, sizeof path, "/v1/members/%s/recommendations?n=4&exclude=%s", no, first);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_EQ(json_array_size(json_object_get(r.json, "items")), 4);
+    for (size_t k = 0; k < 4; k++)
+        ASSERT(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "items"), k), "item")),
+                      first) != 0);
+    resp_free(&r);
+    snprintf(path, sizeof path, "/v1/members/%s/recommendations?n=0", no);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 400);
+    ASSERT_STR_EQ(err_field(&r), "n");
+    resp_free(&r);
+    /* trained again as another model: served within about a second, without a restart */
+    ASSERT_EQ(pt_test_run(NULL, "'%s' reco train --model popularity --data '%s' >/dev/null 2>&1", BIN, s->data), 0);
+    nanosleep(&ts, NULL);
+    snprintf(path, sizeof path, "/v1/members/%s/recommendations", no);
+    ASSERT_EQ(http(s, "GET", path, ana, NULL, NULL, &r), 200);
+    ASSERT_STR_EQ(jstr(&r, "model"), "popularity");
+    ASSERT_EQ(json_array_size(json_object_get(r.json, "items")), 10);
+    resp_free(&r);
+    ASSERT_EQ(stop(s), 0);
+}
