@@ -18,6 +18,7 @@
 #include "patron/member.h"
 #include "patron/normalize.h"
 #include "patron/store_ledger.h"
+#include "patron/tz.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -466,7 +467,9 @@ static json_t *time_str(pt_db *db, int64_t t)
     char buf[20];
     if (!t)
         return json_null();
-    pt_format_time(t, pt_db_config(db)->tz_offset_s, buf);
+    /* in the tenant's zone, DST included; the fixed offset only if the zone is unknown */
+    if (pt_tz_format(pt_db_config(db)->timezone, t, buf) != PT_OK)
+        pt_format_time(t, pt_db_config(db)->tz_offset_s, buf);
     return json_string(buf);
 }
 

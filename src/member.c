@@ -12,6 +12,7 @@
 #include "db_int.h"
 #include "member_int.h"
 #include "patron/identity.h"
+#include "patron/tz.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -518,7 +519,9 @@ static json_t *time_json(const pt_db *db, int64_t t)
     char buf[20];
     if (!t)
         return json_null();
-    pt_format_time(t, pt_db_config(db)->tz_offset_s, buf);
+    /* in the tenant's zone, DST included; the fixed offset only if the zone is unknown */
+    if (pt_tz_format(pt_db_config(db)->timezone, t, buf) != PT_OK)
+        pt_format_time(t, pt_db_config(db)->tz_offset_s, buf);
     return json_string(buf);
 }
 

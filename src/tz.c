@@ -290,3 +290,14 @@ int pt_tz_add(const char *zone, int unit, int64_t t, int n, int64_t *out)
     }
     return rc ? rc : pt_tz_utc(zone, &c, out);
 }
+
+int pt_tz_format(const char *zone, int64_t t, char out[20])
+{
+    pt_civil c;
+    out[0] = 0;
+    int rc = pt_tz_civil(zone, t, &c);
+    if (rc == PT_OK)
+        snprintf(out, 20, "%04d-%02d-%02d %02d:%02d:%02d", c.year % 10000, c.month % 100, c.day % 100, c.hour % 100,
+                 c.min % 100, c.sec % 100);
+    return rc;
+}

@@ -242,3 +242,17 @@ TEST(tz_threads_in_different_zones_do_not_disturb_each_other)
     for (int i = 0; i < 4; i++)
         ASSERT_EQ(jobs[i].bad, 0);
 }
+
+/* Display times follow the zone's rules, DST included — not one fixed offset all year. */
+TEST(tz_format_shows_local_time_with_daylight_saving)
+{
+    char buf[20];
+    ASSERT_OK(pt_tz_format("America/New_York", 1719835200, buf)); /* 2024-07-01 12:00 UTC: EDT */
+    ASSERT_STR_EQ(buf, "2024-07-01 08:00:00");
+    ASSERT_OK(pt_tz_format("America/New_York", 1704110400, buf)); /* 2024-01-01 12:00 UTC: EST */
+    ASSERT_STR_EQ(buf, "2024-01-01 07:00:00");
+    ASSERT_OK(pt_tz_format("Asia/Shanghai", 1704110400, buf));
+    ASSERT_STR_EQ(buf, "2024-01-01 20:00:00");
+    ASSERT_EQ(pt_tz_format("Mars/Olympus", 1704110400, buf), PT_EINVAL);
+    ASSERT_STR_EQ(buf, "");
+}

@@ -65,6 +65,10 @@ int pt_tz_end_of(const char *zone, int unit, int64_t t, int64_t *out);
  * (29 in a leap year); 29 Feb + 1 year = 28 Feb. Then the gap/overlap rule above. */
 int pt_tz_add(const char *zone, int unit, int64_t t, int n, int64_t *out);
 
+/* "YYYY-MM-DD HH:MM:SS" of UTC epoch second t in zone (DST and all). PT_EINVAL for an unknown
+ * zone or t out of range (out is then ""). */
+int pt_tz_format(const char *zone, int64_t t, char out[20]);
+
 /* Days in a month of the proleptic Gregorian calendar (28–31), or 0 for a bad month. */
 int pt_tz_days_in_month(int year, int month);
 
