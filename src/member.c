@@ -222,6 +222,27 @@ int pt_member_create(pt_db *db, pt_member *m)
     return pt_member_save(db, m);
 }
 
+/* The member of a record already read: its fields, and its personal data decrypted. */
+static int member_from_stored(pt_db *db, const pt_member_rec *r, pt_member *m)
+{
+    int rc = PT_OK;
+    pt_member_init(m);
+    member_from_rec(m, r);
+    provenance_from_json(m, &r->provenance);
+    if (r->key_wrapped.len) {
+        rc = pt_crypt_unwrap(pt_db_crypt(db), r->id, &r->key_wrapped, &m->key);
+        m->has_key = rc == PT_OK;
+        keep_wrapped(m, &r->key_wrapped);
+        if (rc == PT_OK)
+            rc = pii_unseal(m, &r->pii);
+        if (rc)
+            pt__db_error(db, rc, "member %s: cannot decrypt personal data", m->member_no);
+    }
+    if (rc)
+        pt_member_wipe(m);
+    return rc;
+}
+
 int pt_member_load(pt_db *db, int64_t id, pt_member *m)
 {
     pt_member_rec r;
@@ -233,20 +254,8 @@ int pt_member_load(pt_db *db, int64_t id, pt_member *m)
         return rc == PT_ENOTFOUND ? pt__db_error(db, rc, "no member with id %lld", (long long)id)
                                   : pt__db_store_error(db, rc, "loading member");
     }
-    member_from_rec(m, &r);
-    provenance_from_json(m, &r.provenance);
-    if (r.key_wrapped.len) {
-        rc = pt_crypt_unwrap(pt_db_crypt(db), id, &r.key_wrapped, &m->key);
-        m->has_key = rc == PT_OK;
-        keep_wrapped(m, &r.key_wrapped);
-        if (rc == PT_OK)
-            rc = pii_unseal(m, &r.pii);
-        if (rc)
-            pt__db_error(db, rc, "member %s: cannot decrypt personal data", m->member_no);
-    }
+    rc = member_from_stored(db, &r, m);
     pt_member_rec_free(&r);
-    if (rc)
-        pt_member_wipe(m);
     return rc;
 }
 
@@ -312,19 +321,21 @@ int pt_member_get_by_no(pt_db *db, const char *member_no, pt_member *m, int *red
     pt_member_rec r;
     pt_member_rec_init(&r);
     int rc = pt_store_member_get_by_no(pt_db_store(db), member_no, &r);
-    int64_t id = r.id;
-    for (int hops = 0; rc == PT_OK && r.merged_into && hops < 64; hops++) {
-        id = r.merged_into;
-        rc = pt_store_member_get(pt_db_store(db), id, &r);
-    }
+    for (int hops = 0; rc == PT_OK && r.merged_into && hops < 64; hops++)
+        rc = pt_store_member_get(pt_db_store(db), r.merged_into, &r);
     if (redirected)
         *redirected = rc == PT_OK && strcmp(r.member_no, member_no) != 0;
+    if (rc == PT_OK) {
+        /* the record in hand is the member's: decrypt it rather than read it again (one
+         * statement, so one read transaction, for a member that was never merged away) */
+        rc = member_from_stored(db, &r, m);
+        pt_member_rec_free(&r);
+        return rc;
+    }
     pt_member_rec_free(&r);
     if (rc == PT_ENOTFOUND)
         return pt__db_error(db, rc, "no member with number %s", member_no);
-    if (rc)
-        return pt__db_store_error(db, rc, "looking up member number");
-    return pt_member_load(db, id, m);
+    return pt__db_store_error(db, rc, "looking up member number");
 }
 
 int pt_member_id_of_no(pt_db *db, const char *member_no, int64_t *id)

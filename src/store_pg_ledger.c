@@ -74,9 +74,10 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
-    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1"                      \
-                    " AND ((state = 1 AND available_at <= $2) OR (state = 2 AND remaining > 0"  \
-                    " AND expires_at > 0 AND expires_at < $2)) ORDER BY id")                    \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = $1 AND state = 1"        \
+                    " AND available_at <= $2 UNION ALL SELECT " LOT_COLS " FROM lots"            \
+                    " WHERE member_id = $1 AND state = 2 AND remaining > 0 AND expires_at > 0"   \
+                    " AND expires_at < $2 ORDER BY id")                                         \
     X(USE_INSERT,                                                                              \
       MEMBER_INSERT("INSERT INTO lot_uses (member_id, entry_id, lot_id, points) SELECT"        \
                     " $1::bigint, $2::bigint, $3::bigint, $4::bigint FROM fk WHERE fk.ok"))    \

@@ -42,9 +42,10 @@
     X(LOT_LIST, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1 ORDER BY id")              \
     X(LOT_LIST_OPEN, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
                      " AND (state = 1 OR (state = 2 AND remaining <> 0)) ORDER BY id")         \
-    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1"                      \
-                    " AND ((state = 1 AND available_at <= ?2) OR (state = 2 AND remaining > 0"  \
-                    " AND expires_at > 0 AND expires_at < ?2)) ORDER BY id")                    \
+    X(LOT_LIST_DUE, "SELECT " LOT_COLS " FROM lots WHERE member_id = ?1 AND state = 1"        \
+                    " AND available_at <= ?2 UNION ALL SELECT " LOT_COLS " FROM lots"            \
+                    " WHERE member_id = ?1 AND state = 2 AND remaining > 0 AND expires_at > 0"   \
+                    " AND expires_at < ?2 ORDER BY id")                                         \
     X(LOT_DUE, "SELECT member_id FROM lots WHERE state = 1 AND available_at <= ?1"             \
                " UNION SELECT member_id FROM lots WHERE state = 2 AND remaining > 0"          \
                " AND expires_at > 0 AND expires_at < ?1 ORDER BY 1")                           \
