@@ -213,6 +213,14 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS tier_changes_at ON tier_changes(at);"
     "CREATE INDEX IF NOT EXISTS reward_redemptions_at ON reward_redemptions(at);"
     "CREATE INDEX IF NOT EXISTS outbox_delivered ON outbox(state, delivered_at);",
+
+    /* 14: per-endpoint delivery of the outbox (outbox.h): which webhook accepted which entry,
+     * so a retry posts only to the endpoints still missing. Deleted with its entry (retention)
+     * by the cascade. IF NOT EXISTS: a store put back to version 8 runs this again. */
+    "CREATE TABLE IF NOT EXISTS outbox_deliveries ("
+    " member_id INTEGER NOT NULL, outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+    " webhook_id INTEGER NOT NULL REFERENCES webhooks(id), delivered_at INTEGER NOT NULL,"
+    " PRIMARY KEY (outbox_id, webhook_id)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
