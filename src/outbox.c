@@ -3,11 +3,16 @@
  * Invariants: an entry is written only through pt_outbox_enqueue, inside the caller's
  * transaction; its event id never changes; its state moves pending → delivered or pending →
  * dead, and back to pending only by an explicit replay; retention (pt_outbox_prune) deletes
- * delivered entries and dead letters once old enough, a pending entry never. The deliverer never holds a store
- * transaction open across an HTTP request (a slow receiver must not block writers): it reads a
- * batch of due entries, posts each, then records each outcome in a short transaction of its
- * own. A crash after a post and before its record re-sends the entry later with the same event
- * id — the at-least-once half of the contract; receivers de-duplicate by event id.
+ * delivered entries and dead letters once old enough (their per-endpoint delivery rows go with
+ * them), a pending entry never. Delivery is per endpoint: each endpoint's acceptance of an entry
+ * is recorded (outbox_deliveries), an entry is posted only to the active endpoints that have not
+ * accepted it, and it is delivered once none is missing; attempts, backoff and the dead letter
+ * concern the missing endpoints only, and one endpoint that is down never holds back the
+ * others. The deliverer never holds a store transaction open across an HTTP request (a slow
+ * receiver must not block writers): it reads a batch of due entries, posts each, records each
+ * acceptance in a short transaction right after its answer and the entry's outcome in another.
+ * A crash after a post and before its record re-sends the entry later to that one endpoint with
+ * the same event id — the at-least-once half of the contract; receivers de-duplicate by event id.
  */
 #include "patron/outbox.h"
 #include "store_int.h"
@@ -225,41 +230,127 @@ static int record(pt_store *s, const pt_outbox_rec *e)
     return rc;
 }
 
-static int deliver_one(pt_store *s, CURL *c, const struct hooks *h, pt_outbox_rec *e, const pt_outbox_opts *o,
-                       int64_t now, pt_outbox_stats *st)
+/* One endpoint's acceptance, in a short transaction of its own, right after its 2xx. */
+static int record_accept(pt_store *s, const pt_outbox_rec *e, int64_t webhook_id, int64_t now)
 {
-    char body[BODY_MAX];
-    int len = snprintf(body, sizeof body,
-                       "{\"event_id\":\"%s\",\"kind\":\"%s\",\"member_id\":%lld,\"created_at\":%lld,\"data\":%s}",
-                       e->event_id, e->kind, (long long)e->member_id, (long long)e->created_at, e->payload);
-    char why[PT_OUTBOX_ERROR_MAX] = "";
-    int ok = len > 0 && (size_t)len < sizeof body;
-    if (!ok)
-        snprintf(why, sizeof why, "body too long");
-    for (size_t k = 0; ok && k < h->n; k++) {
-        st->requests++;
-        ok = post(c, &h->v[k], e, body, (size_t)len, now, o->timeout_ms > 0 ? o->timeout_ms : 10000, why,
-                  sizeof why) == 0;
+    pt_outbox_delivery_rec d = {.member_id = e->member_id, .outbox_id = e->id, .webhook_id = webhook_id,
+                                .delivered_at = now};
+    int rc = pt_store_begin(s);
+    if (rc)
+        return rc;
+    rc = pt_store_outbox_delivery_insert(s, &d);
+    if (rc == PT_OK)
+        return pt_store_commit(s);
+    pt_store_rollback(s);
+    return rc;
+}
+
+/* The webhook ids that already accepted the entry. */
+struct accepted {
+    int64_t *v;
+    size_t   n, cap;
+};
+
+static int collect_accepted(void *ud, const pt_outbox_delivery_rec *r)
+{
+    struct accepted *a = ud;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        int64_t *v = realloc(a->v, cap * sizeof *v);
+        if (!v)
+            return PT_ENOMEM;
+        a->v = v;
+        a->cap = cap;
     }
+    a->v[a->n++] = r->webhook_id;
+    return PT_OK;
+}
+
+static int has_accepted(const struct accepted *a, int64_t webhook_id)
+{
+    for (size_t k = 0; k < a->n; k++)
+        if (a->v[k] == webhook_id)
+            return 1;
+    return 0;
+}
+
+/* After a pass over the endpoints still missing: delivered when none is missing any more; else
+ * backoff, or dead-lettered after the last attempt (for the missing endpoints only: those that
+ * accepted keep their record, and a replay does not send to them again). */
+static void settle(pt_outbox_rec *e, size_t missing, const char *why, const pt_outbox_opts *o, int64_t now,
+                   pt_outbox_stats *st)
+{
     st->attempted++;
     e->attempts++;
-    if (ok) {
+    if (missing == 0) {
         e->state = PT_OUTBOX_DELIVERED;
         e->delivered_at = now;
         e->last_error[0] = 0;
         st->delivered++;
-    } else {
-        snprintf(e->last_error, sizeof e->last_error, "%s", why);
-        int max = o->max_attempts > 0 ? o->max_attempts : 16;
-        if (e->attempts >= max) {
-            e->state = PT_OUTBOX_DEAD;
-            e->next_at = now; /* a dead letter's next_at is its last attempt: its retention counts from it */
-            st->dead++;
-        } else {
-            e->next_at = now + backoff(o, e->attempts);
-            st->failed++;
-        }
+        return;
     }
+    snprintf(e->last_error, sizeof e->last_error, "%s", why);
+    int max = o->max_attempts > 0 ? o->max_attempts : 16;
+    if (e->attempts >= max) {
+        e->state = PT_OUTBOX_DEAD;
+        e->next_at = now; /* a dead letter's next_at is its last attempt: its retention counts from it */
+        st->dead++;
+    } else {
+        e->next_at = now + backoff(o, e->attempts);
+        st->failed++;
+    }
+}
+
+/* Posts the entry to every active endpoint that has not accepted it yet; one failing endpoint
+ * does not stop the others. Each acceptance is recorded as soon as it is answered, so a retry
+ * (or a crash and restart) posts only to the endpoints still missing. */
+static int deliver_one(pt_store *s, CURL *c, const struct hooks *h, pt_outbox_rec *e, const pt_outbox_opts *o,
+                       int64_t now, pt_outbox_stats *st)
+{
+    struct accepted acc = {0};
+    int rc = pt_store_outbox_delivery_list(s, e->member_id, e->id, collect_accepted, &acc);
+    if (rc) {
+        free(acc.v);
+        return rc;
+    }
+    char body[BODY_MAX];
+    int len = snprintf(body, sizeof body,
+                       "{\"event_id\":\"%s\",\"kind\":\"%s\",\"member_id\":%lld,\"created_at\":%lld,\"data\":%s}",
+                       e->event_id, e->kind, (long long)e->member_id, (long long)e->created_at, e->payload);
+    char why[PT_OUTBOX_ERROR_MAX] = "", one[PT_OUTBOX_ERROR_MAX];
+    size_t missing = 0, failed = 0;
+    int fits = len > 0 && (size_t)len < sizeof body;
+    for (size_t k = 0; rc == PT_OK && k < h->n; k++) {
+        if (has_accepted(&acc, h->v[k].id))
+            continue;
+        int ok = 0;
+        if (!fits) {
+            snprintf(one, sizeof one, "body too long");
+        } else {
+            st->requests++;
+            ok = post(c, &h->v[k], e, body, (size_t)len, now, o->timeout_ms > 0 ? o->timeout_ms : 10000, one,
+                      sizeof one) == 0;
+        }
+        if (ok) {
+            rc = record_accept(s, e, h->v[k].id, now);
+            continue;
+        }
+        missing++;
+        if (failed++ == 0)
+            snprintf(why, sizeof why, "%s", one);
+    }
+    free(acc.v);
+    if (rc)
+        return rc;
+    if (failed > 1) {
+        size_t n = strlen(why);
+        char more[40];
+        int m = snprintf(more, sizeof more, " (+%zu more)", failed - 1);
+        if (m > 0 && n + (size_t)m >= sizeof why)
+            n = sizeof why - 1 - (size_t)m;
+        snprintf(why + n, sizeof why - n, "%s", more);
+    }
+    settle(e, missing, why, o, now, st);
     return record(s, e);
 }
 
@@ -325,6 +416,11 @@ int pt_outbox_replay(pt_db *db, int64_t id)
     if (rc)
         return rc;
     rc = pt_store_outbox_get(s, id, &e);
+    /* A delivered entry is replayed to every endpoint again (its receivers asked for it); a
+     * dead letter only to the endpoints that never accepted it. */
+    int64_t cleared = 0;
+    if (rc == PT_OK && e.state == PT_OUTBOX_DELIVERED)
+        rc = pt_store_outbox_delivery_clear(s, e.member_id, e.id, &cleared);
     if (rc == PT_OK) {
         e.state = PT_OUTBOX_PENDING;
         e.attempts = 0;

@@ -438,6 +438,12 @@ int pt_store_outbox_prune(pt_store *s, int state, int64_t before, int limit, int
 CFWD(int, outbox_list, (pt_store *s, pt_outbox_cb cb, void *ud), (s, cb, ud))
 CFWD(int, webhook_insert, (pt_store *s, pt_webhook_rec *r), (s, r))
 CFWD(int, webhook_list, (pt_store *s, pt_webhook_cb cb, void *ud), (s, cb, ud))
+CFWD(int, outbox_delivery_insert, (pt_store *s, const pt_outbox_delivery_rec *r), (s, r))
+CFWD(int, outbox_delivery_list,
+     (pt_store *s, int64_t member_id, int64_t outbox_id, pt_outbox_delivery_cb cb, void *ud),
+     (s, member_id, outbox_id, cb, ud))
+CFWD(int, outbox_delivery_clear, (pt_store *s, int64_t member_id, int64_t outbox_id, int64_t *deleted),
+     (s, member_id, outbox_id, deleted))
 /* store_apikey.h */
 #define KFWD(ret, name, params, args)                                                          \
     ret pt_store_##name params                                                                 \

@@ -77,6 +77,7 @@ static const char *const table_order[] = {
     "trigger_fires",
     "outbox",
     "webhooks",
+    "outbox_deliveries", /* → outbox, webhooks (migration 14) */
     /* API keys of the HTTP server (hashes only): a moved store keeps its clients' keys */
     "api_keys",
 };

@@ -113,6 +113,10 @@ struct pt_store_campaign_ops {
     int (*outbox_list)(pt_store *s, pt_outbox_cb cb, void *ud);
     int (*webhook_insert)(pt_store *s, pt_webhook_rec *r);
     int (*webhook_list)(pt_store *s, pt_webhook_cb cb, void *ud);
+    int (*outbox_delivery_insert)(pt_store *s, const pt_outbox_delivery_rec *r);
+    int (*outbox_delivery_list)(pt_store *s, int64_t member_id, int64_t outbox_id, pt_outbox_delivery_cb cb,
+                                void *ud);
+    int (*outbox_delivery_clear)(pt_store *s, int64_t member_id, int64_t outbox_id, int64_t *deleted);
 };
 
 /* API keys of the HTTP server (store_apikey.h), in a file of their own per backend. */
@@ -341,6 +345,7 @@ PT_STORE_TRAMPOLINE(campaign, pt_campaign_rec)
 PT_STORE_TRAMPOLINE(campaign_member, pt_campaign_member_rec)
 PT_STORE_TRAMPOLINE(outbox, pt_outbox_rec)
 PT_STORE_TRAMPOLINE(webhook, pt_webhook_rec)
+PT_STORE_TRAMPOLINE(outbox_delivery, pt_outbox_delivery_rec)
 PT_STORE_TRAMPOLINE(apikey, pt_apikey_rec)
 
 /* A member id passed to a pt_member_id_cb from a generic row loop. */

@@ -313,6 +313,16 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS lots_member_release ON lots (member_id, available_at) WHERE state = 1;"
     "CREATE INDEX IF NOT EXISTS lots_member_expire ON lots (member_id, expires_at)"
     " WHERE state = 2 AND remaining > 0 AND expires_at > 0;",
+
+    /* 14: per-endpoint delivery of the outbox (outbox.h): which webhook accepted which entry,
+     * so a retry posts only to the endpoints still missing. Member-scoped and colocated with
+     * outbox: its key and its foreign key to the entry lead with member_id; deleted with its
+     * entry (retention) by the cascade; webhooks is a reference table. IF NOT EXISTS: a store
+     * put back to version 8 runs this again. */
+    "CREATE TABLE IF NOT EXISTS outbox_deliveries ("
+    " member_id bigint NOT NULL, outbox_id bigint NOT NULL, webhook_id bigint NOT NULL REFERENCES webhooks(id),"
+    " delivered_at bigint NOT NULL, PRIMARY KEY (member_id, outbox_id, webhook_id),"
+    " FOREIGN KEY (member_id, outbox_id) REFERENCES outbox (member_id, id) ON DELETE CASCADE);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

@@ -1,12 +1,13 @@
 /* store_pg_campaign.c — campaigns, triggers, outbox and webhooks (store_campaign.h) on
  * PostgreSQL.
  *
- * Tables come from migration 11 in store_pg.c; the conventions are store_pg.c's (statements
+ * Tables come from migrations 11 and 14 (outbox_deliveries) in store_pg.c; the conventions are store_pg.c's (statements
  * prepared at open, named pt_<PG_CAMPAIGN_FIRST + i>; inserts that may clash are guarded —
  * ON CONFLICT DO NOTHING RETURNING — so PT_EEXIST leaves the caller's transaction usable; this
  * matters here because a launch or a trigger run meets "already done" members routinely).
  * Layout for Citus (docs/scaling.md): campaigns and webhooks are reference tables;
- * campaign_members, trigger_fires and outbox are member-scoped, their keys led by member_id.
+ * campaign_members, trigger_fires, outbox and outbox_deliveries are member-scoped, their keys
+ * led by member_id.
  * The outbox's due query reads each member's head entry; ids come from one sequence, so "older"
  * is "smaller id" on one node.
  */
@@ -58,7 +59,12 @@
     X(OUTBOX_PRUNE_DEAD, "DELETE FROM outbox WHERE (member_id, id) IN (SELECT member_id, id FROM outbox" \
                          " WHERE state = 2 AND next_at < $1 ORDER BY id LIMIT $2)")            \
     X(WEBHOOK_INSERT, "INSERT INTO webhooks (url, secret, active, created_at) VALUES ($1,$2,$3,$4) RETURNING id") \
-    X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")
+    X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")                       \
+    X(DELIVERY_INSERT, "INSERT INTO outbox_deliveries (member_id, outbox_id, webhook_id, delivered_at)" \
+                       " VALUES ($1,$2,$3,$4) ON CONFLICT (member_id, outbox_id, webhook_id) DO NOTHING") \
+    X(DELIVERY_LIST, "SELECT member_id, outbox_id, webhook_id, delivered_at FROM outbox_deliveries" \
+                     " WHERE member_id = $1 AND outbox_id = $2 ORDER BY webhook_id")           \
+    X(DELIVERY_CLEAR, "DELETE FROM outbox_deliveries WHERE member_id = $1 AND outbox_id = $2")
 
 enum campaign_stmt {
 #define CSTMT_ENUM(id, sql) CS_##id,
@@ -362,6 +368,48 @@ static int pg_webhook_list(pt_store *s, pt_webhook_cb cb, void *ud)
     return each(s, CS_WEBHOOK_LIST, &p, read_webhook, &r, call_webhook, &c, "listing webhooks");
 }
 
+/* --- per-endpoint deliveries (migration 14) -------------------------------------------------- */
+
+static int read_delivery(const PGresult *res, int row, void *p)
+{
+    pt_outbox_delivery_rec *r = p;
+    r->member_id = g_i64(res, row, 0);
+    r->outbox_id = g_i64(res, row, 1);
+    r->webhook_id = g_i64(res, row, 2);
+    r->delivered_at = g_i64(res, row, 3);
+    return PT_OK;
+}
+
+static int pg_delivery_insert(pt_store *s, const pt_outbox_delivery_rec *r)
+{
+    struct params p = {0};
+    int64_t n = 0;
+    p_i64(&p, r->member_id);
+    p_i64(&p, r->outbox_id);
+    p_i64(&p, r->webhook_id);
+    p_i64(&p, r->delivered_at);
+    return run_cmd(s, CS_DELIVERY_INSERT, &p, "recording an outbox delivery", &n);
+}
+
+static int pg_delivery_list(pt_store *s, int64_t member_id, int64_t outbox_id, pt_outbox_delivery_cb cb, void *ud)
+{
+    struct params p = {0};
+    p_i64(&p, member_id);
+    p_i64(&p, outbox_id);
+    pt_outbox_delivery_rec r;
+    struct outbox_delivery_cb c = {cb, ud};
+    return each(s, CS_DELIVERY_LIST, &p, read_delivery, &r, call_outbox_delivery, &c, "listing outbox deliveries");
+}
+
+static int pg_delivery_clear(pt_store *s, int64_t member_id, int64_t outbox_id, int64_t *deleted)
+{
+    struct params p = {0};
+    *deleted = 0;
+    p_i64(&p, member_id);
+    p_i64(&p, outbox_id);
+    return run_cmd(s, CS_DELIVERY_CLEAR, &p, "clearing outbox deliveries", deleted);
+}
+
 const struct pt_store_campaign_ops pt__pg_campaign_ops = {
     .campaign_insert = pg_campaign_insert,
     .campaign_get = pg_campaign_get,
@@ -380,4 +428,7 @@ const struct pt_store_campaign_ops pt__pg_campaign_ops = {
     .outbox_list = pg_outbox_list,
     .webhook_insert = pg_webhook_insert,
     .webhook_list = pg_webhook_list,
+    .outbox_delivery_insert = pg_delivery_insert,
+    .outbox_delivery_list = pg_delivery_list,
+    .outbox_delivery_clear = pg_delivery_clear,
 };

@@ -225,6 +225,14 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS lots_member_release ON lots(member_id, available_at) WHERE state = 1;"
     "CREATE INDEX IF NOT EXISTS lots_member_expire ON lots(member_id, expires_at)"
     " WHERE state = 2 AND remaining > 0 AND expires_at > 0;",
+
+    /* 14: per-endpoint delivery of the outbox (outbox.h): which webhook accepted which entry,
+     * so a retry posts only to the endpoints still missing. Deleted with its entry (retention)
+     * by the cascade. IF NOT EXISTS: a store put back to version 8 runs this again. */
+    "CREATE TABLE IF NOT EXISTS outbox_deliveries ("
+    " member_id INTEGER NOT NULL, outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+    " webhook_id INTEGER NOT NULL REFERENCES webhooks(id), delivered_at INTEGER NOT NULL,"
+    " PRIMARY KEY (outbox_id, webhook_id)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 

@@ -1,7 +1,7 @@
 /* store_sqlite_campaign.c — campaigns, triggers, outbox and webhooks (store_campaign.h) on
  * SQLite.
  *
- * Tables come from migration 11 in store_sqlite.c. SQLite has one writer at a time, so the
+ * Tables come from migrations 11 and 14 (outbox_deliveries) in store_sqlite.c. SQLite has one writer at a time, so the
  * "at most once" inserts (a member's arm in a campaign, a trigger occurrence) are plain
  * inserts whose primary-key violation is PT_EEXIST (the statement alone is undone, the
  * caller's transaction goes on). Statement slots are SQ_CAMPAIGN_FIRST + the ids below. This
@@ -43,7 +43,12 @@
     X(OUTBOX_PRUNE_DEAD, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 2" \
                          " AND next_at < ?1 ORDER BY id LIMIT ?2)")                            \
     X(WEBHOOK_INSERT, "INSERT INTO webhooks(" WEBHOOK_COLS ") VALUES (NULL,?2,?3,?4,?5)")      \
-    X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")
+    X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id")                       \
+    X(DELIVERY_INSERT, "INSERT INTO outbox_deliveries(member_id, outbox_id, webhook_id, delivered_at)" \
+                       " VALUES (?1,?2,?3,?4) ON CONFLICT (outbox_id, webhook_id) DO NOTHING")  \
+    X(DELIVERY_LIST, "SELECT member_id, outbox_id, webhook_id, delivered_at FROM outbox_deliveries" \
+                     " WHERE outbox_id = ?2 AND member_id = ?1 ORDER BY webhook_id")           \
+    X(DELIVERY_CLEAR, "DELETE FROM outbox_deliveries WHERE outbox_id = ?2 AND member_id = ?1")
 
 enum campaign_stmt {
 #define CSTMT_ENUM(id, sql) CS_##id,
@@ -399,6 +404,59 @@ static int sq_webhook_list(pt_store *s, pt_webhook_cb cb, void *ud)
     return each(s, CS_WEBHOOK_LIST, st, read_webhook, &r, call_webhook, &c, "listing webhooks");
 }
 
+/* --- per-endpoint deliveries (migration 14) -------------------------------------------------- */
+
+static int read_delivery(sqlite3_stmt *st, void *p)
+{
+    pt_outbox_delivery_rec *r = p;
+    r->member_id = col_i64(st, 0);
+    r->outbox_id = col_i64(st, 1);
+    r->webhook_id = col_i64(st, 2);
+    r->delivered_at = col_i64(st, 3);
+    return PT_OK;
+}
+
+static int sq_delivery_insert(pt_store *s, const pt_outbox_delivery_rec *r)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, CS_DELIVERY_INSERT, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->member_id);
+    sqlite3_bind_int64(st, 2, r->outbox_id);
+    sqlite3_bind_int64(st, 3, r->webhook_id);
+    sqlite3_bind_int64(st, 4, r->delivered_at);
+    return run(s, CS_DELIVERY_INSERT, st, "recording an outbox delivery");
+}
+
+static int sq_delivery_list(pt_store *s, int64_t member_id, int64_t outbox_id, pt_outbox_delivery_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, CS_DELIVERY_LIST, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, outbox_id);
+    pt_outbox_delivery_rec r;
+    struct outbox_delivery_cb c = {cb, ud};
+    return each(s, CS_DELIVERY_LIST, st, read_delivery, &r, call_outbox_delivery, &c, "listing outbox deliveries");
+}
+
+static int sq_delivery_clear(pt_store *s, int64_t member_id, int64_t outbox_id, int64_t *deleted)
+{
+    *deleted = 0;
+    sqlite3_stmt *st;
+    int rc = prep(s, CS_DELIVERY_CLEAR, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, outbox_id);
+    rc = run(s, CS_DELIVERY_CLEAR, st, "clearing outbox deliveries");
+    if (rc == PT_OK)
+        *deleted = sqlite3_changes(SQ(s)->db);
+    return rc;
+}
+
 const struct pt_store_campaign_ops pt__sq_campaign_ops = {
     .campaign_insert = sq_campaign_insert,
     .campaign_get = sq_campaign_get,
@@ -417,4 +475,7 @@ const struct pt_store_campaign_ops pt__sq_campaign_ops = {
     .outbox_list = sq_outbox_list,
     .webhook_insert = sq_webhook_insert,
     .webhook_list = sq_webhook_list,
+    .outbox_delivery_insert = sq_delivery_insert,
+    .outbox_delivery_list = sq_delivery_list,
+    .outbox_delivery_clear = sq_delivery_clear,
 };

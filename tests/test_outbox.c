@@ -6,6 +6,9 @@
  *    repeated delivery carries the same event id, and the event of a rolled-back transaction
  *    never arrives;
  *  - dead letter after max_attempts, then replay delivers it;
+ *  - delivery per endpoint: an endpoint that is down neither blocks the others nor makes them
+ *    receive an event twice; it gets the event once when it recovers; a dead letter is replayed
+ *    only to the endpoints that never accepted it; retention deletes the delivery rows;
  *  - programme events: a points earn enqueues "points.earn" with the audit seq and no personal
  *    data, in its transaction; a write that fails (a redeem beyond the balance) enqueues nothing;
  *  - kill -9 of a deliverer process in the middle of a burst: after a restart every event is
@@ -432,6 +435,249 @@ BOTH_TEST(outbox_retention_deletes_at_most_a_batch_per_call)
     }
     pt_db_close(db);
     receiver_stop(&rv);
+}
+
+/* --- delivery per endpoint ---------------------------------------------------------------- */
+
+static int add_hook_rec(pt_db *db, struct receiver *rv, pt_webhook_rec *out)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", rv->port);
+    return pt_webhook_add(db, url, SECRET, out);
+}
+
+/* Requests a receiver got for event_id, and how many of them it accepted. */
+static int got(struct receiver *rv, const char *event_id, int *accepted)
+{
+    int n = 0;
+    *accepted = 0;
+    pthread_mutex_lock(&rv->mu);
+    for (int i = 0; i < rv->n; i++) {
+        if (strcmp(rv->r[i].event_id, event_id) != 0)
+            continue;
+        n++;
+        *accepted += rv->r[i].accepted;
+    }
+    pthread_mutex_unlock(&rv->mu);
+    return n;
+}
+
+struct hook_ids {
+    int64_t v[8];
+    int     n;
+    int64_t at;
+};
+
+static int collect_delivery(void *ud, const pt_outbox_delivery_rec *r)
+{
+    struct hook_ids *h = ud;
+    if (h->n < 8)
+        h->v[h->n++] = r->webhook_id;
+    h->at = r->delivered_at;
+    return PT_OK;
+}
+
+static struct hook_ids deliveries(pt_db *db, const pt_outbox_rec *e)
+{
+    struct hook_ids h = {0};
+    if (pt_store_outbox_delivery_list(pt_db_store(db), e->member_id, e->id, collect_delivery, &h) != PT_OK)
+        h.n = -1;
+    return h;
+}
+
+/* Three endpoints, the middle one down: the two healthy ones get the event once, on the first
+ * pass, and never again across the retries; the broken one alone is retried (its id in
+ * last_error), gets the event once when it recovers, and only then is the entry delivered. */
+BOTH_TEST(outbox_endpoint_that_is_down_neither_blocks_nor_duplicates_delivery_to_the_others)
+{
+    static struct receiver a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    ASSERT_EQ(receiver_start(&a), 0);
+    ASSERT_EQ(receiver_start(&b), 0);
+    ASSERT_EQ(receiver_start(&c), 0);
+    b.down = 1;
+    pt_db *db = test_db_on(be, "per_endpoint");
+    ASSERT(db != NULL);
+    pt_webhook_rec ha, hb, hc;
+    ASSERT_OK(add_hook_rec(db, &a, &ha));
+    ASSERT_OK(add_hook_rec(db, &b, &hb));
+    ASSERT_OK(add_hook_rec(db, &c, &hc));
+    pt_store *s = pt_db_store(db);
+    pt_outbox_rec e, r;
+    ASSERT_OK(pt_outbox_enqueue(s, 7, "test.event", "{\"seq\":0}", TEST_NOW, &e));
+    pt_outbox_opts o = {.no_jitter = 1, .base_delay_s = 10, .max_attempts = 5};
+    pt_outbox_stats st;
+    int acc;
+
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 3); /* b's failure did not stop c */
+    ASSERT_EQ(st.failed, 1);
+    ASSERT_EQ(got(&a, e.event_id, &acc), 1);
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(got(&c, e.event_id, &acc), 1);
+    ASSERT_EQ(acc, 1);
+    ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_PENDING);
+    ASSERT_EQ(r.attempts, 1);
+    ASSERT_EQ(r.next_at, TEST_NOW + 10);
+    char want[64];
+    snprintf(want, sizeof want, "webhook %lld: HTTP 503", (long long)hb.id);
+    ASSERT_STR_EQ(r.last_error, want);
+    struct hook_ids d = deliveries(db, &e);
+    ASSERT_EQ(d.n, 2);
+    ASSERT_EQ(d.v[0], ha.id);
+    ASSERT_EQ(d.v[1], hc.id);
+    ASSERT_EQ(d.at, TEST_NOW);
+
+    /* two retries while b is still down: b alone is posted to */
+    int64_t now = TEST_NOW;
+    for (int k = 0; k < 2; k++) {
+        now = r.next_at;
+        pt_db_set_clock(db, now);
+        ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+        ASSERT_EQ(st.attempted, 1);
+        ASSERT_EQ(st.requests, 1);
+        ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+        ASSERT_EQ(r.state, PT_OUTBOX_PENDING);
+        ASSERT_EQ(r.attempts, k + 2);
+    }
+    ASSERT_EQ(got(&a, e.event_id, &acc), 1);
+    ASSERT_EQ(got(&c, e.event_id, &acc), 1);
+    ASSERT_EQ(got(&b, e.event_id, &acc), 3);
+    ASSERT_EQ(acc, 0);
+
+    /* b recovers: it gets the event once and the entry is delivered */
+    b.down = 0;
+    now = r.next_at;
+    pt_db_set_clock(db, now);
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 1);
+    ASSERT_EQ(st.delivered, 1);
+    ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_DELIVERED);
+    ASSERT_EQ(r.delivered_at, now);
+    ASSERT_STR_EQ(r.last_error, "");
+    ASSERT_EQ(got(&b, e.event_id, &acc), 4);
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(got(&a, e.event_id, &acc), 1);
+    ASSERT_EQ(got(&c, e.event_id, &acc), 1);
+    ASSERT_EQ(deliveries(db, &e).n, 3);
+    /* nothing more goes out */
+    pt_db_set_clock(db, now + 3600);
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 0);
+    ASSERT_EQ(a.n + b.n + c.n, 6);
+    pt_db_close(db);
+    receiver_stop(&a);
+    receiver_stop(&b);
+    receiver_stop(&c);
+}
+
+/* max_attempts with one endpoint down: the dead letter is dead for the missing endpoint only —
+ * the healthy one got it once and keeps its record — and a replay re-sends only to the missing
+ * one. A replay of a delivered entry goes to every endpoint again. */
+BOTH_TEST(outbox_dead_letter_replay_re_sends_only_to_the_endpoints_that_never_accepted_it)
+{
+    static struct receiver a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    ASSERT_EQ(receiver_start(&a), 0);
+    ASSERT_EQ(receiver_start(&b), 0);
+    a.always_fail = 1; /* the broken one first: it must not hold back b */
+    pt_db *db = test_db_on(be, "per_endpoint_dead");
+    ASSERT(db != NULL);
+    pt_webhook_rec ha, hb;
+    ASSERT_OK(add_hook_rec(db, &a, &ha));
+    ASSERT_OK(add_hook_rec(db, &b, &hb));
+    pt_store *s = pt_db_store(db);
+    pt_outbox_rec e, r;
+    ASSERT_OK(pt_outbox_enqueue(s, 9, "test.event", "{\"seq\":0}", TEST_NOW, &e));
+    pt_outbox_opts o = {.no_jitter = 1, .base_delay_s = 10, .max_attempts = 2};
+    pt_outbox_stats st;
+    int acc;
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 2);
+    ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+    pt_db_set_clock(db, r.next_at);
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 1);
+    ASSERT_EQ(st.dead, 1);
+    ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_DEAD);
+    char want[64];
+    snprintf(want, sizeof want, "webhook %lld: HTTP 500", (long long)ha.id);
+    ASSERT_STR_EQ(r.last_error, want);
+    ASSERT_EQ(got(&b, e.event_id, &acc), 1);
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(got(&a, e.event_id, &acc), 2);
+    ASSERT_EQ(acc, 0);
+    struct hook_ids d = deliveries(db, &e);
+    ASSERT_EQ(d.n, 1);
+    ASSERT_EQ(d.v[0], hb.id);
+
+    /* a recovers; the replay sends to a alone */
+    a.always_fail = 0;
+    ASSERT_OK(pt_outbox_replay(db, e.id));
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 1);
+    ASSERT_EQ(st.delivered, 1);
+    ASSERT_EQ(got(&a, e.event_id, &acc), 3);
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(got(&b, e.event_id, &acc), 1);
+    ASSERT_OK(pt_store_outbox_get(s, e.id, &r));
+    ASSERT_EQ(r.state, PT_OUTBOX_DELIVERED);
+    ASSERT_EQ(deliveries(db, &e).n, 2);
+
+    /* a delivered entry replayed: both endpoints get it again, same event id */
+    ASSERT_OK(pt_outbox_replay(db, e.id));
+    ASSERT_EQ(deliveries(db, &e).n, 0);
+    ASSERT_OK(pt_outbox_deliver_once(db, &o, &st));
+    ASSERT_EQ(st.requests, 2);
+    ASSERT_EQ(st.delivered, 1);
+    ASSERT_EQ(got(&a, e.event_id, &acc), 4);
+    ASSERT_EQ(acc, 2);
+    ASSERT_EQ(got(&b, e.event_id, &acc), 2);
+    ASSERT_EQ(acc, 2);
+    pt_db_close(db);
+    receiver_stop(&a);
+    receiver_stop(&b);
+}
+
+/* Retention takes an entry's delivery rows with it; a kept entry keeps its rows. */
+BOTH_TEST(outbox_retention_deletes_the_delivery_rows_of_pruned_entries)
+{
+    static struct receiver a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    ASSERT_EQ(receiver_start(&a), 0);
+    ASSERT_EQ(receiver_start(&b), 0);
+    pt_db *db = test_db_on(be, "per_endpoint_prune");
+    ASSERT(db != NULL);
+    ASSERT_OK(add_hook_rec(db, &a, NULL));
+    ASSERT_OK(add_hook_rec(db, &b, NULL));
+    pt_store *s = pt_db_store(db);
+    pt_outbox_rec old, young;
+    ASSERT_OK(pt_outbox_enqueue(s, 1, "test.event", "{\"seq\":1}", TEST_NOW, &old));
+    pt_outbox_stats st;
+    ASSERT_OK(pt_outbox_deliver_once(db, &(pt_outbox_opts){.no_jitter = 1}, &st));
+    ASSERT_EQ(st.delivered, 1);
+    pt_db_set_clock(db, TEST_NOW + 5 * 86400);
+    ASSERT_OK(pt_outbox_enqueue(s, 2, "test.event", "{\"seq\":2}", TEST_NOW + 5 * 86400, &young));
+    ASSERT_OK(pt_outbox_deliver_once(db, &(pt_outbox_opts){.no_jitter = 1}, &st));
+    ASSERT_EQ(st.delivered, 1);
+    ASSERT_EQ(deliveries(db, &old).n, 2);
+    ASSERT_EQ(deliveries(db, &young).n, 2);
+    ASSERT_OK(pt_outbox_prune(db, &(pt_outbox_opts){.now = TEST_NOW + 8 * 86400}, &st));
+    ASSERT_EQ(st.pruned, 1);
+    pt_outbox_rec r;
+    ASSERT_EQ(pt_store_outbox_get(s, old.id, &r), PT_ENOTFOUND);
+    ASSERT_EQ(deliveries(db, &old).n, 0);
+    ASSERT_EQ(deliveries(db, &young).n, 2);
+    pt_db_close(db);
+    receiver_stop(&a);
+    receiver_stop(&b);
 }
 
 BOTH_TEST(outbox_loses_nothing_when_the_deliverer_is_killed_mid_burst)

@@ -20,8 +20,8 @@
 #include <string.h>
 
 #define AS_MADE_BY_0E9BABF                                                                      \
-    "DROP TABLE outbox; DROP TABLE trigger_fires; DROP TABLE campaign_members; DROP TABLE campaigns;" \
-    " DROP TABLE webhooks; DROP TABLE member_scores; DROP TABLE api_keys;"
+    "DROP TABLE outbox_deliveries; DROP TABLE outbox; DROP TABLE trigger_fires; DROP TABLE campaign_members;" \
+    " DROP TABLE campaigns; DROP TABLE webhooks; DROP TABLE member_scores; DROP TABLE api_keys;"
 
 /* Runs sql on the store at url outside Patron. 0 on success. */
 static int raw_sql(enum test_backend be, const char *url, const char *sql)
@@ -49,6 +49,13 @@ static int count_key(void *ud, const pt_apikey_rec *r)
 }
 
 static int count_campaign(void *ud, const pt_campaign_rec *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int count_delivery(void *ud, const pt_outbox_delivery_rec *r)
 {
     (void)r;
     ++*(int *)ud;
@@ -97,6 +104,9 @@ BOTH_TEST(store_at_version_8_without_the_reserved_tables_gets_them_from_migratio
     ASSERT_EQ(n, 0);
     n = 0;
     ASSERT_OK(pt_store_score_scan(s, "churn:xgb", 0, count_score, &n));
+    ASSERT_EQ(n, 0);
+    n = 0; /* outbox_deliveries (migration 14) is back too */
+    ASSERT_OK(pt_store_outbox_delivery_list(s, 1, 1, count_delivery, &n));
     ASSERT_EQ(n, 0);
     pt_store_close(s);
 }

@@ -12,16 +12,21 @@
  *   X-Patron-Event-Id: evt_…
  *   X-Patron-Timestamp: <UTC epoch s of this attempt>
  *   X-Patron-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>
- * An entry is marked delivered only after every endpoint answered 2xx, in a transaction after
- * the requests: a crash in between sends it again with the same event id (at-least-once). A
- * failure schedules the next attempt at now + min(max_delay, base · 2^(attempts−1)) · U(0.5, 1.5)
- * (exponential backoff with jitter); after max_attempts the entry is dead-lettered
- * (pt_outbox_replay brings it back). Only each member's oldest pending entry is due, so a
- * member's events arrive in the order they were written. Payloads never hold personal data.
+ * Delivery state is per endpoint: each 2xx is recorded (outbox_deliveries) in a short transaction
+ * right after it, and an entry is posted only to the active endpoints that have not accepted it;
+ * one failing endpoint does not stop the others. The entry is marked delivered once none is
+ * missing. A crash between an answer and its record sends the entry again to that endpoint with
+ * the same event id (at-least-once). A failure schedules the next attempt (to the missing
+ * endpoints only) at now + min(max_delay, base · 2^(attempts−1)) · U(0.5, 1.5) (exponential
+ * backoff with jitter); last_error names the failing endpoint's webhook id; after max_attempts
+ * the entry is dead-lettered for the missing endpoints (pt_outbox_replay brings it back). Only
+ * each member's oldest pending entry is due, so a member's events arrive in the order they were
+ * written (an endpoint that is down holds a member's later entries back for every endpoint).
+ * Payloads never hold personal data.
  *
  * Retention: pt_outbox_prune deletes delivered entries keep_days (default 7) after delivery and
  * dead letters dead_keep_days (default 90) after their last attempt — long enough to be replayed
- * — and never a pending entry; `patron serve` runs it after each delivery pass (server/jobs.c).
+ * — with their delivery rows, and never a pending entry; `patron serve` runs it after each delivery pass (server/jobs.c).
  */
 #ifndef PATRON_OUTBOX_H
 #define PATRON_OUTBOX_H
@@ -52,15 +57,15 @@ typedef struct pt_outbox_opts {
 
 typedef struct pt_outbox_stats {
     int64_t attempted;      /* entries tried */
-    int64_t delivered;
-    int64_t failed;         /* rescheduled */
+    int64_t delivered;      /* entries now accepted by every active endpoint */
+    int64_t failed;         /* rescheduled (an endpoint still missing) */
     int64_t dead;           /* dead-lettered now */
     int64_t requests;       /* HTTP requests made */
     int64_t pruned;         /* pt_outbox_prune: delivered entries deleted */
     int64_t pruned_dead;    /* pt_outbox_prune: dead letters deleted */
 } pt_outbox_stats;
 
-/* One pass: every due entry (up to batch) to every active webhook. Without an active webhook
+/* One pass: every due entry (up to batch) to every active webhook that has not accepted it. Without an active webhook
  * nothing is attempted (entries wait). Errors are the store's; HTTP failures are counted and
  * rescheduled, never returned. errmsg gets the store's message. */
 int pt_outbox_deliver_once(pt_db *db, const pt_outbox_opts *o, pt_outbox_stats *st);
@@ -70,7 +75,9 @@ int pt_outbox_deliver_once(pt_db *db, const pt_outbox_opts *o, pt_outbox_stats *
  * call, counted in st->pruned and st->pruned_dead (st's other counts are zeroed). */
 int pt_outbox_prune(pt_db *db, const pt_outbox_opts *o, pt_outbox_stats *st);
 
-/* A dead (or delivered) entry back to pending, due now, attempts 0. PT_ENOTFOUND. */
+/* A dead (or delivered) entry back to pending, due now, attempts 0. PT_ENOTFOUND. A dead letter
+ * is then sent only to the endpoints that never accepted it; a delivered entry's acceptances are
+ * forgotten, so it goes to every active endpoint again. */
 int pt_outbox_replay(pt_db *db, int64_t id);
 
 /* Registers an endpoint. secret NULL: a random one (64 hex digits) is made and stored; out gets

@@ -13,6 +13,10 @@
  *    transaction as the change that causes them. event_id is stable across retries so that
  *    receivers can de-duplicate. member_id 0 is an event about no member.
  *
+ *  - outbox_deliveries (member_id, outbox_id, webhook_id; migration 14): which endpoint accepted
+ *    which entry, so a retry posts only to the endpoints still missing; colocated with outbox
+ *    (its key is led by member_id on PostgreSQL) and deleted with its entry (ON DELETE CASCADE).
+ *
  * Ordering: pt_store_outbox_due gives, for each member, only its oldest pending entry, so a
  * member's events are delivered in the order they were written (a failed head blocks the
  * member's later entries until it is delivered or dead-lettered).
@@ -110,10 +114,19 @@ typedef struct pt_webhook_rec {
     int64_t created_at;
 } pt_webhook_rec;
 
+/* One endpoint's acceptance (a 2xx answer) of one outbox entry. */
+typedef struct pt_outbox_delivery_rec {
+    int64_t member_id;                       /* the entry's */
+    int64_t outbox_id;
+    int64_t webhook_id;
+    int64_t delivered_at;
+} pt_outbox_delivery_rec;
+
 typedef int (*pt_campaign_cb)(void *ud, const pt_campaign_rec *r);
 typedef int (*pt_campaign_member_cb)(void *ud, const pt_campaign_member_rec *r);
 typedef int (*pt_outbox_cb)(void *ud, const pt_outbox_rec *r);
 typedef int (*pt_webhook_cb)(void *ud, const pt_webhook_rec *r);
+typedef int (*pt_outbox_delivery_cb)(void *ud, const pt_outbox_delivery_rec *r);
 
 /* --- campaigns ---------------------------------------------------------------------------- */
 int pt_store_campaign_insert(pt_store *s, pt_campaign_rec *r);   /* sets r->id; PT_EEXIST: name taken */
@@ -146,6 +159,15 @@ int pt_store_outbox_list(pt_store *s, pt_outbox_cb cb, void *ud);
  * before `before`, PT_OUTBOX_DEAD ones whose last attempt (next_at) was before it; *deleted
  * gets how many. PT_EINVAL for another state or limit ≤ 0 — pending entries are never pruned. */
 int pt_store_outbox_prune(pt_store *s, int state, int64_t before, int limit, int64_t *deleted);
+/* Records that endpoint r->webhook_id accepted entry (r->member_id, r->outbox_id). Recording
+ * it again is PT_OK and keeps the first delivered_at (a re-send after a crash). */
+int pt_store_outbox_delivery_insert(pt_store *s, const pt_outbox_delivery_rec *r);
+/* The endpoints that accepted entry (member_id, outbox_id), by webhook id. */
+int pt_store_outbox_delivery_list(pt_store *s, int64_t member_id, int64_t outbox_id, pt_outbox_delivery_cb cb,
+                                  void *ud);
+/* Forgets every acceptance of entry (member_id, outbox_id) (a replay that re-sends to all);
+ * *deleted gets how many. */
+int pt_store_outbox_delivery_clear(pt_store *s, int64_t member_id, int64_t outbox_id, int64_t *deleted);
 
 /* --- webhooks ----------------------------------------------------------------------------- */
 int pt_store_webhook_insert(pt_store *s, pt_webhook_rec *r);     /* sets r->id */
