@@ -339,6 +339,7 @@ LFWD(int, entry_list_recent, (pt_store *s, int64_t member_id, int64_t limit, pt_
 LFWD(int, lot_list_due, (pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud),
     (s, member_id, as_of, cb, ud))
 LFWD(int, lot_due_members, (pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud), (s, as_of, cb, ud))
+LFWD(int, lot_expiring, (pt_store *s, int64_t from, int64_t to, pt_lot_cb cb, void *ud), (s, from, to, cb, ud))
 LFWD(int, lot_use_insert, (pt_store *s, const pt_lot_use_rec *r), (s, r))
 LFWD(int, lot_use_list, (pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud),
     (s, member_id, entry_id, cb, ud))

@@ -62,6 +62,7 @@ struct pt_store_ledger_ops {
     int (*rule_budget_add)(pt_store *s, const char *rule, int64_t points);
     int (*order_set_status)(pt_store *s, int64_t member_id, int64_t order_id, int status);
     int (*lot_list_due)(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
+    int (*lot_expiring)(pt_store *s, int64_t from, int64_t to, pt_lot_cb cb, void *ud);
     int (*entry_list_recent)(pt_store *s, int64_t member_id, int64_t limit, pt_entry_cb cb, void *ud);
 };
 

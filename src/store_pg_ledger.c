@@ -151,6 +151,9 @@ _Static_assert(PG_LEDGER_FIRST + LS__COUNT <= PG_REWARD_FIRST, "ledger statement
     "SELECT member_id FROM lots WHERE state = 1 AND available_at <= $1::bigint"                \
     " UNION SELECT member_id FROM lots WHERE state = 2 AND remaining > 0 AND expires_at > 0"   \
     " AND expires_at < $1::bigint ORDER BY 1"
+#define SCAN_LOT_EXPIRING                                                                      \
+    "SELECT " LOT_COLS " FROM lots WHERE state = 2 AND remaining > 0 AND expires_at > 0"      \
+    " AND expires_at > $1::bigint AND expires_at <= $2::bigint ORDER BY member_id, expires_at, id"
 #define SCAN_AUDIT "SELECT " AUDIT_COLS " FROM audit_log ORDER BY member_id, seq"
 #define SCAN_HEADS "SELECT " HEAD_COLS " FROM audit_heads ORDER BY member_id"
 
@@ -443,6 +446,17 @@ static int pg_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot
     p_i64(&p, member_id);
     p_i64(&p, as_of);
     return each(s, LS_LOT_LIST_DUE, &p, read_lot, &r, call_lot, &c, "listing lots due");
+}
+
+static int pg_lot_expiring(pt_store *s, int64_t from, int64_t to, pt_lot_cb cb, void *ud)
+{
+    struct params p = {0};
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    p_i64(&p, from);
+    p_i64(&p, to);
+    return pt__pg_scan_each(PG(s), SCAN_LOT_EXPIRING, &p, FETCH_ROWS, read_lot, &r, call_lot, &c,
+                            "listing lots expiring");
 }
 
 static int pg_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -821,6 +835,7 @@ const struct pt_store_ledger_ops pt__pg_ledger_ops = {
     .lot_get = pg_lot_get,
     .lot_list = pg_lot_list,
     .lot_list_due = pg_lot_list_due,
+    .lot_expiring = pg_lot_expiring,
     .entry_list_recent = pg_entry_list_recent,
     .lot_due_members = pg_lot_due_members,
     .lot_use_insert = pg_lot_use_insert,

@@ -46,6 +46,9 @@
                     " AND available_at <= ?2 UNION ALL SELECT " LOT_COLS " FROM lots"            \
                     " WHERE member_id = ?1 AND state = 2 AND remaining > 0 AND expires_at > 0"   \
                     " AND expires_at < ?2 ORDER BY id")                                         \
+    X(LOT_EXPIRING, "SELECT " LOT_COLS " FROM lots WHERE state = 2 AND remaining > 0"           \
+                    " AND expires_at > 0 AND expires_at > ?1 AND expires_at <= ?2"             \
+                    " ORDER BY member_id, expires_at, id")                                      \
     X(LOT_DUE, "SELECT member_id FROM lots WHERE state = 1 AND available_at <= ?1"             \
                " UNION SELECT member_id FROM lots WHERE state = 2 AND remaining > 0"          \
                " AND expires_at > 0 AND expires_at < ?1 ORDER BY 1")                           \
@@ -424,6 +427,19 @@ static int sq_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot
     pt_lot_rec r;
     struct lot_cb c = {cb, ud};
     return each(s, LS_LOT_LIST_DUE, st, read_lot, &r, call_lot, &c, "listing lots due");
+}
+
+static int sq_lot_expiring(pt_store *s, int64_t from, int64_t to, pt_lot_cb cb, void *ud)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, LS_LOT_EXPIRING, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    pt_lot_rec r;
+    struct lot_cb c = {cb, ud};
+    return each(s, LS_LOT_EXPIRING, st, read_lot, &r, call_lot, &c, "listing lots expiring");
 }
 
 static int sq_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, void *ud)
@@ -871,6 +887,7 @@ const struct pt_store_ledger_ops pt__sq_ledger_ops = {
     .lot_get = sq_lot_get,
     .lot_list = sq_lot_list,
     .lot_list_due = sq_lot_list_due,
+    .lot_expiring = sq_lot_expiring,
     .entry_list_recent = sq_entry_list_recent,
     .lot_due_members = sq_lot_due_members,
     .lot_use_insert = sq_lot_use_insert,

@@ -46,7 +46,15 @@ void pt_trigger_opts_init(pt_trigger_opts *o)
     o->churn_threshold = 0.7;
 }
 
+/* One member's lots expiring in the rule's window: the soonest (its id names the occurrence)
+ * and the points of all of them. */
+struct expiring {
+    int64_t member_id, lot_id, expires_at, points;
+};
+
 struct run {
+    struct expiring       *exp;     /* by member_id, read in one pass before the members */
+    size_t                 nexp, capexp;
     pt_db                 *db;
     pt_store              *s;
     pt_ledger             *l;
@@ -106,38 +114,52 @@ static int fire(struct run *R, int64_t member_id, int rule, const char *occurren
 
 /* --- rules -------------------------------------------------------------------------------- */
 
-struct soonest {
-    int64_t from, to;
-    pt_lot_rec lot;
-    int64_t points;
-};
-
-static int soonest_lot(void *ud, const pt_lot_rec *lot)
+/* Rows arrive by member, then expiry: a member's first row is its soonest lot. */
+static int collect_expiring(void *ud, const pt_lot_rec *lot)
 {
-    struct soonest *x = ud;
-    if (lot->state != PT_LOT_AVAILABLE || lot->remaining <= 0 || lot->expires_at <= x->from ||
-        lot->expires_at > x->to)
+    struct run *R = ud;
+    if (R->nexp && R->exp[R->nexp - 1].member_id == lot->member_id) {
+        R->exp[R->nexp - 1].points += lot->remaining;
         return PT_OK;
-    x->points += lot->remaining;
-    if (!x->lot.id || lot->expires_at < x->lot.expires_at)
-        x->lot = *lot;
+    }
+    if (R->nexp == R->capexp) {
+        size_t cap = R->capexp ? R->capexp * 2 : 256;
+        struct expiring *v = realloc(R->exp, cap * sizeof *v);
+        if (!v)
+            return PT_ENOMEM;
+        R->exp = v;
+        R->capexp = cap;
+    }
+    R->exp[R->nexp++] = (struct expiring){lot->member_id, lot->id, lot->expires_at, lot->remaining};
     return PT_OK;
+}
+
+static const struct expiring *expiring_of(const struct run *R, int64_t member_id)
+{
+    size_t lo = 0, hi = R->nexp;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (R->exp[mid].member_id < member_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < R->nexp && R->exp[lo].member_id == member_id ? &R->exp[lo] : NULL;
 }
 
 static int rule_expiring(struct run *R, size_t i)
 {
     const pt_snapshot *snap = R->ctx->snap;
     if (snap->has_accounts && snap->member_points[i] <= 0)
+        return PT_OK; /* nothing left to lose (an overdraft ate it) */
+    const struct expiring *x = expiring_of(R, snap->member_id[i]);
+    if (!x)
         return PT_OK;
-    struct soonest x = {.from = R->as_of, .to = R->as_of + (int64_t)R->o->expiring_days * DAY_S};
-    int rc = pt_store_lot_list(R->s, snap->member_id[i], 1, soonest_lot, &x);
-    if (rc || !x.lot.id)
-        return rc;
     char occ[PT_TRIGGER_OCC_MAX], detail[160];
-    snprintf(occ, sizeof occ, "lot:%lld", (long long)x.lot.id);
-    snprintf(detail, sizeof detail, "\"points\":%lld,\"expires_at\":%lld", (long long)x.points,
-             (long long)x.lot.expires_at);
-    return fire(R, snap->member_id[i], PT_TRIG_EXPIRING, occ, detail);
+    snprintf(occ, sizeof occ, "lot:%lld", (long long)x->lot_id);
+    snprintf(detail, sizeof detail, "\"points\":%lld,\"expires_at\":%lld", (long long)x->points,
+             (long long)x->expires_at);
+    return fire(R, x->member_id, PT_TRIG_EXPIRING, occ, detail);
 }
 
 static int rule_churn(struct run *R, size_t i)
@@ -256,6 +278,9 @@ int pt_triggers_run(pt_db *db, pt_ledger *l, pt_audience_ctx *ctx, const pt_trig
     if (rc)
         return fail(errmsg, errmsg_len, rc, "the run date is out of range");
     const pt_snapshot *snap = ctx->snap;
+    if (o->expiring_days > 0 &&
+        (rc = pt_store_lot_expiring(R.s, R.as_of, R.as_of + (int64_t)o->expiring_days * DAY_S, collect_expiring, &R)))
+        fail(errmsg, errmsg_len, rc, "listing the lots that expire soon: %s", pt_db_errmsg(db));
     for (size_t i = 0; rc == PT_OK && i < snap->nmembers; i++) {
         if (pt_snapshot_member_use(snap, i) != PT_SNAP_USE || snap->member_status[i] != PT_MEMBER_ACTIVE)
             continue;
@@ -278,6 +303,7 @@ int pt_triggers_run(pt_db *db, pt_ledger *l, pt_audience_ctx *ctx, const pt_trig
         if (rc)
             fail(errmsg, errmsg_len, rc, "member %lld: %s", (long long)snap->member_id[i], pt_db_errmsg(db));
     }
+    free(R.exp);
     return rc;
 }
 

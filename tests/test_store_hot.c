@@ -96,6 +96,32 @@ BOTH_TEST(store_lot_list_due_returns_exactly_the_members_due_lots_by_id)
     pt_store_close(s);
 }
 
+BOTH_TEST(store_lot_expiring_lists_every_members_lots_expiring_in_the_window_by_member_then_expiry)
+{
+    pt_store *s = test_store_open(be, "expiring", NULL);
+    ASSERT(s);
+    const int64_t from = T0 + 1000, to = T0 + 5000;
+    int64_t m = hot_member(s, "E1"), n = hot_member(s, "E2");
+    ASSERT_GT(m, 0);
+    ASSERT_GT(n, 0);
+    int64_t n1 = hot_lot(s, n, PT_LOT_AVAILABLE, 2, 0, to);       /* in: the window's last second */
+    int64_t m2 = hot_lot(s, m, PT_LOT_AVAILABLE, 4, 0, from + 900); /* in, later than m1 */
+    int64_t m1 = hot_lot(s, m, PT_LOT_AVAILABLE, 3, 0, from + 1);   /* in: the soonest */
+    hot_lot(s, m, PT_LOT_AVAILABLE, 5, 0, from);                    /* out: at from, already gone */
+    hot_lot(s, m, PT_LOT_AVAILABLE, 5, 0, to + 1);                  /* out: after the window */
+    hot_lot(s, m, PT_LOT_AVAILABLE, 0, 0, from + 5);                /* out: nothing left */
+    hot_lot(s, m, PT_LOT_AVAILABLE, 5, 0, 0);                       /* out: never expires */
+    hot_lot(s, m, PT_LOT_PENDING, 5, from + 2, from + 3);           /* out: not available yet */
+    ASSERT_GT(m1, 0);
+    struct got g = {0};
+    ASSERT_OK(pt_store_lot_expiring(s, from, to, got_lot, &g));
+    ASSERT_EQ(g.n, 3);
+    ASSERT_EQ(g.id[0], m < n ? m1 : n1);
+    ASSERT_EQ(g.id[1], m < n ? m2 : m1);
+    ASSERT_EQ(g.id[2], m < n ? n1 : m2);
+    pt_store_close(s);
+}
+
 BOTH_TEST(store_entry_list_recent_returns_the_newest_entries_oldest_first)
 {
     pt_store *s = test_store_open(be, "recent", NULL);

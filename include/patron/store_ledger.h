@@ -220,6 +220,9 @@ int pt_store_lot_due_members(pt_store *s, int64_t as_of, pt_member_id_cb cb, voi
 /* The member's lots due at as_of (the same test as pt_store_lot_due_members), by id: what a
  * write processes first, without reading every open lot of the member. */
 int pt_store_lot_list_due(pt_store *s, int64_t member_id, int64_t as_of, pt_lot_cb cb, void *ud);
+/* Every member's AVAILABLE lots with remaining > 0 that expire in (from, to], by member_id, then
+ * expires_at and id: the "points expiring soon" trigger reads them in one pass. */
+int pt_store_lot_expiring(pt_store *s, int64_t from, int64_t to, pt_lot_cb cb, void *ud);
 
 int pt_store_lot_use_insert(pt_store *s, const pt_lot_use_rec *r);    /* (member, entry, lot) unique */
 int pt_store_lot_use_list(pt_store *s, int64_t member_id, int64_t entry_id, pt_lot_use_cb cb, void *ud);
