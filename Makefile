@@ -89,10 +89,14 @@ test check: deps
 	@$(MAKE) --no-print-directory web || [ "$${CI:-}" != true ] # else the browser test skips, saying why
 	@scripts/run-tests build/asan
 
-# The demo data, then the API and the dashboard on it (until Ctrl-C); NO_SERVE=1 stops after the data.
+# The demo data (with churn scores and a recommendation model, so the churn page and
+# GET …/recommendations have something to show), then the API and the dashboard on it (until
+# Ctrl-C); NO_SERVE=1 stops after the data.
 demo: deps
 	@$(MAKE) --no-print-directory BUILD=build/release build-all
 	build/release/bin/patron demo --data $${PATRON_DATA:-patron-data} $(DEMO_ARGS)
+	build/release/bin/patron churn score --data $${PATRON_DATA:-patron-data} --limit 3
+	build/release/bin/patron reco train --data $${PATRON_DATA:-patron-data}
 	@if [ -z "$(NO_SERVE)" ]; then $(MAKE) --no-print-directory serve; fi
 
 # The HTTP API on the demo data (after `make demo`): prints the URL and a fresh admin key.
