@@ -175,3 +175,17 @@ pt_db *test_db_on(enum test_backend be, const char *name)
     pt_db_set_clock(db, TEST_NOW);
     return db;
 }
+
+int64_t test_store_member(pt_store *s, const char *no)
+{
+    pt_member_rec m;
+    pt_member_rec_init(&m);
+    snprintf(m.member_no, sizeof m.member_no, "%s", no);
+    m.status = PT_MEMBER_ACTIVE;
+    m.registered_at = 1700000000;
+    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
+    m.created_at = m.updated_at = 1700000000;
+    int rc = pt_store_member_insert(s, &m);
+    pt_member_rec_free(&m);
+    return rc ? -1 : m.id;
+}

@@ -57,5 +57,8 @@ pt_db *test_db_on(enum test_backend be, const char *name);
 
 /* Opens test store `name`; NULL (with the reason printed) on failure. */
 pt_store *test_store_open(enum test_backend be, const char *name, const char *options);
+/* Inserts an active member record numbered no straight into store s (registered in the "store"
+ * channel at 1700000000, no personal data); its id, or -1. */
+int64_t test_store_member(pt_store *s, const char *no);
 
 #endif

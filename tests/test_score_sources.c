@@ -15,20 +15,6 @@
 
 #define T0 1700000000
 
-static int64_t add_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = T0;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = T0;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
-}
-
 static int put_score(pt_store *s, int64_t member, const char *model, int64_t ppm)
 {
     pt_score_rec r = {.member_id = member, .as_of = T0, .score_ppm = ppm, .scored_at = T0};
@@ -48,7 +34,7 @@ BOTH_TEST(score_sources_take_churn_risk_from_the_stored_model_preferring_xgb_and
 {
     pt_store *s = test_store_open(be, "score_sources", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B"), c = add_member(s, "C");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B"), c = test_store_member(s, "C");
     ASSERT_GT(a, 0);
     pt_snapshot *snap = NULL;
     ASSERT_OK(pt_snapshot_load(&snap, s, NULL, NULL));

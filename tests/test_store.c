@@ -7,6 +7,7 @@
  * name_on_postgres. The PostgreSQL variants need PATRON_TEST_PG (a URL of a server the tests
  * may create schemas on; scripts/run-tests starts a throwaway one) and skip without it. Each
  * PostgreSQL store lives in a fresh schema, selected through the URL's search_path option. */
+#include "helpers.h"
 #include "test.h"
 #include "patron/error.h"
 #include "patron/store.h"
@@ -147,20 +148,6 @@ static int bump_schema_version(enum backend be, const char *name, int version)
 
 /* --- records ---------------------------------------------------------------------------------- */
 
-static int64_t add_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = 1700000000;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = 1700000000;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
-}
-
 static int64_t add_order_at(pt_store *s, int64_t member, const char *no, int64_t cents, int64_t at)
 {
     pt_order_rec o = {.member_id = member, .ordered_at = at, .amount_cents = cents, .status = PT_ORDER_PAID};
@@ -207,7 +194,7 @@ STORE_TEST(store_reopening_does_not_run_the_migrations_again)
     int v1 = 0, v2 = 0;
     ASSERT_OK(pt_store_schema_version(s, &v1));
     ASSERT_OK(pt_store_meta_set(s, "k", "kept"));
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_GT(a, 0);
     pt_store_close(s);
     char schema[128];
@@ -339,11 +326,11 @@ STORE_TEST(store_unique_keys_fail_with_eexist_and_leave_the_transaction_usable)
     pt_store *s = open_store(be, "unique");
     ASSERT(s);
     ASSERT_OK(pt_store_begin(s));
-    int64_t a = add_member(s, "M1");
+    int64_t a = test_store_member(s, "M1");
     ASSERT_GT(a, 0);
-    ASSERT_EQ(add_member(s, "M1"), -1);
-    ASSERT_GT(add_member(s, ""), 0); /* empty numbers do not collide */
-    ASSERT_GT(add_member(s, ""), 0);
+    ASSERT_EQ(test_store_member(s, "M1"), -1);
+    ASSERT_GT(test_store_member(s, ""), 0); /* empty numbers do not collide */
+    ASSERT_GT(test_store_member(s, ""), 0);
     ASSERT_GT(add_order(s, a, "O-1", 100), 0);
     pt_order_rec dup = {.member_id = a, .status = PT_ORDER_PAID};
     snprintf(dup.order_no, sizeof dup.order_no, "O-1");
@@ -374,7 +361,7 @@ STORE_TEST(store_every_failed_insert_inside_a_transaction_leaves_it_usable)
     pt_store *s = open_store(be, "longtx");
     ASSERT(s);
     ASSERT_OK(pt_store_begin(s));
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     int64_t o = add_order(s, a, "O1", 100);
     ASSERT_GT(o, 0);
     ASSERT_EQ(add_order(s, b, "O1", 100), -1);
@@ -417,7 +404,7 @@ STORE_TEST(store_every_failed_insert_inside_a_transaction_leaves_it_usable)
     m.merged_into = a;
     ASSERT_OK(pt_store_member_update(s, &m));
     pt_member_rec_free(&m);
-    ASSERT_GT(add_member(s, "C"), 0);
+    ASSERT_GT(test_store_member(s, "C"), 0);
     ASSERT_OK(pt_store_commit(s));
     pt_store_stats st;
     ASSERT_OK(pt_store_stats_get(s, &st));
@@ -435,15 +422,15 @@ STORE_TEST(store_unique_violation_messages_hold_no_inserted_value)
 {
     pt_store *s = open_store(be, "secret");
     ASSERT(s);
-    int64_t a = add_member(s, "SECRET-9");
+    int64_t a = test_store_member(s, "SECRET-9");
     ASSERT_GT(a, 0);
     ASSERT_GT(add_order(s, a, "SECRET-123", 1), 0);
     ASSERT_EQ(add_order(s, a, "SECRET-123", 1), -1);
     ASSERT_STR_CONTAINS(pt_store_errmsg(s), "UNIQUE");
     ASSERT(strstr(pt_store_errmsg(s), "SECRET-123") == NULL);
-    ASSERT_EQ(add_member(s, "SECRET-9"), -1);
+    ASSERT_EQ(test_store_member(s, "SECRET-9"), -1);
     ASSERT(strstr(pt_store_errmsg(s), "SECRET") == NULL);
-    int64_t b = add_member(s, "OTHER");
+    int64_t b = test_store_member(s, "OTHER");
     pt_member_rec m;
     pt_member_rec_init(&m);
     ASSERT_OK(pt_store_member_get(s, b, &m));
@@ -459,13 +446,13 @@ STORE_TEST(store_savepoint_rollback_undoes_only_the_inner_work)
     pt_store *s = open_store(be, "nest");
     ASSERT(s);
     ASSERT_OK(pt_store_begin(s));
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_OK(pt_store_begin(s));
     ASSERT_EQ(pt_store_in_tx(s), 1);
-    add_member(s, "B");
+    test_store_member(s, "B");
     ASSERT_OK(pt_store_rollback(s));
     ASSERT_OK(pt_store_begin(s));
-    add_member(s, "C");
+    test_store_member(s, "C");
     ASSERT_OK(pt_store_commit(s));
     ASSERT_OK(pt_store_commit(s));
     ASSERT_EQ(pt_store_in_tx(s), 0);
@@ -484,9 +471,9 @@ STORE_TEST(store_closing_with_an_open_transaction_keeps_nothing_of_it)
 {
     pt_store *s = open_store(be, "close");
     ASSERT(s);
-    add_member(s, "kept");
+    test_store_member(s, "kept");
     ASSERT_OK(pt_store_begin(s));
-    add_member(s, "lost");
+    test_store_member(s, "lost");
     pt_store_close(s);
     s = open_store(be, "close");
     ASSERT(s);
@@ -528,7 +515,7 @@ STORE_TEST(store_iteration_stops_when_the_callback_returns_nonzero)
 {
     pt_store *s = open_store(be, "iter");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     add_order(s, a, "O1", 1);
     add_order(s, a, "O2", 2);
     int calls = 0;
@@ -564,7 +551,7 @@ STORE_TEST(store_callbacks_may_reenter_the_same_query)
 {
     pt_store *s = open_store(be, "reenter");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     add_order(s, a, "O1", 1);
     add_order(s, a, "O2", 2);
     struct nested n = {s, 0};
@@ -616,7 +603,7 @@ STORE_TEST(store_scans_stream_many_rows_and_callbacks_may_write)
     for (int i = 0; i < MEMBERS; i++) {
         char no[16];
         snprintf(no, sizeof no, "M%d", i);
-        int64_t id = add_member(s, no);
+        int64_t id = test_store_member(s, no);
         ASSERT_GT(id, 0);
         if (!first)
             first = id;
@@ -647,7 +634,7 @@ STORE_TEST(store_merge_moves_rows_to_the_survivor_and_undo_moves_the_same_rows_b
 {
     pt_store *s = open_store(be, "merge");
     ASSERT(s);
-    int64_t keep = add_member(s, "K"), lose = add_member(s, "L");
+    int64_t keep = test_store_member(s, "K"), lose = test_store_member(s, "L");
     int64_t o1 = add_order(s, lose, "O1", 500);
     add_order(s, keep, "O2", 700);
     pt_item_rec it = {.order_id = o1, .member_id = lose, .line_no = 1, .qty = 1, .unit_cents = 500, .amount_cents = 500};
@@ -727,7 +714,7 @@ STORE_TEST(store_a_failed_move_of_rows_leaves_the_transaction_usable)
 {
     pt_store *s = open_store(be, "recover");
     ASSERT(s);
-    int64_t keep = add_member(s, "K"), lose = add_member(s, "L");
+    int64_t keep = test_store_member(s, "K"), lose = test_store_member(s, "L");
     add_order(s, lose, "O1", 5);
     pt_merge_rec mr;
     pt_merge_rec_init(&mr);
@@ -739,9 +726,9 @@ STORE_TEST(store_a_failed_move_of_rows_leaves_the_transaction_usable)
     ASSERT_OK(pt_store_member_move_rows(s, mr.id, lose, keep));
     ASSERT_OK(pt_store_member_unmove_rows(s, mr.id, lose));
     ASSERT_EQ(pt_store_member_move_rows(s, mr.id, lose, keep), PT_EEXIST);
-    ASSERT_GT(add_member(s, "X"), 0);
+    ASSERT_GT(test_store_member(s, "X"), 0);
     ASSERT_OK(pt_store_rollback(s)); /* the savepoint: X and the notes go */
-    ASSERT_GT(add_member(s, "Y"), 0);
+    ASSERT_GT(test_store_member(s, "Y"), 0);
     ASSERT_OK(pt_store_member_move_rows(s, mr.id, lose, keep));
     ASSERT_OK(pt_store_commit(s));
     pt_store_stats st;
@@ -765,7 +752,7 @@ STORE_TEST(store_merge_notes_exactly_the_rows_it_moves)
 {
     pt_store *s = open_store(be, "moved");
     ASSERT(s);
-    int64_t keep = add_member(s, "K"), lose = add_member(s, "L");
+    int64_t keep = test_store_member(s, "K"), lose = test_store_member(s, "L");
     add_order(s, lose, "O1", 1);
     add_order(s, lose, "O2", 1);
     pt_event_rec e = {.member_id = lose, .at = 10};
@@ -840,7 +827,7 @@ STORE_TEST(store_conflicts_and_identities_round_trip_through_scans)
 {
     pt_store *s = open_store(be, "scans");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_conflict_rec c = {.import_run = 1, .member_id = a, .field = PT_F_REGION};
     snprintf(c.rule, sizeof c.rule, "newest");
     snprintf(c.kept_source, sizeof c.kept_source, "pos");
@@ -898,7 +885,7 @@ STORE_TEST(store_text_that_is_not_utf8_is_refused_without_breaking_the_transacti
     pt_store *s = open_store(be, "utf8");
     ASSERT(s);
     ASSERT_OK(pt_store_begin(s));
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_EQ(add_order(s, a, "GBK-\xb6\xa9\xb5\xa5", 1), -1); /* "订单" in GBK */
     ASSERT_STR_CONTAINS(pt_store_errmsg(s), "UTF-8");
     ASSERT_GT(add_order(s, a, "订单-1", 1), 0);
@@ -918,7 +905,7 @@ STORE_TEST(store_lock_timeouts_are_ebusy_and_serialization_failures_eretry)
     ASSERT(s1);
     pt_store *s2 = open_store_with(be, "contend", "%20-clock_timeout%3D200");
     ASSERT(s2);
-    int64_t a = add_member(s1, "SECRET-A");
+    int64_t a = test_store_member(s1, "SECRET-A");
     ASSERT_GT(a, 0);
     pt_member_rec m1, m2;
     pt_member_rec_init(&m1);

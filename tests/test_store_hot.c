@@ -15,20 +15,6 @@
 
 #define T0 1700000000
 
-static int64_t hot_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = T0;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = T0;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
-}
-
 static int64_t hot_lot(pt_store *s, int64_t m, int state, int64_t remaining, int64_t available_at, int64_t expires_at)
 {
     pt_lot_rec l = {.member_id = m, .entry_id = 1, .earned_at = T0, .available_at = available_at,
@@ -67,7 +53,7 @@ BOTH_TEST(store_lot_list_due_returns_exactly_the_members_due_lots_by_id)
     pt_store *s = test_store_open(be, "due", NULL);
     ASSERT(s);
     const int64_t as_of = T0 + 1000;
-    int64_t m = hot_member(s, "M1"), other = hot_member(s, "M2");
+    int64_t m = test_store_member(s, "M1"), other = test_store_member(s, "M2");
     ASSERT_GT(m, 0);
     ASSERT_GT(other, 0);
     int64_t a = hot_lot(s, m, PT_LOT_AVAILABLE, 5, 0, as_of - 1);   /* due: expired */
@@ -101,7 +87,7 @@ BOTH_TEST(store_lot_expiring_lists_every_members_lots_expiring_in_the_window_by_
     pt_store *s = test_store_open(be, "expiring", NULL);
     ASSERT(s);
     const int64_t from = T0 + 1000, to = T0 + 5000;
-    int64_t m = hot_member(s, "E1"), n = hot_member(s, "E2");
+    int64_t m = test_store_member(s, "E1"), n = test_store_member(s, "E2");
     ASSERT_GT(m, 0);
     ASSERT_GT(n, 0);
     int64_t n1 = hot_lot(s, n, PT_LOT_AVAILABLE, 2, 0, to);       /* in: the window's last second */
@@ -126,7 +112,7 @@ BOTH_TEST(store_entry_list_recent_returns_the_newest_entries_oldest_first)
 {
     pt_store *s = test_store_open(be, "recent", NULL);
     ASSERT(s);
-    int64_t m = hot_member(s, "M1"), other = hot_member(s, "M2");
+    int64_t m = test_store_member(s, "M1"), other = test_store_member(s, "M2");
     int64_t ids[7];
     for (int i = 1; i <= 6; i++) {
         pt_entry_rec e = {.member_id = i == 4 ? other : m, .kind = PT_ENTRY_EARN, .bucket = PT_BUCKET_AVAILABLE,
@@ -161,7 +147,7 @@ BOTH_TEST(store_wal_watch_reports_the_log_and_a_checkpoint_copies_it)
     ASSERT(s);
     int pages = -1;
     ASSERT_OK(pt_store_wal_watch(s, count_pages, &pages));
-    ASSERT_GT(hot_member(s, "M1"), 0);
+    ASSERT_GT(test_store_member(s, "M1"), 0);
     int log = -1, copied = -1;
     ASSERT_OK(pt_store_wal_checkpoint(s, &log, &copied));
     if (be == TEST_SQLITE) {

@@ -3,7 +3,7 @@
  * idempotency keys, tier changes, programme versions, the audit log and its heads, the
  * per-member ledger check, and the row lock a ledger write takes.
  *
- * STORE_TEST(name) defines one body taking the backend and registers name_on_sqlite and
+ * BOTH_TEST(name) defines one body taking the backend and registers name_on_sqlite and
  * name_on_postgres; the PostgreSQL variants need PATRON_TEST_PG (scripts/run-tests starts a
  * throwaway server) and skip without it. Each store is fresh: a file in the test's temp dir, or
  * a fresh schema (tests/helpers.c). Values are small hand-picked numbers so that every expected
@@ -24,20 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-#define STORE_TEST(name)                                                                       \
-    static void store_##name(enum test_backend be);                                            \
-    TEST(name##_on_sqlite)                                                                     \
-    {                                                                                          \
-        store_##name(TEST_SQLITE);                                                             \
-    }                                                                                          \
-    TEST(name##_on_postgres)                                                                   \
-    {                                                                                          \
-        if (!test_pg_base())                                                                   \
-            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
-        store_##name(TEST_POSTGRES);                                                           \
-    }                                                                                          \
-    static void store_##name(enum test_backend be)
-
 #define T0 1700000000 /* a business time; the cases below count seconds from it */
 
 /* --- fixtures ---------------------------------------------------------------------------------- */
@@ -45,20 +31,6 @@
 static pt_store *open_store(enum test_backend be, const char *name)
 {
     return test_store_open(be, name, NULL);
-}
-
-static int64_t add_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = T0;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = T0;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
 }
 
 static int add_account(pt_store *s, int64_t member, int64_t balance)
@@ -135,11 +107,11 @@ static int collect_id(void *ud, int64_t member_id)
 
 /* --- accounts ---------------------------------------------------------------------------------- */
 
-STORE_TEST(store_ledger_account_round_trips_every_column_eexist_on_a_second_insert_enotfound_when_absent)
+BOTH_TEST(store_ledger_account_round_trips_every_column_eexist_on_a_second_insert_enotfound_when_absent)
 {
     pt_store *s = open_store(be, "account");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     ASSERT_GT(b, 0);
     pt_account_rec r;
     ASSERT_EQ(pt_store_account_get(s, a, 0, &r), PT_ENOTFOUND);
@@ -187,11 +159,11 @@ STORE_TEST(store_ledger_account_round_trips_every_column_eexist_on_a_second_inse
     pt_store_close(s);
 }
 
-STORE_TEST(store_ledger_locking_reads_outside_a_transaction_are_estate)
+BOTH_TEST(store_ledger_locking_reads_outside_a_transaction_are_estate)
 {
     pt_store *s = open_store(be, "lockstate");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_OK(add_account(s, a, 10));
     pt_audit_head_rec h = {.member_id = a, .seq = 1};
     ASSERT_OK(pt_store_audit_head_put(s, &h));
@@ -222,7 +194,7 @@ STORE_TEST(store_ledger_locking_reads_outside_a_transaction_are_estate)
 }
 
 /* Tier reviews due: review_at > 0 and review_at ≤ as_of, ascending member id. */
-STORE_TEST(store_ledger_account_scan_review_lists_members_due_by_as_of_ascending)
+BOTH_TEST(store_ledger_account_scan_review_lists_members_due_by_as_of_ascending)
 {
     pt_store *s = open_store(be, "review");
     ASSERT(s);
@@ -230,7 +202,7 @@ STORE_TEST(store_ledger_account_scan_review_lists_members_due_by_as_of_ascending
     for (int i = 0; i < 5; i++) {
         char no[8];
         snprintf(no, sizeof no, "M%d", i);
-        m[i] = add_member(s, no);
+        m[i] = test_store_member(s, no);
         ASSERT_GT(m[i], 0);
     }
     const int64_t review[5] = {T0 + 100, 0, T0 + 101, T0 - 5, T0 + 100}; /* as_of = T0 + 100 */
@@ -258,11 +230,11 @@ static int collect_entry(void *ud, const pt_entry_rec *r)
     return collect_id(c, r->id);
 }
 
-STORE_TEST(store_ledger_entries_get_increasing_ids_round_trip_list_by_id_and_sum_growth_since)
+BOTH_TEST(store_ledger_entries_get_increasing_ids_round_trip_list_by_id_and_sum_growth_since)
 {
     pt_store *s = open_store(be, "entries");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_entry_rec e = {.member_id = a, .kind = PT_ENTRY_EARN, .bucket = PT_BUCKET_PENDING, .points = 250,
                       .growth = 25, .at = T0 + 50, .order_id = 77, .lot_id = 88, .created_at = T0 + 60};
     snprintf(e.ref, sizeof e.ref, "rule:double-week");
@@ -318,7 +290,7 @@ STORE_TEST(store_ledger_entries_get_increasing_ids_round_trip_list_by_id_and_sum
     ASSERT_EQ(gr, 7);
     ASSERT_OK(pt_store_entry_growth_since(s, a, T0 + 201, &gr));
     ASSERT_EQ(gr, 0);
-    int64_t nobody = add_member(s, "C");
+    int64_t nobody = test_store_member(s, "C");
     gr = -1;
     ASSERT_OK(pt_store_entry_growth_since(s, nobody, 0, &gr));
     ASSERT_EQ(gr, 0);
@@ -355,11 +327,11 @@ static int sum_kind(void *ud, const pt_stats_row *r)
  * before T0 shares its 15-minute slot with those at T0, so the period bounds rows, not slots —
  * the boundary at `from` in and at `to` out. pt_metrics_points_flow then reads the same
  * query's totals as KPIs. */
-STORE_TEST(store_ledger_activity_summary_sums_each_kind_in_and_out_over_the_period_for_every_member)
+BOTH_TEST(store_ledger_activity_summary_sums_each_kind_in_and_out_over_the_period_for_every_member)
 {
     pt_store *s = open_store(be, "entry_totals");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     ASSERT_GT(add_entry(s, a, PT_ENTRY_EARN, PT_BUCKET_PENDING, 500, 0, T0), 0);          /* from: in */
     ASSERT_GT(add_entry(s, b, PT_ENTRY_EARN, PT_BUCKET_AVAILABLE, 300, 0, T0 + 5), 0);
     ASSERT_GT(add_entry(s, a, PT_ENTRY_RELEASE, PT_BUCKET_PENDING, -500, 0, T0 + 10), 0);
@@ -437,11 +409,11 @@ static int collect_lot(void *ud, const pt_lot_rec *r)
     return collect_id(ud, r->id);
 }
 
-STORE_TEST(store_ledger_lots_round_trip_update_three_columns_and_list_open_only_as_documented)
+BOTH_TEST(store_ledger_lots_round_trip_update_three_columns_and_list_open_only_as_documented)
 {
     pt_store *s = open_store(be, "lots");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_lot_rec w = {.member_id = a, .entry_id = 41, .order_id = 42, .earned_at = T0, .available_at = T0 + 86400,
                     .expires_at = T0 + 365 * 86400, .points = 300, .remaining = 300, .state = PT_LOT_PENDING};
     ASSERT_OK(pt_store_lot_insert(s, &w));
@@ -509,7 +481,7 @@ STORE_TEST(store_ledger_lots_round_trip_update_three_columns_and_list_open_only_
 
 /* Due at as_of = T0 + 1000: PENDING with available_at ≤ as_of, or AVAILABLE with remaining > 0 and
  * 0 < expires_at < as_of (strictly: the last usable second is expires_at itself). */
-STORE_TEST(store_ledger_lot_due_members_lists_release_and_expiry_due_each_member_once_ascending)
+BOTH_TEST(store_ledger_lot_due_members_lists_release_and_expiry_due_each_member_once_ascending)
 {
     pt_store *s = open_store(be, "due");
     ASSERT(s);
@@ -518,7 +490,7 @@ STORE_TEST(store_ledger_lot_due_members_lists_release_and_expiry_due_each_member
     for (int i = 0; i < 9; i++) {
         char no[8];
         snprintf(no, sizeof no, "M%d", i);
-        m[i] = add_member(s, no);
+        m[i] = test_store_member(s, no);
         ASSERT_GT(m[i], 0);
     }
     /* inserted from the highest member down: the order must come from the query */
@@ -586,7 +558,7 @@ static int expire_member(void *ud, int64_t member_id)
     return rc;
 }
 
-STORE_TEST(store_ledger_due_scan_callbacks_may_run_their_own_locking_transactions)
+BOTH_TEST(store_ledger_due_scan_callbacks_may_run_their_own_locking_transactions)
 {
     pt_store *s = open_store(be, "job");
     ASSERT(s);
@@ -594,7 +566,7 @@ STORE_TEST(store_ledger_due_scan_callbacks_may_run_their_own_locking_transaction
     for (int i = 0; i < 3; i++) {
         char no[8];
         snprintf(no, sizeof no, "M%d", i);
-        m[i] = add_member(s, no);
+        m[i] = test_store_member(s, no);
         ASSERT_OK(add_account(s, m[i], 10));
         ASSERT_GT(add_lot(s, m[i], PT_LOT_AVAILABLE, 5, 5, 0, T0), 0);
     }
@@ -626,11 +598,11 @@ static int collect_use(void *ud, const pt_lot_use_rec *r)
     return 0;
 }
 
-STORE_TEST(store_ledger_lot_uses_are_unique_per_entry_and_lot_and_listed_by_lot)
+BOTH_TEST(store_ledger_lot_uses_are_unique_per_entry_and_lot_and_listed_by_lot)
 {
     pt_store *s = open_store(be, "uses");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     ASSERT_OK(add_use(s, a, 10, 2, 3));
     ASSERT_OK(add_use(s, a, 10, 1, 4));
     ASSERT_OK(add_use(s, a, 11, 1, -2)); /* a RESTORE gives points back */
@@ -681,11 +653,11 @@ static pt_line_earn_rec line(int64_t m, int64_t order, int no, int64_t points)
 
 /* On PostgreSQL this is the guarded insert: the clash is reported as data, so the transaction is
  * not aborted and what follows in it — including COMMIT — succeeds. */
-STORE_TEST(store_ledger_line_earn_duplicate_is_eexist_and_the_transaction_stays_usable)
+BOTH_TEST(store_ledger_line_earn_duplicate_is_eexist_and_the_transaction_stays_usable)
 {
     pt_store *s = open_store(be, "lines");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_OK(pt_store_begin_locking(s));
     pt_line_earn_rec l1 = line(a, 900, 1, 120), l0 = line(a, 900, 0, 50);
     ASSERT_OK(pt_store_line_earn_insert(s, &l1));
@@ -724,11 +696,11 @@ STORE_TEST(store_ledger_line_earn_duplicate_is_eexist_and_the_transaction_stays_
 
 /* Every insert the ledger expects to clash fails alone inside one transaction, and the rest of the
  * transaction commits. */
-STORE_TEST(store_ledger_every_duplicate_inside_a_transaction_fails_alone_and_the_rest_commits)
+BOTH_TEST(store_ledger_every_duplicate_inside_a_transaction_fails_alone_and_the_rest_commits)
 {
     pt_store *s = open_store(be, "dups");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     ASSERT_OK(pt_store_begin_locking(s));
     ASSERT_OK(add_account(s, a, 1));
     ASSERT_EQ(add_account(s, a, 2), PT_EEXIST);
@@ -763,11 +735,11 @@ STORE_TEST(store_ledger_every_duplicate_inside_a_transaction_fails_alone_and_the
 
 /* Member-scoped rows reference members(id); on PostgreSQL the check is part of the guarded insert,
  * so a refused row leaves the transaction usable. Audit rows have no such reference (member 0). */
-STORE_TEST(store_ledger_rows_of_an_unknown_member_are_einval_and_the_transaction_stays_usable)
+BOTH_TEST(store_ledger_rows_of_an_unknown_member_are_einval_and_the_transaction_stays_usable)
 {
     pt_store *s = open_store(be, "fk");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     const int64_t ghost = 987654;
     ASSERT_OK(pt_store_begin_locking(s));
     ASSERT_EQ(add_account(s, ghost, 1), PT_EINVAL);
@@ -786,11 +758,11 @@ STORE_TEST(store_ledger_rows_of_an_unknown_member_are_einval_and_the_transaction
 }
 
 /* The same for the member-scoped tables without an id: lot uses, order lines, idempotency keys. */
-STORE_TEST(store_ledger_uses_lines_and_idempotency_keys_of_an_unknown_member_are_einval)
+BOTH_TEST(store_ledger_uses_lines_and_idempotency_keys_of_an_unknown_member_are_einval)
 {
     pt_store *s = open_store(be, "fk2");
     ASSERT(s);
-    int64_t a = add_member(s, "A");
+    int64_t a = test_store_member(s, "A");
     const int64_t ghost = 987654;
     ASSERT_OK(pt_store_begin_locking(s));
     ASSERT_EQ(add_use(s, ghost, 1, 1, 1), PT_EINVAL);
@@ -815,11 +787,11 @@ STORE_TEST(store_ledger_uses_lines_and_idempotency_keys_of_an_unknown_member_are
 
 /* --- idempotency ------------------------------------------------------------------------------- */
 
-STORE_TEST(store_ledger_idempotency_keys_round_trip_per_member_and_a_second_insert_is_eexist)
+BOTH_TEST(store_ledger_idempotency_keys_round_trip_per_member_and_a_second_insert_is_eexist)
 {
     pt_store *s = open_store(be, "idem");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_idem_rec w, r;
     pt_idem_rec_init(&w);
     pt_idem_rec_init(&r);
@@ -879,11 +851,11 @@ static int collect_change(void *ud, const pt_tier_change_rec *r)
     return 0;
 }
 
-STORE_TEST(store_ledger_tier_changes_get_increasing_ids_and_list_per_member_by_id)
+BOTH_TEST(store_ledger_tier_changes_get_increasing_ids_and_list_per_member_by_id)
 {
     pt_store *s = open_store(be, "tiers");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_tier_change_rec c1 = {.member_id = a, .at = T0 + 9};
     snprintf(c1.from_tier, sizeof c1.from_tier, "普通");
     snprintf(c1.to_tier, sizeof c1.to_tier, "银卡");
@@ -914,7 +886,7 @@ STORE_TEST(store_ledger_tier_changes_get_increasing_ids_and_list_per_member_by_i
     pt_store_close(s);
 }
 
-STORE_TEST(store_ledger_programme_versions_round_trip_and_a_second_insert_is_eexist)
+BOTH_TEST(store_ledger_programme_versions_round_trip_and_a_second_insert_is_eexist)
 {
     pt_store *s = open_store(be, "prog");
     ASSERT(s);
@@ -974,11 +946,11 @@ static int collect_head(void *ud, const pt_audit_head_rec *r)
     return 0;
 }
 
-STORE_TEST(store_ledger_audit_duplicate_seq_is_eexist_heads_are_upserted_and_scans_are_ordered)
+BOTH_TEST(store_ledger_audit_duplicate_seq_is_eexist_heads_are_upserted_and_scans_are_ordered)
 {
     pt_store *s = open_store(be, "audit");
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     /* member 0 is the store-wide chain: no member row, no foreign key */
     ASSERT_OK(add_audit(s, b, 1));
     ASSERT_OK(add_audit(s, a, 2));
@@ -1076,12 +1048,12 @@ static int collect_check(void *ud, const pt_ledger_check_rec *r)
  * Member C: no account, one ADJUST +9 growth 4 → has_account 0, entries_available 9, growth 4.
  * Member D: no account, one PENDING lot 3/3 → lots_pending 3.
  * Member E: audit and idempotency rows only → not listed. */
-STORE_TEST(store_ledger_check_scan_aggregates_entries_lots_and_uses_per_member)
+BOTH_TEST(store_ledger_check_scan_aggregates_entries_lots_and_uses_per_member)
 {
     pt_store *s = open_store(be, "check");
     ASSERT(s);
-    int64_t A = add_member(s, "A"), B = add_member(s, "B"), C = add_member(s, "C"), D = add_member(s, "D"),
-            E = add_member(s, "E");
+    int64_t A = test_store_member(s, "A"), B = test_store_member(s, "B"), C = test_store_member(s, "C"), D = test_store_member(s, "D"),
+            E = test_store_member(s, "E");
     ASSERT_GT(E, 0);
     pt_account_rec acc = {.member_id = A, .balance = 71, .pending = 29, .growth = 119, .review_at = T0};
     snprintf(acc.tier, sizeof acc.tier, "silver");
@@ -1255,14 +1227,14 @@ static int open_pair(pt_store **a, pt_store **b, const char *name)
  * The order is proven by state: B is seen waiting on a lock in pg_stat_activity while A holds
  * it, B has not returned before A writes, and B's read observed A's "committing" flag and A's
  * balance. */
-STORE_TEST(store_ledger_locking_read_waits_for_the_holder_to_commit_and_sees_its_update)
+BOTH_TEST(store_ledger_locking_read_waits_for_the_holder_to_commit_and_sees_its_update)
 {
     if (be == TEST_SQLITE)
         SKIP("SQLite has a single writer: a second locking transaction waits at BEGIN IMMEDIATE, not on a row;"
              " row locks are PostgreSQL's");
     pt_store *sa, *sb;
     ASSERT_OK(open_pair(&sa, &sb, "lockwait"));
-    int64_t m = add_member(sa, "A");
+    int64_t m = test_store_member(sa, "A");
     ASSERT_OK(add_account(sa, m, 100));
 
     ASSERT_OK(pt_store_begin_locking(sa));
@@ -1302,13 +1274,13 @@ STORE_TEST(store_ledger_locking_read_waits_for_the_holder_to_commit_and_sees_its
 /* A member's first two writes at once: neither finds an account to lock; B's insert waits for A's
  * uncommitted row, then reports PT_EEXIST without aborting B's transaction (the guarded insert),
  * and B's second locking read returns A's committed row. */
-STORE_TEST(store_ledger_concurrent_first_writes_meet_at_the_account_insert_and_the_second_locks_the_first_row)
+BOTH_TEST(store_ledger_concurrent_first_writes_meet_at_the_account_insert_and_the_second_locks_the_first_row)
 {
     if (be == TEST_SQLITE)
         SKIP("SQLite has a single writer: the second transaction cannot begin before the first commits");
     pt_store *sa, *sb;
     ASSERT_OK(open_pair(&sa, &sb, "firstwrite"));
-    int64_t m = add_member(sa, "A");
+    int64_t m = test_store_member(sa, "A");
 
     ASSERT_OK(pt_store_begin_locking(sa));
     pt_account_rec acc;

@@ -3,7 +3,7 @@
  * and their per-member count, coupons with their global code look-up and single use, invite
  * codes and referrals.
  *
- * STORE_TEST(name) registers name_on_sqlite and name_on_postgres (the latter needs
+ * BOTH_TEST(name) registers name_on_sqlite and name_on_postgres (the latter needs
  * PATRON_TEST_PG and skips without it). Each store is fresh. */
 #include "helpers.h"
 #include "test.h"
@@ -14,40 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STORE_TEST(name)                                                                       \
-    static void store_##name(enum test_backend be);                                            \
-    TEST(name##_on_sqlite)                                                                     \
-    {                                                                                          \
-        store_##name(TEST_SQLITE);                                                             \
-    }                                                                                          \
-    TEST(name##_on_postgres)                                                                   \
-    {                                                                                          \
-        if (!test_pg_base())                                                                   \
-            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
-        store_##name(TEST_POSTGRES);                                                           \
-    }                                                                                          \
-    static void store_##name(enum test_backend be)
-
 #define T0 1700000000
-
-static int64_t add_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = T0;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = T0;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
-}
 
 /* Seeded with 2; a second seed (a programme reload with 50) changes nothing; two takes leave
  * 0 with 2 issued; the third is PT_ESOLDOUT and changes nothing. Unlimited stock (-1) stays
  * -1 while issued counts. An unknown code is PT_ESOLDOUT on take, PT_ENOTFOUND on get. */
-STORE_TEST(store_reward_stock_is_seeded_once_and_never_goes_below_zero)
+BOTH_TEST(store_reward_stock_is_seeded_once_and_never_goes_below_zero)
 {
     pt_store *s = test_store_open(be, "st", NULL);
     ASSERT(s);
@@ -90,11 +62,11 @@ static int last_redemption(void *ud, const pt_redemption_rec *r)
 
 /* Two redemptions of mug and one of pen: counts 2 and 1 (0 for another member); the list
  * returns them in id order with every field. */
-STORE_TEST(store_redemptions_are_counted_per_member_and_reward)
+BOTH_TEST(store_redemptions_are_counted_per_member_and_reward)
 {
     pt_store *s = test_store_open(be, "rd", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     ASSERT_GT(a, 0);
     pt_redemption_rec r = {.member_id = a, .entry_id = 7, .points = 100, .at = T0};
     snprintf(r.reward, sizeof r.reward, "mug");
@@ -136,11 +108,11 @@ static int count_coupon(void *ud, const pt_coupon_rec *r)
 /* A coupon is found by its code alone; a code is unique across members (PT_EEXIST); it is
  * used once (PT_ESTATE the second time) and not after its expiry; using it as another member
  * is PT_ENOTFOUND. The transaction stays usable after each refusal. */
-STORE_TEST(store_coupon_codes_are_global_and_a_coupon_is_used_once)
+BOTH_TEST(store_coupon_codes_are_global_and_a_coupon_is_used_once)
 {
     pt_store *s = test_store_open(be, "cp", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     pt_coupon_rec c = {.member_id = a, .kind = PT_COUPON_AMOUNT, .value_cents = 500, .issued_at = T0,
                        .expires_at = T0 + 100};
     snprintf(c.code, sizeof c.code, "K7M2Q9");
@@ -173,11 +145,11 @@ STORE_TEST(store_coupon_codes_are_global_and_a_coupon_is_used_once)
 
 /* One invite code per member, each code unique; a referral per invitee (PT_EEXIST for a
  * second); its state and reason update; a lock needs a transaction. */
-STORE_TEST(store_invite_codes_and_referrals)
+BOTH_TEST(store_invite_codes_and_referrals)
 {
     pt_store *s = test_store_open(be, "rf", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "A"), b = add_member(s, "B");
+    int64_t a = test_store_member(s, "A"), b = test_store_member(s, "B");
     ASSERT_OK(pt_store_invite_insert(s, a, "INVITEA", T0));
     ASSERT_EQ(pt_store_invite_insert(s, a, "INVITEA2", T0), PT_EEXIST);
     ASSERT_EQ(pt_store_invite_insert(s, b, "INVITEA", T0), PT_EEXIST);

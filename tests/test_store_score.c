@@ -5,7 +5,7 @@
  * save/load round trip (pt_churn_scores_save replaces a model's whole set; pt_churn_scores_load
  * gives the riskiest first).
  *
- * STORE_TEST(name) registers name_on_sqlite and name_on_postgres (the latter needs
+ * BOTH_TEST(name) registers name_on_sqlite and name_on_postgres (the latter needs
  * PATRON_TEST_PG and skips without it). */
 #include "helpers.h"
 #include "test.h"
@@ -19,35 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_TEST(name)                                                                       \
-    static void store_##name(enum test_backend be);                                            \
-    TEST(name##_on_sqlite)                                                                     \
-    {                                                                                          \
-        store_##name(TEST_SQLITE);                                                             \
-    }                                                                                          \
-    TEST(name##_on_postgres)                                                                   \
-    {                                                                                          \
-        if (!test_pg_base())                                                                   \
-            SKIP("PATRON_TEST_PG is unset (scripts/run-tests starts a throwaway PostgreSQL)"); \
-        store_##name(TEST_POSTGRES);                                                           \
-    }                                                                                          \
-    static void store_##name(enum test_backend be)
-
 #define T0 1700000000
-
-static int64_t add_member(pt_store *s, const char *no)
-{
-    pt_member_rec m;
-    pt_member_rec_init(&m);
-    snprintf(m.member_no, sizeof m.member_no, "%s", no);
-    m.status = PT_MEMBER_ACTIVE;
-    m.registered_at = T0;
-    snprintf(m.reg_channel, sizeof m.reg_channel, "store");
-    m.created_at = m.updated_at = T0;
-    int rc = pt_store_member_insert(s, &m);
-    pt_member_rec_free(&m);
-    return rc ? -1 : m.id;
-}
 
 static pt_score_rec score(int64_t member, const char *model, int64_t ppm, const char *reasons)
 {
@@ -73,11 +45,11 @@ static int collect(void *ud, const pt_score_rec *r)
     return 0;
 }
 
-STORE_TEST(store_scores_round_trip_replace_scan_by_score_and_clear_per_model)
+BOTH_TEST(store_scores_round_trip_replace_scan_by_score_and_clear_per_model)
 {
     pt_store *s = test_store_open(be, "sc", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "M1"), b = add_member(s, "M2"), c = add_member(s, "M3");
+    int64_t a = test_store_member(s, "M1"), b = test_store_member(s, "M2"), c = test_store_member(s, "M3");
     ASSERT(a > 0 && b > 0 && c > 0);
     pt_score_rec r = score(a, "churn:xgb", 420000, "recency_days,overdue_ratio");
     ASSERT_OK(pt_store_score_put(s, &r));
@@ -120,11 +92,11 @@ STORE_TEST(store_scores_round_trip_replace_scan_by_score_and_clear_per_model)
     pt_store_close(s);
 }
 
-STORE_TEST(store_scores_refuse_a_missing_member_and_an_out_of_range_score)
+BOTH_TEST(store_scores_refuse_a_missing_member_and_an_out_of_range_score)
 {
     pt_store *s = test_store_open(be, "sc", NULL);
     ASSERT(s);
-    int64_t a = add_member(s, "M1");
+    int64_t a = test_store_member(s, "M1");
     ASSERT(a > 0);
     pt_score_rec r = score(a + 1000, "churn:xgb", 1, "");
     ASSERT_OK(pt_store_begin(s));
@@ -147,7 +119,7 @@ STORE_TEST(store_scores_refuse_a_missing_member_and_an_out_of_range_score)
 /* pt_churn_scores_save replaces the set: a member scored by the first run and not by the
  * second has no score afterwards; pt_churn_scores_load gives the riskiest first, filtered by
  * min_score, with the version and reasons kept. */
-STORE_TEST(churn_scores_save_replaces_the_set_and_load_gives_the_riskiest_first)
+BOTH_TEST(churn_scores_save_replaces_the_set_and_load_gives_the_riskiest_first)
 {
     pt_store *s = test_store_open(be, "sc", NULL);
     ASSERT(s);
@@ -155,7 +127,7 @@ STORE_TEST(churn_scores_save_replaces_the_set_and_load_gives_the_riskiest_first)
     for (int i = 0; i < 3; i++) {
         char no[8];
         snprintf(no, sizeof no, "M%d", i);
-        id[i] = add_member(s, no);
+        id[i] = test_store_member(s, no);
         ASSERT(id[i] > 0);
     }
     pt_churn_score rows[3] = {
@@ -203,7 +175,7 @@ TEST(store_copy_carries_member_scores_sqlite_postgres_sqlite)
     pt_store *a = test_store_open(TEST_SQLITE, "ca", NULL), *b = test_store_open(TEST_POSTGRES, "cb", NULL);
     pt_store *c = test_store_open(TEST_SQLITE, "cc", NULL);
     ASSERT(a && b && c);
-    int64_t m1 = add_member(a, "M1"), m2 = add_member(a, "M2");
+    int64_t m1 = test_store_member(a, "M1"), m2 = test_store_member(a, "M2");
     ASSERT(m1 > 0 && m2 > 0);
     pt_score_rec r1 = score(m1, "churn:xgb", 777777, "recency_days"), r2 = score(m2, "churn:lr", 5, "");
     ASSERT_OK(pt_store_score_put(a, &r1));
