@@ -252,46 +252,49 @@ static const char *const migrations[] = {
     "SELECT 1",
     "SELECT 1",
 
+    /* 9-11 create with IF NOT EXISTS: a store at version 8 made by 4a04d6a already has 11's
+     * campaign tables (its migration 8 made them, with the same columns), one made by 0e9babf
+     * has none of them. */
     /* 9: API keys of the HTTP server (store_apikey.h; store_pg_keys.c). Only the key's hash
      * is kept; a small reference table. The request log is a file (server/reqlog.c). */
-    "CREATE TABLE api_keys ("
+    "CREATE TABLE IF NOT EXISTS api_keys ("
     " id bigserial PRIMARY KEY, name text NOT NULL, role text NOT NULL, prefix text NOT NULL,"
     " hash bytea NOT NULL UNIQUE, created_at bigint NOT NULL, revoked_at bigint NOT NULL DEFAULT 0);",
 
     /* 10: member scores with model version (churn; store_score.h, store_pg_score.c). One row per
      * (member, model); member-scoped (member_id leads the key). */
-    "CREATE TABLE member_scores ("
+    "CREATE TABLE IF NOT EXISTS member_scores ("
     " member_id bigint NOT NULL REFERENCES members(id), model text NOT NULL, version text NOT NULL,"
     " as_of bigint NOT NULL, score_ppm bigint NOT NULL CHECK (score_ppm BETWEEN 0 AND 1000000),"
     " reasons text NOT NULL, scored_at bigint NOT NULL, PRIMARY KEY (member_id, model));"
-    "CREATE INDEX member_scores_model ON member_scores (model, score_ppm DESC, member_id);",
+    "CREATE INDEX IF NOT EXISTS member_scores_model ON member_scores (model, score_ppm DESC, member_id);",
 
     /* 11: campaigns, triggers, outbox, webhooks (store_campaign.h; store_pg_campaign.c).
      * campaigns and webhooks are reference tables; campaign_members, trigger_fires and outbox
      * are member-scoped (keys led by member_id). The outbox has no foreign key to members:
      * member 0 is an event about no member, and an erased member's events still go out. */
-    "CREATE TABLE campaigns ("
+    "CREATE TABLE IF NOT EXISTS campaigns ("
     " id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, audience text NOT NULL, channel integer NOT NULL,"
     " offer_kind integer NOT NULL, offer_points bigint NOT NULL, offer_cents bigint NOT NULL,"
     " offer_code text NOT NULL, control_bp integer NOT NULL, seed bigint NOT NULL, starts_at bigint NOT NULL,"
     " ends_at bigint NOT NULL, budget_points bigint NOT NULL, status integer NOT NULL,"
     " created_at bigint NOT NULL, launched_at bigint NOT NULL, treated bigint NOT NULL, control bigint NOT NULL);"
-    "CREATE TABLE campaign_members ("
+    "CREATE TABLE IF NOT EXISTS campaign_members ("
     " member_id bigint NOT NULL REFERENCES members(id), campaign_id bigint NOT NULL REFERENCES campaigns(id),"
     " arm integer NOT NULL, at bigint NOT NULL, PRIMARY KEY (member_id, campaign_id));"
-    "CREATE INDEX campaign_members_campaign ON campaign_members (campaign_id, member_id);"
-    "CREATE TABLE trigger_fires ("
+    "CREATE INDEX IF NOT EXISTS campaign_members_campaign ON campaign_members (campaign_id, member_id);"
+    "CREATE TABLE IF NOT EXISTS trigger_fires ("
     " member_id bigint NOT NULL REFERENCES members(id), rule text NOT NULL, occurrence text NOT NULL,"
     " at bigint NOT NULL, PRIMARY KEY (member_id, rule, occurrence));"
-    "CREATE INDEX trigger_fires_at ON trigger_fires (member_id, at);"
-    "CREATE TABLE outbox ("
+    "CREATE INDEX IF NOT EXISTS trigger_fires_at ON trigger_fires (member_id, at);"
+    "CREATE TABLE IF NOT EXISTS outbox ("
     " member_id bigint NOT NULL, id bigserial NOT NULL, event_id text NOT NULL, kind text NOT NULL,"
     " payload text NOT NULL, created_at bigint NOT NULL, state integer NOT NULL, attempts integer NOT NULL,"
     " next_at bigint NOT NULL, delivered_at bigint NOT NULL, last_error text NOT NULL,"
     " PRIMARY KEY (member_id, id), UNIQUE (member_id, event_id));"
-    "CREATE INDEX outbox_pending ON outbox (state, member_id, id);"
-    "CREATE INDEX outbox_id ON outbox (id);"
-    "CREATE TABLE webhooks ("
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, member_id, id);"
+    "CREATE INDEX IF NOT EXISTS outbox_id ON outbox (id);"
+    "CREATE TABLE IF NOT EXISTS webhooks ("
     " id bigserial PRIMARY KEY, url text NOT NULL, secret text NOT NULL, active integer NOT NULL,"
     " created_at bigint NOT NULL);",
 

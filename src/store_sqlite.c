@@ -163,45 +163,48 @@ static const char *const migrations[] = {
     "SELECT 1",
     "SELECT 1",
 
+    /* 9-11 create with IF NOT EXISTS: a store at version 8 made by 4a04d6a already has 11's
+     * campaign tables (its migration 8 made them, with the same columns), one made by 0e9babf
+     * has none of them. */
     /* 9: API keys of the HTTP server (store_apikey.h; store_sqlite_keys.c). Only the key's
      * hash is kept. The request log is a file (DIR/logs/requests.log, server/reqlog.c), not a
      * table: a row per request would cost a write per read request. */
-    "CREATE TABLE api_keys ("
+    "CREATE TABLE IF NOT EXISTS api_keys ("
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, prefix TEXT NOT NULL,"
     " hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);",
 
     /* 10: member scores with model version (churn; store_score.h, store_sqlite_score.c). One row
      * per (member, model): the latest score, the model version and the features' as-of time. */
-    "CREATE TABLE member_scores ("
+    "CREATE TABLE IF NOT EXISTS member_scores ("
     " member_id INTEGER NOT NULL REFERENCES members(id), model TEXT NOT NULL, version TEXT NOT NULL,"
     " as_of INTEGER NOT NULL, score_ppm INTEGER NOT NULL CHECK (score_ppm BETWEEN 0 AND 1000000),"
     " reasons TEXT NOT NULL, scored_at INTEGER NOT NULL, PRIMARY KEY (member_id, model)) WITHOUT ROWID;"
-    "CREATE INDEX member_scores_model ON member_scores(model, score_ppm DESC, member_id);",
+    "CREATE INDEX IF NOT EXISTS member_scores_model ON member_scores(model, score_ppm DESC, member_id);",
 
     /* 11: campaigns, triggers, outbox, webhooks (store_campaign.h; store_sqlite_campaign.c).
      * campaign_members and trigger_fires are keyed so that an arm and an occurrence are
      * written at most once; outbox_pending serves the head-per-member due query. */
-    "CREATE TABLE campaigns ("
+    "CREATE TABLE IF NOT EXISTS campaigns ("
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, audience TEXT NOT NULL, channel INTEGER NOT NULL,"
     " offer_kind INTEGER NOT NULL, offer_points INTEGER NOT NULL, offer_cents INTEGER NOT NULL,"
     " offer_code TEXT NOT NULL, control_bp INTEGER NOT NULL, seed INTEGER NOT NULL, starts_at INTEGER NOT NULL,"
     " ends_at INTEGER NOT NULL, budget_points INTEGER NOT NULL, status INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, launched_at INTEGER NOT NULL, treated INTEGER NOT NULL,"
     " control INTEGER NOT NULL);"
-    "CREATE TABLE campaign_members ("
+    "CREATE TABLE IF NOT EXISTS campaign_members ("
     " member_id INTEGER NOT NULL REFERENCES members(id), campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
     " arm INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (member_id, campaign_id)) WITHOUT ROWID;"
-    "CREATE INDEX campaign_members_campaign ON campaign_members(campaign_id, member_id);"
-    "CREATE TABLE trigger_fires ("
+    "CREATE INDEX IF NOT EXISTS campaign_members_campaign ON campaign_members(campaign_id, member_id);"
+    "CREATE TABLE IF NOT EXISTS trigger_fires ("
     " member_id INTEGER NOT NULL REFERENCES members(id), rule TEXT NOT NULL, occurrence TEXT NOT NULL,"
     " at INTEGER NOT NULL, PRIMARY KEY (member_id, rule, occurrence)) WITHOUT ROWID;"
-    "CREATE INDEX trigger_fires_at ON trigger_fires(member_id, at);"
-    "CREATE TABLE outbox ("
+    "CREATE INDEX IF NOT EXISTS trigger_fires_at ON trigger_fires(member_id, at);"
+    "CREATE TABLE IF NOT EXISTS outbox ("
     " id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
     " payload TEXT NOT NULL, created_at INTEGER NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
     " next_at INTEGER NOT NULL, delivered_at INTEGER NOT NULL, last_error TEXT NOT NULL);"
-    "CREATE INDEX outbox_pending ON outbox(state, member_id, id);"
-    "CREATE TABLE webhooks ("
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, member_id, id);"
+    "CREATE TABLE IF NOT EXISTS webhooks ("
     " id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, active INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL);",
 

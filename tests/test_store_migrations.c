@@ -3,7 +3,8 @@
  * when it is opened: migrations 9-11 create the API keys, member scores and campaign tables, and
  * the records work. Simulated on a current store by dropping those tables and setting the
  * version back to 8. A store at version 12 gets migration 13's indexes for the due-lot
- * look-up the same way. Both backends. */
+ * look-up the same way, and a store at version 8 that already had the campaign tables (4a04d6a)
+ * keeps them. Both backends. */
 #include "helpers.h"
 #include "test.h"
 #include "patron/error.h"
@@ -108,6 +109,49 @@ BOTH_TEST(store_at_version_8_without_the_reserved_tables_gets_them_from_migratio
     n = 0; /* outbox_deliveries (migration 14) is back too */
     ASSERT_OK(pt_store_outbox_delivery_list(s, 1, 1, count_delivery, &n));
     ASSERT_EQ(n, 0);
+    pt_store_close(s);
+}
+
+static int count_webhook(void *ud, const pt_webhook_rec *r)
+{
+    (void)r;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* The build at 4a04d6a made the campaign tables in its migration 8 (the same columns as today's
+ * migration 11) but had no API keys, member scores or per-endpoint deliveries. Such a store
+ * opens: migrations 9-11 create only what is missing (IF NOT EXISTS), and its campaign data
+ * stays. */
+BOTH_TEST(store_at_version_8_with_the_campaign_tables_of_4a04d6a_opens_and_keeps_them)
+{
+    pt_store *s = test_store_open(be, "v8c", NULL);
+    ASSERT(s);
+    int latest = 0;
+    ASSERT_OK(pt_store_schema_version(s, &latest));
+    pt_webhook_rec w = {.active = 1, .created_at = 1};
+    snprintf(w.url, sizeof w.url, "http://127.0.0.1:9/hook");
+    snprintf(w.secret, sizeof w.secret, "s3cret");
+    ASSERT_OK(pt_store_webhook_insert(s, &w));
+    pt_store_close(s);
+
+    const char *url = test_store_url(be, "v8c", NULL);
+    char sql[1024];
+    snprintf(sql, sizeof sql, "DROP TABLE outbox_deliveries; DROP TABLE member_scores; DROP TABLE api_keys; %s",
+             be == TEST_SQLITE ? "PRAGMA user_version = 8;" : "DELETE FROM schema_version WHERE version > 8;");
+    ASSERT_EQ(raw_sql(be, url, sql), 0);
+
+    s = test_store_open(be, "v8c", NULL);
+    ASSERT(s);
+    int v = 0;
+    ASSERT_OK(pt_store_schema_version(s, &v));
+    ASSERT_EQ(v, latest);
+    int n = 0;
+    ASSERT_OK(pt_store_webhook_list(s, count_webhook, &n));
+    ASSERT_EQ(n, 1); /* kept */
+    n = 0;
+    ASSERT_OK(pt_store_apikey_list(s, count_key, &n));
+    ASSERT_EQ(n, 0); /* created */
     pt_store_close(s);
 }
 
