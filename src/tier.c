@@ -245,8 +245,10 @@ static int evaluate_member(pt_ledger *l, int64_t member_id, int64_t as_of, const
     int rc = pt_store_account_get(l->s, member_id, 1, &a);
     if (rc == PT_ENOTFOUND) /* no activity yet: the entry tier, nothing to evaluate */
         return PT_OK;
-    out->tier_before = out->tier_after = rc ? 0 : tier_index(p, a.tier);
-    if (rc == PT_OK && p->review_months > 0 && a.review_at > 0 && a.review_at <= as_of)
+    if (rc) /* a store error (PT_ERETRY on a lock): a's fields were never read */
+        return rc;
+    out->tier_before = out->tier_after = tier_index(p, a.tier);
+    if (p->review_months > 0 && a.review_at > 0 && a.review_at <= as_of)
         rc = review_member(l, member_id, as_of, &st);
     out->reviews = (int)st.reviewed;
     out->downgraded = (int)st.downgraded;
@@ -259,8 +261,10 @@ static int evaluate_member(pt_ledger *l, int64_t member_id, int64_t as_of, const
     if (rc == PT_OK)
         rc = qualifying(l, member_id, start, p->qualify_basis == PT_QUALIFY_SPEND_12M ? as_of + 1 : INT64_MAX, &value);
     out->period_growth = value;
+    if (rc)
+        return rc;
     int cur = tier_index(p, a.tier), to = qualified(p, value, 0);
-    if (rc == PT_OK && to > cur) {
+    if (to > cur) {
         char why[PT_NOTE_MAX];
         snprintf(why, sizeof why, "evaluation: %s %lld ≥ %lld",
                  p->qualify_basis == PT_QUALIFY_SPEND_12M ? "12-month spend (cents)" : "period growth", (long long)value,
