@@ -74,3 +74,11 @@ const char *srv_query(struct srv_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+
+int srv_need_ledger(struct srv_req *r, const pt_ledger *l)
+{
+    if (l)
+        return 0;
+    srv_error(r, 409, "no_programme", NULL, "no loyalty programme is loaded (patron programme load FILE)");
+    return -1;
+}

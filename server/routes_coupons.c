@@ -35,11 +35,7 @@ static int coupon_add(void *ud, const pt_coupon_rec *c)
 void route_coupons_list(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (!t->ledger) {
-        srv_error(r, 409, "no_programme", NULL, "no loyalty programme is loaded");
-        return;
-    }
-    if (srv_member_param(r, t, &id))
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
         return;
     struct coupons cs = {json_array(), pt_db_now(t->db)};
     int rc = pt_coupon_list(t->ledger, id, coupon_add, &cs);
@@ -51,17 +47,9 @@ void route_coupons_list(struct srv_req *r, struct srv_thread *t)
     srv_json(r, 200, json_pack("{s:s,s:o}", "member", r->params[0], "coupons", cs.arr));
 }
 
-static int no_ledger(struct srv_job *j, pt_ledger *l)
-{
-    if (l)
-        return 0;
-    srv_job_error(j, PT_ESTATE, "no loyalty programme is loaded");
-    return PT_ESTATE;
-}
-
 static int job_issue(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     json_t *ms = json_object_get(j->in, "min_spend_cents"), *vd = json_object_get(j->in, "valid_days");
     pt_coupon_spec spec = {.value_cents = json_integer_value(json_object_get(j->in, "value_cents")),
@@ -96,7 +84,7 @@ void route_coupon_issue(struct srv_req *r, struct srv_thread *t)
 
 static int job_use(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_coupon_rec c;
     int replayed = 0;
@@ -124,7 +112,7 @@ void route_coupon_use(struct srv_req *r, struct srv_thread *t)
 static int job_activity(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q = {.idem_key = j->idem, .actor = j->actor};
     pt_activity_result res;

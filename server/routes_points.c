@@ -20,14 +20,6 @@
 
 #define POINTS_MAX 1000000000LL /* one write moves at most a billion points */
 
-static int need_ledger(struct srv_req *r, pt_ledger *l)
-{
-    if (l)
-        return 0;
-    srv_error(r, 409, "no_programme", NULL, "no loyalty programme is loaded (patron programme load FILE)");
-    return -1;
-}
-
 static json_t *result_json(const pt_ledger_result *res, const char *member_no)
 {
     json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "member", member_no, "entry",
@@ -44,14 +36,6 @@ static json_t *result_json(const pt_ledger_result *res, const char *member_no)
 }
 
 /* The writer opens its ledger at start; a programme loaded later is picked up by then. */
-static int no_ledger(struct srv_job *j, pt_ledger *l)
-{
-    if (l)
-        return 0;
-    srv_job_error(j, PT_ESTATE, "no loyalty programme is loaded");
-    return PT_ESTATE;
-}
-
 static void req_of(const struct srv_job *j, pt_ledger_req *q)
 {
     memset(q, 0, sizeof *q);
@@ -84,7 +68,7 @@ static int finish(struct srv_job *j, pt_ledger *l, int rc, const pt_ledger_resul
 void route_points_balance(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
         return;
     pt_account_rec a;
     memset(&a, 0, sizeof a);
@@ -114,7 +98,7 @@ static int hist_add(void *ud, const pt_entry_rec *e)
 void route_points_history(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
         return;
     const char *lim = srv_query(r, "limit");
     long limit = lim ? strtol(lim, NULL, 10) : 100;
@@ -136,7 +120,7 @@ void route_points_history(struct srv_req *r, struct srv_thread *t)
 void route_tier_get(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
         return;
     pt_tier_status st;
     int rc = pt_tier_status_of(t->ledger, id, pt_db_now(t->db), &st);
@@ -168,7 +152,7 @@ static int reward_add(void *ud, const pt_reward_info *ri)
 
 void route_rewards_list(struct srv_req *r, struct srv_thread *t)
 {
-    if (need_ledger(r, t->ledger))
+    if (srv_need_ledger(r, t->ledger))
         return;
     json_t *arr = json_array();
     int rc = pt_reward_list(t->ledger, reward_add, arr);
@@ -228,7 +212,7 @@ static const struct srv_field refund_fields[] = {
 static int job_earn(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_ledger_result res;
@@ -240,7 +224,7 @@ static int job_earn(struct srv_job *j, pt_db *db, pt_ledger *l)
 static int job_redeem(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_ledger_result res;
@@ -252,7 +236,7 @@ static int job_redeem(struct srv_job *j, pt_db *db, pt_ledger *l)
 static int job_adjust(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_ledger_result res;
@@ -270,7 +254,7 @@ static int job_adjust(struct srv_job *j, pt_db *db, pt_ledger *l)
 static int job_order_earn(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_ledger_result res;
@@ -282,7 +266,7 @@ static int job_order_earn(struct srv_job *j, pt_db *db, pt_ledger *l)
 static int job_refund(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_ledger_result res;
@@ -298,7 +282,7 @@ static int job_refund(struct srv_job *j, pt_db *db, pt_ledger *l)
 static int job_reward(struct srv_job *j, pt_db *db, pt_ledger *l)
 {
     (void)db;
-    if (no_ledger(j, l))
+    if (srv_job_need_ledger(j, l))
         return PT_ESTATE;
     pt_ledger_req q;
     pt_reward_result res;
@@ -325,7 +309,7 @@ static void member_write(struct srv_req *r, struct srv_thread *t, srv_job_fn fn,
                          const char *arg)
 {
     int64_t id;
-    if (need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id))
         return;
     srv_write(r, fn, f, n, id, arg);
 }
@@ -352,14 +336,14 @@ void route_reward_redeem(struct srv_req *r, struct srv_thread *t)
 
 void route_order_earn(struct srv_req *r, struct srv_thread *t)
 {
-    if (need_ledger(r, t->ledger))
+    if (srv_need_ledger(r, t->ledger))
         return;
     srv_write(r, job_order_earn, NULL, 0, 0, r->params[0]);
 }
 
 void route_order_refund(struct srv_req *r, struct srv_thread *t)
 {
-    if (need_ledger(r, t->ledger))
+    if (srv_need_ledger(r, t->ledger))
         return;
     srv_write(r, job_refund, refund_fields, N(refund_fields), 0, r->params[0]);
 }

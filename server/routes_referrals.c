@@ -22,14 +22,6 @@
 
 #define REGISTER_OP "referrals.register"
 
-static int need_ledger(struct srv_req *r, struct srv_thread *t)
-{
-    if (t->ledger)
-        return 0;
-    srv_error(r, 409, "no_programme", NULL, "no loyalty programme is loaded (patron programme load FILE)");
-    return -1;
-}
-
 static json_t *code_json(int64_t member_id, const char *code)
 {
     char no[PT_MEMBER_NO_MAX];
@@ -54,7 +46,7 @@ static int job_code(struct srv_job *j, pt_db *db, pt_ledger *l)
 void route_referral_code(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (need_ledger(r, t) || srv_member_param(r, t, &id) != 0)
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id) != 0)
         return;
     char code[PT_COUPON_CODE_MAX] = "";
     int rc = pt_store_invite_of(pt_db_store(t->db), id, code);
@@ -136,7 +128,7 @@ static int job_register(struct srv_job *j, pt_db *db, pt_ledger *l)
 
 void route_referral_register(struct srv_req *r, struct srv_thread *t)
 {
-    if (need_ledger(r, t))
+    if (srv_need_ledger(r, t->ledger))
         return;
     struct srv_job *j = srv_write_prepare(r, job_register, register_fields, 2, 0, NULL);
     if (!j)

@@ -45,11 +45,7 @@ static int job_evaluate(struct srv_job *j, pt_db *db, pt_ledger *l)
 void route_tier_evaluate(struct srv_req *r, struct srv_thread *t)
 {
     int64_t id;
-    if (!t->ledger) {
-        srv_error(r, 409, "no_programme", NULL, "no loyalty programme is loaded (patron programme load FILE)");
-        return;
-    }
-    if (srv_member_param(r, t, &id) != 0)
+    if (srv_need_ledger(r, t->ledger) || srv_member_param(r, t, &id) != 0)
         return;
     srv_write(r, job_evaluate, NULL, 0, id, NULL);
 }

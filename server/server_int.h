@@ -161,6 +161,8 @@ void srv_error(struct srv_req *r, int status, const char *code, const char *fiel
 void srv_error_rc(struct srv_req *r, int rc, const char *msg);
 int  srv_status_of(int rc, const char **code);
 json_t *srv_error_body(const char *code, const char *field, const char *msg);
+/* 0 when a programme is loaded (l not NULL); else r gets 409 no_programme and -1. */
+int srv_need_ledger(struct srv_req *r, const pt_ledger *l);
 /* A query-string value, or NULL. */
 const char *srv_query(struct srv_req *r, const char *name);
 
@@ -186,6 +188,8 @@ void srv_writer_submit(struct pt_server *srv, struct srv_req *r, struct srv_job 
 /* Runs what is queued, then stops the thread. */
 void srv_writer_stop(struct pt_server *srv);
 void srv_job_error(struct srv_job *j, int rc, const char *msg);
+/* On the writer: 0 when a programme is loaded (l not NULL); else PT_ESTATE with j's error set. */
+int  srv_job_need_ledger(struct srv_job *j, const pt_ledger *l);
 /* Starts a write request: checks Idempotency-Key, parses the body against fields, fills a job
  * and submits it. On a validation failure r gets the 4xx response and nothing is queued. */
 void srv_write(struct srv_req *r, srv_job_fn fn, const struct srv_field *fields, int nfields, int64_t member_id,

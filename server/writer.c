@@ -330,6 +330,14 @@ uint64_t srv_writer_checkpoints(struct pt_server *srv, uint64_t *tail_ns)
     return w ? __atomic_load_n(&w->checkpoints, __ATOMIC_RELAXED) : 0;
 }
 
+int srv_job_need_ledger(struct srv_job *j, const pt_ledger *l)
+{
+    if (l)
+        return 0;
+    srv_job_error(j, PT_ESTATE, "no loyalty programme is loaded");
+    return PT_ESTATE;
+}
+
 static int idem_ok(const char *k)
 {
     size_t n = strlen(k);
