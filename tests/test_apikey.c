@@ -40,6 +40,17 @@ static int find_stored(void *ud, const pt_apikey_rec *k)
     return 0;
 }
 
+/* The stored record whose id is s->rec.id (set before the listing). */
+static int find_by_id(void *ud, const pt_apikey_rec *k)
+{
+    struct stored *s = ud;
+    if (k->id == s->rec.id) {
+        s->rec = *k;
+        s->n++;
+    }
+    return 0;
+}
+
 BOTH_TEST(apikey_create_check_revoke_and_list)
 {
     pt_db *db = test_db_on(be, "d");
@@ -69,14 +80,23 @@ BOTH_TEST(apikey_create_check_revoke_and_list)
     /* unknown, malformed, truncated */
     char bad[PT_APIKEY_MAX];
     snprintf(bad, sizeof bad, "%s", key);
-    bad[10] = bad[10] == 'A' ? 'B' : 'A';
+    bad[10] = bad[10] == 'A' ? 'B' : 'A'; /* inside the 12-character look-up prefix: not found */
+    ASSERT_EQ(pt_apikey_check(db, bad, strlen(bad), &got), PT_ENOTFOUND);
+    snprintf(bad, sizeof bad, "%s", key);
+    bad[30] = bad[30] == 'A' ? 'B' : 'A'; /* the prefix is found; the hash must refuse the rest */
     ASSERT_EQ(pt_apikey_check(db, bad, strlen(bad), &got), PT_ENOTFOUND);
     ASSERT_EQ(pt_apikey_check(db, key, strlen(key) - 1, &got), PT_ENOTFOUND);
     ASSERT_EQ(pt_apikey_check(db, "Bearer x", 8, &got), PT_ENOTFOUND);
     /* revoked: refused, and revoking again keeps the first time */
+    int64_t first = pt_db_now(db);
     ASSERT_OK(pt_apikey_revoke(db, rec.id));
     ASSERT_EQ(pt_apikey_check(db, key, strlen(key), &got), PT_ESTATE);
+    pt_db_set_clock(db, first + 100);
     ASSERT_OK(pt_apikey_revoke(db, rec.id));
+    struct stored kept = {.rec.id = rec.id};
+    ASSERT_OK(pt_store_apikey_list(pt_db_store(db), find_by_id, &kept));
+    ASSERT_EQ(kept.n, 1);
+    ASSERT_EQ(kept.rec.revoked_at, first);
     ASSERT_EQ(pt_apikey_revoke(db, 999), PT_ENOTFOUND);
     /* bad role or name */
     ASSERT_EQ(pt_apikey_create(db, 7, "x", bad, NULL), PT_EINVAL);
