@@ -259,11 +259,8 @@ static void print_points(const pt_snapshot *snap, const pt_points_tiers *p, int 
                (long long)p->liability_points, (long long)p->pending_points, (long long)p->overdrawn_points,
                p->holders);
         for (size_t k = 0; k < p->ntiers; k++) {
-            json_t *name = json_string(snap->tier_names[k]);
-            char *esc = name ? json_dumps(name, JSON_ENCODE_ANY) : NULL;
-            printf("%s%s:%zu", k ? "," : "", esc ? esc : "\"?\"", p->members_per_tier[k]);
-            free(esc);
-            json_decref(name);
+            const char *esc = cli_json_str(snap->tier_names[k]);
+            printf("%s%s:%zu", k ? "," : "", esc, p->members_per_tier[k]);
         }
         printf("},\"no_tier\":%zu}", p->members_per_tier[p->ntiers]);
         return;
@@ -518,12 +515,11 @@ static void print_groups(pt_db *db, const struct kpi_args *a, const struct group
     for (size_t i = 0; i < n; i++) {
         struct field f[NFIELDS];
         kpi_fields(&g[i].k, f);
-        json_t *lab = json_string(g[i].label);
-        char *esc = lab ? json_dumps(lab, JSON_ENCODE_ANY) : NULL;
+        const char *esc = cli_json_str(g[i].label);
         if (a->out == OUT_JSON && a->name) {
-            printf("%s{\"group\":%s,\"value\":%s}", i ? "," : "", esc ? esc : "\"?\"", jval(find_field(f, a->name)->v));
+            printf("%s{\"group\":%s,\"value\":%s}", i ? "," : "", esc, jval(find_field(f, a->name)->v));
         } else if (a->out == OUT_JSON) {
-            printf("%s{\"group\":%s", i ? "," : "", esc ? esc : "\"?\"");
+            printf("%s{\"group\":%s", i ? "," : "", esc);
             for (int k = 0; f[k].kind >= 0; k++)
                 printf(",\"%s\":%s", f[k].key, jval(f[k].v));
             printf("}");
@@ -538,8 +534,6 @@ static void print_groups(pt_db *db, const struct kpi_args *a, const struct group
             }
             printf("\n");
         }
-        free(esc);
-        json_decref(lab);
     }
     if (a->out == OUT_JSON)
         printf("]}\n");
@@ -705,14 +699,11 @@ static const char *nps_text(int64_t x100)
 static void print_nps(const char *name, const pt_nps *n, int64_t from, int64_t to, int out)
 {
     if (out == OUT_JSON) {
-        json_t *sv = json_string(name); /* the name as given, escaped */
-        char *esc = sv ? json_dumps(sv, JSON_ENCODE_ANY) : NULL;
-        printf("{\"survey\":%s,\"from\":%s,", esc ? esc : "null", from == INT64_MIN ? "null" : jval(from));
+        const char *esc = cli_json_str(name);
+        printf("{\"survey\":%s,\"from\":%s,", esc, from == INT64_MIN ? "null" : jval(from));
         printf("\"to\":%s,", to == INT64_MAX ? "null" : jval(to));
         print_nps_json_counts(n);
         printf("}\n");
-        free(esc);
-        json_decref(sv);
         return;
     }
     printf("survey %s: %s answers from %s members\n", name, cli_num((int64_t)n->answers),
@@ -748,11 +739,8 @@ static int run_nps_by(const struct kpi_args *a, const pt_snapshot *snap, const c
         return cli_exit_for(rc);
     }
     if (a->out == OUT_JSON) {
-        json_t *sv = json_string(name);
-        char *esc = sv ? json_dumps(sv, JSON_ENCODE_ANY) : NULL;
-        printf("{\"survey\":%s,\"by\":\"%s\",\"groups\":[", esc ? esc : "null", a->by);
-        free(esc);
-        json_decref(sv);
+        const char *esc = cli_json_str(name);
+        printf("{\"survey\":%s,\"by\":\"%s\",\"groups\":[", esc, a->by);
     }
     else
         printf("%-24s %9s %9s %9s %9s %9s %9s %9s\n", a->by, "answers", "members", "promoter", "passive",
@@ -768,13 +756,10 @@ static int run_nps_by(const struct kpi_args *a, const pt_snapshot *snap, const c
         const char *label = tier ? tier_label(snap, (int32_t)v)
                                  : v < 0 ? "(no segment)" : pt_rfm_segment_key(PT_RFM_MAP11, (int)v);
         if (a->out == OUT_JSON) {
-            json_t *lab = json_string(label);
-            char *esc = lab ? json_dumps(lab, JSON_ENCODE_ANY) : NULL;
-            printf("%s{\"group\":%s,", first ? "" : ",", esc ? esc : "\"?\"");
+            const char *esc = cli_json_str(label);
+            printf("%s{\"group\":%s,", first ? "" : ",", esc);
             print_nps_json_counts(&n);
             printf("}");
-            free(esc);
-            json_decref(lab);
         } else
             printf("%-24s %9zu %9zu %9zu %9zu %9zu %9s %9zu\n", label, n.answers, n.respondents, n.promoters,
                    n.passives, n.detractors, nps_text(n.nps_x100), n.out_of_range + n.anonymous + n.merged_away);
