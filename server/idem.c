@@ -28,8 +28,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fingerprint(const struct srv_job *j, const char *op, uint8_t out[PT_HASH_LEN])
+/* Computed once per job (srv_idem_replay, then srv_idem_remember both need it): a batch of
+ * ingest items is a large body to serialise on the writer thread. */
+static int fingerprint(struct srv_job *j, const char *op, uint8_t out[PT_HASH_LEN])
 {
+    _Static_assert(sizeof j->req_hash == PT_HASH_LEN, "srv_job.req_hash holds one fingerprint");
+    if (j->req_hashed) {
+        memcpy(out, j->req_hash, PT_HASH_LEN);
+        return PT_OK;
+    }
     char *text = j->in ? json_dumps(j->in, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (j->in && !text)
         return PT_ENOMEM;
@@ -43,6 +50,8 @@ static int fingerprint(const struct srv_job *j, const char *op, uint8_t out[PT_H
         free(text);
     }
     crypto_generichash_final(&st, out, PT_HASH_LEN);
+    memcpy(j->req_hash, out, PT_HASH_LEN);
+    j->req_hashed = 1;
     return PT_OK;
 }
 

@@ -6,8 +6,8 @@
  * Routes are labelled by pattern (never by a concrete path: no member numbers in metrics).
  */
 #include "server_int.h"
+#include "patron/buf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,28 +71,6 @@ void srv_metrics_observe(struct pt_server *srv, int route, int status, int64_t n
     __atomic_add_fetch(&rs->sum_ns, (uint64_t)(ns > 0 ? ns : 0), __ATOMIC_RELAXED);
 }
 
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return -1;
-        if ((size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return 0;
-        }
-        char *b = realloc(*buf, *cap * 2);
-        if (!b)
-            return -1;
-        *buf = b;
-        *cap *= 2;
-    }
-}
-
 static void route_label(int i, char *out, size_t cap)
 {
     if (i == srv_nroutes)
@@ -105,14 +83,10 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
 {
     (void)t;
     struct srv_metrics *m = r->srv->metrics;
-    size_t len = 0, cap = 16384;
-    char *b = malloc(cap), lab[160];
-    if (!b) {
-        srv_error(r, 500, "internal", NULL, "out of memory");
-        return;
-    }
-    b[0] = 0;
-    int bad = appendf(&b, &len, &cap, "# HELP patron_http_requests_total HTTP requests by route and status.\n"
+    pt_buf b;
+    pt_buf_init(&b, SIZE_MAX);
+    char lab[160];
+    int bad = pt_buf_appendf(&b, "# HELP patron_http_requests_total HTTP requests by route and status.\n"
                                       "# TYPE patron_http_requests_total counter\n");
     for (int i = 0; i < m->nroutes && !bad; i++) {
         route_label(i, lab, sizeof lab);
@@ -124,11 +98,11 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
             else
                 snprintf(st, sizeof st, "%d", statuses[s]);
             if (c)
-                bad = appendf(&b, &len, &cap, "patron_http_requests_total{%s,status=\"%s\"} %llu\n", lab, st,
+                bad = pt_buf_appendf(&b, "patron_http_requests_total{%s,status=\"%s\"} %llu\n", lab, st,
                               (unsigned long long)c);
         }
     }
-    bad = bad || appendf(&b, &len, &cap, "# HELP patron_http_request_duration_seconds Time from the first byte of a"
+    bad = bad || pt_buf_appendf(&b, "# HELP patron_http_request_duration_seconds Time from the first byte of a"
                                          " request to its completion.\n"
                                          "# TYPE patron_http_request_duration_seconds histogram\n");
     for (int i = 0; i < m->nroutes && !bad; i++) {
@@ -137,23 +111,23 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
         for (int k = 0; k <= NBUCKETS && !bad; k++) {
             cum += __atomic_load_n(&m->r[i].bucket[k], __ATOMIC_RELAXED);
             if (k < NBUCKETS)
-                bad = appendf(&b, &len, &cap, "patron_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", lab,
+                bad = pt_buf_appendf(&b, "patron_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", lab,
                               bounds[k], (unsigned long long)cum);
             else
-                bad = appendf(&b, &len, &cap, "patron_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+                bad = pt_buf_appendf(&b, "patron_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
                               lab, (unsigned long long)cum);
         }
         if (!bad && cum == 0) { /* keep the scrape short: unused routes show only buckets */
             continue;
         }
-        bad = bad || appendf(&b, &len, &cap, "patron_http_request_duration_seconds_sum{%s} %.6f\n"
+        bad = bad || pt_buf_appendf(&b, "patron_http_request_duration_seconds_sum{%s} %.6f\n"
                                              "patron_http_request_duration_seconds_count{%s} %llu\n",
                              lab, (double)__atomic_load_n(&m->r[i].sum_ns, __ATOMIC_RELAXED) / 1e9, lab,
                              (unsigned long long)cum);
     }
     uint64_t batches, writes, commit_ns;
     srv_writer_stats(r->srv, &batches, &writes, &commit_ns);
-    bad = bad || appendf(&b, &len, &cap,
+    bad = bad || pt_buf_appendf(&b,
                          "# HELP patron_writer_batches_total Group commits (one transaction, one fsync each).\n"
                          "# TYPE patron_writer_batches_total counter\npatron_writer_batches_total %llu\n"
                          "# HELP patron_writer_writes_total Write requests run by the writer.\n"
@@ -162,7 +136,7 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
                          "# TYPE patron_writer_batch_seconds_total counter\npatron_writer_batch_seconds_total %.6f\n",
                          (unsigned long long)batches, (unsigned long long)writes, (double)commit_ns / 1e9);
     uint64_t tail_ns, ckpts = srv_writer_checkpoints(r->srv, &tail_ns);
-    bad = bad || appendf(&b, &len, &cap,
+    bad = bad || pt_buf_appendf(&b,
                          "# HELP patron_writer_checkpoints_total Write-ahead log checkpoints (beside the writer, and"
                          " the short tails the writer copies itself).\n"
                          "# TYPE patron_writer_checkpoints_total counter\npatron_writer_checkpoints_total %llu\n"
@@ -172,13 +146,13 @@ void route_metrics(struct srv_req *r, struct srv_thread *t)
                          "patron_writer_checkpoint_tail_seconds_total %.6f\n",
                          (unsigned long long)ckpts, (double)tail_ns / 1e9);
     if (bad) {
-        free(b);
+        pt_buf_free(&b);
         srv_error(r, 500, "internal", NULL, "out of memory");
         return;
     }
     r->status = 200;
     r->raw_type = "text/plain; version=0.0.4";
-    r->raw_body = b;
-    r->raw_len = len;
+    r->raw_body = (char *)b.data; /* the buffer's memory now belongs to the response */
+    r->raw_len = b.len;
     r->raw_owned = 1;
 }

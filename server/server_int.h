@@ -73,6 +73,8 @@ struct srv_job {
     int             rc;
     void           *ext;        /* route-specific input prepared on the pool thread */
     void          (*ext_free)(void *ext);
+    uint8_t         req_hash[32];  /* idem.c: the request's fingerprint, once computed */
+    int             req_hashed;
     struct srv_job *next;
 };
 
