@@ -574,27 +574,6 @@ int pt_identity_create(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
     return rc;
 }
 
-/* The member a number stands for: its own row, or the member it was merged into (merges can
- * chain; followed up to 64 hops, as pt_member_get_by_no does). Reads sealed rows only. */
-int pt_member_resolve_no(pt_db *db, const char *member_no, int64_t *id, int *redirected)
-{
-    pt_member_rec r;
-    pt_member_rec_init(&r);
-    pt_store *st = pt_db_store(db);
-    int rc = pt_store_member_get_by_no(st, member_no, &r);
-    *id = r.id;
-    for (int hops = 0; rc == PT_OK && r.merged_into && hops < 64; hops++) {
-        *id = r.merged_into;
-        rc = pt_store_member_get(st, *id, &r);
-    }
-    if (redirected)
-        *redirected = rc == PT_OK && strcmp(r.member_no, member_no) != 0;
-    pt_member_rec_free(&r);
-    if (rc == PT_ENOTFOUND)
-        return pt__db_error(db, rc, "no member with number %s", member_no);
-    return rc ? pt__db_store_error(db, rc, "looking up member number") : PT_OK;
-}
-
 struct merge_of_ctx {
     int64_t loser;
     int64_t merge_id;

@@ -316,15 +316,23 @@ int pt_member_save(pt_db *db, pt_member *m)
 
 /* --- look-ups ---------------------------------------------------------------------------- */
 
+/* The sealed row a number stands for: its own, or the member it was merged into (merges can
+ * chain; followed up to 64 hops). *redirected (may be NULL) when the number was merged away. */
+static int row_of_no(pt_db *db, const char *member_no, pt_member_rec *r, int *redirected)
+{
+    int rc = pt_store_member_get_by_no(pt_db_store(db), member_no, r);
+    for (int hops = 0; rc == PT_OK && r->merged_into && hops < 64; hops++)
+        rc = pt_store_member_get(pt_db_store(db), r->merged_into, r);
+    if (redirected)
+        *redirected = rc == PT_OK && strcmp(r->member_no, member_no) != 0;
+    return rc;
+}
+
 int pt_member_get_by_no(pt_db *db, const char *member_no, pt_member *m, int *redirected)
 {
     pt_member_rec r;
     pt_member_rec_init(&r);
-    int rc = pt_store_member_get_by_no(pt_db_store(db), member_no, &r);
-    for (int hops = 0; rc == PT_OK && r.merged_into && hops < 64; hops++)
-        rc = pt_store_member_get(pt_db_store(db), r.merged_into, &r);
-    if (redirected)
-        *redirected = rc == PT_OK && strcmp(r.member_no, member_no) != 0;
+    int rc = row_of_no(db, member_no, &r, redirected);
     if (rc == PT_OK) {
         /* the record in hand is the member's: decrypt it rather than read it again (one
          * statement, so one read transaction, for a member that was never merged away) */
@@ -336,6 +344,18 @@ int pt_member_get_by_no(pt_db *db, const char *member_no, pt_member *m, int *red
     if (rc == PT_ENOTFOUND)
         return pt__db_error(db, rc, "no member with number %s", member_no);
     return pt__db_store_error(db, rc, "looking up member number");
+}
+
+int pt_member_resolve_no(pt_db *db, const char *member_no, int64_t *id, int *redirected)
+{
+    pt_member_rec r;
+    pt_member_rec_init(&r);
+    int rc = row_of_no(db, member_no, &r, redirected);
+    *id = r.id;
+    pt_member_rec_free(&r);
+    if (rc == PT_ENOTFOUND)
+        return pt__db_error(db, rc, "no member with number %s", member_no);
+    return rc ? pt__db_store_error(db, rc, "looking up member number") : PT_OK;
 }
 
 int pt_member_id_of_no(pt_db *db, const char *member_no, int64_t *id)

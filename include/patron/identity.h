@@ -70,10 +70,6 @@ int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out);
 /* Creates a new member from a record that carries no identifier (in->nids must be 0; with
  * identifiers, resolve it): profile and consent as pt_identity_resolve applies them. */
 int pt_identity_create(pt_db *db, pt_profile_in *in, pt_resolve_out *out);
-/* The id of the member a number stands for, following merges to the survivor (as
- * pt_member_get_by_no, without loading the profile); *redirected (may be NULL) is set when the
- * number was merged away. PT_ENOTFOUND if no member has the number. */
-int pt_member_resolve_no(pt_db *db, const char *member_no, int64_t *id, int *redirected);
 /* Merges loser into survivor; reason names the linking identifiers, never their values. */
 int pt_member_merge(pt_db *db, int64_t survivor_id, int64_t loser_id, const char *reason,
                     int64_t import_run, int64_t *merge_id);

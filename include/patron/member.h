@@ -73,6 +73,10 @@ int pt_member_save(pt_db *db, pt_member *m);
 int pt_member_get_by_no(pt_db *db, const char *member_no, pt_member *m, int *redirected);
 /* The internal id of exactly the row with this number (no redirect); PT_ENOTFOUND if none. */
 int pt_member_id_of_no(pt_db *db, const char *member_no, int64_t *id);
+/* The id of the member a number stands for, following merges to the survivor (as
+ * pt_member_get_by_no, without loading the profile); *redirected (may be NULL) is set when the
+ * number was merged away. PT_ENOTFOUND if no member has the number. */
+int pt_member_resolve_no(pt_db *db, const char *member_no, int64_t *id, int *redirected);
 /* Finds the member holding identifier `kind` with raw value (normalised here, so any common
  * phone form works). PT_EPARSE if the value is not a valid identifier of that kind. */
 int pt_member_find(pt_db *db, int kind, const char *raw, pt_member *m);
