@@ -572,9 +572,18 @@ int dash_member(struct dash_req *r)
         return dash_fail(r, 400, "parameter 'q': a member number has at most %d characters", PT_MEMBER_NO_MAX - 1);
     if (as_of_param(r, &as_of))
         return r->res->status;
-    pt_member m;
-    int redirected = 0;
-    int rc = kind ? pt_member_find(db, kind, q, &m) : pt_member_get_by_no(db, q, &m, &redirected);
+    int64_t id = 0;
+    int redirected = 0, rc;
+    if (kind) { /* by phone or email: the blind index finds the member (its profile is loaded) */
+        pt_member m;
+        rc = pt_member_find(db, kind, q, &m);
+        if (rc == PT_OK) {
+            id = m.id;
+            pt_member_wipe(&m);
+        }
+    } else { /* by number: no profile to decrypt; show_json below reads and masks it */
+        rc = pt_member_resolve_no(db, q, &id, &redirected);
+    }
     if (rc == PT_EPARSE)
         return dash_fail(r, 400, "parameter 'q': not a valid %s", kind == PT_ID_PHONE ? "phone number" : "email address");
     if (rc == PT_ENOTFOUND) {
@@ -585,8 +594,6 @@ int dash_member(struct dash_req *r)
     }
     if (rc)
         return dash_fail(r, 500, "member: %s", pt_strerror(rc));
-    int64_t id = m.id;
-    pt_member_wipe(&m); /* the clear profile is not needed: show_json reloads and masks */
     pt_buf b;
     pt_buf_init(&b, (size_t)1 << 20);
     rc = pt_member_show_json(db, id, 0, &b);
@@ -607,7 +614,7 @@ int dash_member(struct dash_req *r)
         json_object_set_new(o, "orders", latest(oc.arr));
     else
         json_object_set_new(o, "orders", (json_decref(oc.arr), json_array()));
-    if (pt_store_entry_list(pt_db_store(db), id, entry_row, &ec) == PT_OK)
+    if (pt_store_entry_list_recent(pt_db_store(db), id, DASH_MEMBER_ROWS, entry_row, &ec) == PT_OK)
         json_object_set_new(o, "history", latest(ec.arr));
     else
         json_object_set_new(o, "history", (json_decref(ec.arr), json_array()));
