@@ -526,12 +526,11 @@ static int resolve_in_tx(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
     return rc;
 }
 
-int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
+/* resolve_in_tx in a transaction of its own (a savepoint inside the caller's), retried when a
+ * concurrent writer forced a rollback and the transaction is ours to retry. */
+static int resolve_tx(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
 {
     pt_store *st = pt_db_store(db);
-    memset(out, 0, sizeof *out);
-    if (in->nids == 0)
-        return pt__db_error(db, PT_EINVAL, "record has no identifier");
     int outer = !pt_store_in_tx(st), rc;
     for (int i = 0;; i++) {
         memset(out, 0, sizeof *out);
@@ -548,30 +547,23 @@ int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
     }
 }
 
+int pt_identity_resolve(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
+{
+    memset(out, 0, sizeof *out);
+    if (in->nids == 0)
+        return pt__db_error(db, PT_EINVAL, "record has no identifier");
+    return resolve_tx(db, in, out);
+}
+
 /* A record without identifiers cannot be resolved (nothing to find it by); a channel that
- * guards its retries otherwise (the server's Idempotency-Key) creates the member outright. */
+ * guards its retries otherwise (the server's Idempotency-Key) creates the member outright —
+ * resolve_in_tx's no-match branch, with the same transaction and retries. */
 int pt_identity_create(pt_db *db, pt_profile_in *in, pt_resolve_out *out)
 {
-    pt_store *st = pt_db_store(db);
     memset(out, 0, sizeof *out);
     if (in->nids != 0)
         return pt__db_error(db, PT_EINVAL, "a record with identifiers is resolved, not created");
-    int rc = pt_store_begin(st);
-    if (rc)
-        return pt__db_store_error(db, rc, "creating member");
-    pt_member m;
-    pt_member_init(&m);
-    rc = apply_profile(db, &m, in, &out->conflicts);
-    if (rc == PT_OK)
-        rc = pt_member_create(db, &m);
-    if (rc == PT_OK && (rc = pt_store_commit(st)))
-        pt__db_store_error(db, rc, "creating member");
-    if (rc && pt_store_in_tx(st))
-        pt_store_rollback(st);
-    out->member_id = rc ? 0 : m.id;
-    out->created = rc == PT_OK;
-    pt_member_wipe(&m);
-    return rc;
+    return resolve_tx(db, in, out);
 }
 
 struct merge_of_ctx {
