@@ -188,24 +188,35 @@ static int merged_with_account(void *ud, const pt_member_rec *m)
     return PT_OK;
 }
 
+/* Moves what member id's account holds to the member it was finally merged into, in its own
+ * transaction (or the caller's). PT_ENOTFOUND when there is nothing to move: no account, an
+ * empty one, or no survivor other than itself. */
+static int absorb_account(pt_ledger *l, int64_t id, int64_t now, int64_t *moved)
+{
+    pt_account_rec acct;
+    int64_t survivor = id;
+    *moved = 0;
+    int rc = pt_store_account_get(l->s, id, 0, &acct);
+    if (rc)
+        return rc;
+    if (!acct.balance && !acct.pending && !acct.debt && !acct.overdraft && !acct.growth)
+        return PT_ENOTFOUND;
+    if ((rc = final_survivor(l, id, &survivor)))
+        return rc;
+    return survivor == id ? PT_ENOTFOUND : absorb_tx(l, id, survivor, now, moved);
+}
+
 int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points)
 {
     struct candidates c = {0};
     int64_t nm = 0, np = 0, now = pt_db_now(l->db);
     int rc = pt_store_member_scan(l->s, merged_with_account, &c);
     for (size_t i = 0; rc == PT_OK && i < c.n; i++) {
-        pt_account_rec acct;
-        int r = pt_store_account_get(l->s, c.v[i], 0, &acct);
+        int64_t moved;
+        int r = absorb_account(l, c.v[i], now, &moved);
         if (r == PT_ENOTFOUND)
             continue;
-        if ((rc = r))
-            break;
-        if (!acct.balance && !acct.pending && !acct.debt && !acct.overdraft && !acct.growth)
-            continue;
-        int64_t survivor, moved = 0;
-        if ((rc = final_survivor(l, c.v[i], &survivor)))
-            break;
-        rc = absorb_tx(l, c.v[i], survivor, now, &moved);
+        rc = r;
         nm += rc == PT_OK;
         np += rc == PT_OK ? moved : 0;
     }
@@ -221,16 +232,8 @@ int pt_ledger_absorb_merged(pt_ledger *l, int64_t *members, int64_t *points)
 
 int pt_ledger_absorb_member(pt_ledger *l, int64_t member_id, int64_t *points)
 {
-    pt_account_rec acct;
-    int64_t survivor = member_id, moved = 0;
-    int rc = pt_store_account_get(l->s, member_id, 0, &acct);
-    if (rc == PT_ENOTFOUND || (rc == PT_OK && !acct.balance && !acct.pending && !acct.debt && !acct.overdraft &&
-                               !acct.growth))
-        rc = PT_ENOTFOUND; /* nothing to move */
-    else if (rc == PT_OK)
-        rc = final_survivor(l, member_id, &survivor);
-    if (rc == PT_OK && survivor != member_id)
-        rc = absorb_tx(l, member_id, survivor, pt_db_now(l->db), &moved);
+    int64_t moved = 0;
+    int rc = absorb_account(l, member_id, pt_db_now(l->db), &moved);
     if (points)
         *points = rc == PT_OK ? moved : 0;
     if (rc == PT_ENOTFOUND)
