@@ -149,8 +149,8 @@ int pt_metrics_months(const char *zone, int64_t from, int64_t to, int extra, int
     return PT_OK;
 }
 
-/* The month j with b[j] ≤ t < b[j + 1] among nb instants, or −1 outside them. */
-static long month_of(const int64_t *b, size_t nb, int64_t t)
+/* metrics.h; also the month index of points_activity.c. */
+long pt_metrics_bucket_of(const int64_t *b, size_t nb, int64_t t)
 {
     if (nb < 2 || t < b[0] || t >= b[nb - 1])
         return -1;
@@ -185,7 +185,7 @@ static void cohort_add(pt_cohorts *out, const pt_snapshot *s, size_t i, size_t r
     for (size_t r = r0 + 1; r < s->first[i + 1] && s->order_at[r] < to; r++) {
         if (s->order_status[r] != PT_ORDER_PAID)
             continue;
-        long k = month_of(b, nb, s->order_at[r]) - c;
+        long k = pt_metrics_bucket_of(b, nb, s->order_at[r]) - c;
         if (k > out->months)
             break;
         if (k > last && k <= h->observed) {
@@ -228,7 +228,7 @@ int pt_metrics_cohorts(pt_cohorts *out, const pt_snapshot *s, const char *zone, 
     for (size_t i = 0; i < s->nmembers; i++) {
         int use = pt_snapshot_member_use(s, i);
         long r0 = use == PT_SNAP_MERGED ? -1 : first_paid(s, i);
-        long c = r0 < 0 || s->order_at[r0] >= to ? -1 : month_of(b, n + 1, s->order_at[r0]);
+        long c = r0 < 0 || s->order_at[r0] >= to ? -1 : pt_metrics_bucket_of(b, n + 1, s->order_at[r0]);
         if (c < 0)
             continue;
         if (use != PT_SNAP_USE)
@@ -297,7 +297,7 @@ int pt_metrics_nps_slice(pt_nps *out, const pt_snapshot *s, const char *name, in
 static void trend_member(pt_trend_month *t, size_t n, const int64_t *b, const pt_snapshot *s, size_t i,
                          size_t *before)
 {
-    long m = month_of(b, n + 1, s->member_registered_at[i]);
+    long m = pt_metrics_bucket_of(b, n + 1, s->member_registered_at[i]);
     if (m >= 0)
         t[m].members_new++;
     else if (s->member_registered_at[i] < b[0])
@@ -306,7 +306,7 @@ static void trend_member(pt_trend_month *t, size_t n, const int64_t *b, const pt
     for (size_t r = s->first[i]; r < s->first[i + 1]; r++) {
         if (s->order_status[r] != PT_ORDER_PAID)
             continue;
-        long j = month_of(b, n + 1, s->order_at[r]);
+        long j = pt_metrics_bucket_of(b, n + 1, s->order_at[r]);
         if (j < 0)
             continue;
         t[j].orders++;

@@ -21,21 +21,6 @@ struct acc {
     size_t             nrank;
 };
 
-static long month_of(const struct acc *a, int64_t t)
-{
-    if (a->n == 0 || t < a->at[0] || t >= a->at[a->n])
-        return -1;
-    size_t lo = 0, hi = a->n; /* the last k with at[k] ≤ t */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->at[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (long)lo;
-}
-
 static long rank_of(const struct acc *a, const char *tier)
 {
     for (size_t k = 0; k < a->nrank; k++)
@@ -47,7 +32,7 @@ static long rank_of(const struct acc *a, const char *tier)
 static int add_row(void *ud, const pt_stats_row *r)
 {
     struct acc *a = ud;
-    long k = month_of(a, r->slot);
+    long k = pt_metrics_bucket_of(a->at, a->n + 1, r->slot);
     if (k < 0)
         return PT_OK;
     pt_points_month *m = &a->rows[k];

@@ -48,6 +48,9 @@
 /* num · 10000 / den in basis points, rounded to the nearest (halves away from zero);
  * PT_METRICS_NONE when den = 0. */
 int64_t pt_metrics_bp(int64_t num, int64_t den);
+/* The bucket k with b[k] ≤ t < b[k + 1] of nb ascending boundaries (nb − 1 buckets, e.g. month
+ * starts and the end of the last), or −1 when t falls outside them all. */
+long    pt_metrics_bucket_of(const int64_t *b, size_t nb, int64_t t);
 /* num / den rounded to the nearest integer (halves away from zero); PT_METRICS_NONE when den = 0. */
 int64_t pt_metrics_div(int64_t num, int64_t den);
 
