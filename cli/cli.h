@@ -47,6 +47,8 @@ const char *cli_money(int64_t cents);
  * holds a comma, quote or line break). Results live in a small ring: use them in one printf. */
 const char *cli_json_str(const char *s);
 const char *cli_csv_str(const char *s);
+/* s as a number in [lo, hi] into *v; EXIT_USAGE (with a message naming option `name`) if not. */
+int cli_number(const char *name, const char *s, double lo, double hi, double *v);
 
 /* Text renderings of the library's JSON reports. */
 void cli_print_quality(json_t *q);

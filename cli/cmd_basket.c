@@ -45,17 +45,6 @@ static void basket_usage(void)
     printf("\nRules are aggregates over every paid order; no member appears in them. docs/reco.md.\n");
 }
 
-static int number(const char *name, const char *s, double lo, double hi, double *v)
-{
-    char *end;
-    *v = strtod(s, &end);
-    if (end == s || *end || !(*v >= lo && *v <= hi)) {
-        cli_error("%s takes a number from %g to %g, not '%s'", name, lo, hi, s);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
 static int parse_args(int argc, char **argv, struct basket_args *a)
 {
     static const struct option opts[] = {
@@ -75,16 +64,16 @@ static int parse_args(int argc, char **argv, struct basket_args *a)
             continue;
         switch (c) {
         case 's':
-            rc = number("--min-support", optarg, 0, 1, &a->o.min_support);
+            rc = cli_number("--min-support", optarg, 0, 1, &a->o.min_support);
             if (rc == EXIT_OK && a->o.min_support <= 0) {
                 cli_error("--min-support must be above 0");
                 rc = EXIT_USAGE;
             }
             break;
-        case 'c': rc = number("--min-confidence", optarg, 0, 1, &a->o.min_confidence); break;
-        case 'l': rc = number("--min-lift", optarg, 0, 1e12, &a->o.min_lift); break;
-        case 'L': rc = number("--max-len", optarg, 1, PT_BASKET_MAX_LEN, &v); a->o.max_len = (uint32_t)v; break;
-        case 'n': rc = number("--limit", optarg, 1, 1e12, &v); a->limit = (size_t)v; break;
+        case 'c': rc = cli_number("--min-confidence", optarg, 0, 1, &a->o.min_confidence); break;
+        case 'l': rc = cli_number("--min-lift", optarg, 0, 1e12, &a->o.min_lift); break;
+        case 'L': rc = cli_number("--max-len", optarg, 1, PT_BASKET_MAX_LEN, &v); a->o.max_len = (uint32_t)v; break;
+        case 'n': rc = cli_number("--limit", optarg, 1, 1e12, &v); a->limit = (size_t)v; break;
         case 'F': a->from = optarg; break;
         case 'T': a->to = optarg; break;
         case 'j': a->out = OUT_JSON; break;

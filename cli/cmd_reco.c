@@ -62,17 +62,6 @@ static void reco_usage(void)
     printf("\nDefinitions and measured figures: docs/reco.md.\n");
 }
 
-static int number(const char *name, const char *s, double lo, double hi, double *v)
-{
-    char *end;
-    *v = strtod(s, &end);
-    if (end == s || *end || !(*v >= lo && *v <= hi)) {
-        cli_error("%s takes a number from %g to %g, not '%s'", name, lo, hi, s);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
 enum { O_OUT = 0x100, O_MODELFILE, O_BEFORE, O_SPLIT, O_EXCLUDE, O_CAT, O_MODELS, O_INCL, O_FACT, O_ITER, O_NB,
        O_SEED, O_ALPHA, O_LAMBDA, O_BLEND, O_K1, O_B, O_THREADS };
 
@@ -81,16 +70,16 @@ static int tuning(struct reco_args *a, int c, const char *arg, int *rc)
 {
     double v = 0;
     switch (c) {
-    case O_FACT: *rc = number("--factors", arg, 1, PT_RECO_FACTORS_MAX, &v); a->o.factors = (uint32_t)v; a->set_factors = 1; return 1;
-    case O_ITER: *rc = number("--iterations", arg, 0, 1000, &v); a->o.iterations = (uint32_t)v; a->set_iter = 1; return 1;
-    case O_NB: *rc = number("--neighbours", arg, 1, PT_RECO_NEIGHBOURS_MAX, &v); a->o.neighbours = (uint32_t)v; a->set_nb = 1; return 1;
-    case O_SEED: *rc = number("--seed", arg, 0, 9007199254740992.0, &v); a->o.seed = (uint64_t)v; a->set_seed = 1; return 1;
-    case O_ALPHA: *rc = number("--alpha", arg, 0, 1e6, &a->o.alpha); a->set_alpha = 1; return 1;
-    case O_LAMBDA: *rc = number("--lambda", arg, 1e-9, 1e6, &a->o.lambda); a->set_lambda = 1; return 1;
-    case O_BLEND: *rc = number("--blend-weight", arg, 0, 1, &a->o.blend_weight); a->set_blend = 1; return 1;
-    case O_K1: *rc = number("--bm25-k1", arg, 1e-6, 1e6, &a->o.bm25_k1); a->set_bm25 = 1; return 1;
-    case O_B: *rc = number("--bm25-b", arg, 0, 1, &a->o.bm25_b); a->set_bm25 = 1; return 1;
-    case O_THREADS: *rc = number("--threads", arg, 0, PT_RECO_THREADS_MAX, &v); a->o.threads = (uint32_t)v; return 1;
+    case O_FACT: *rc = cli_number("--factors", arg, 1, PT_RECO_FACTORS_MAX, &v); a->o.factors = (uint32_t)v; a->set_factors = 1; return 1;
+    case O_ITER: *rc = cli_number("--iterations", arg, 0, 1000, &v); a->o.iterations = (uint32_t)v; a->set_iter = 1; return 1;
+    case O_NB: *rc = cli_number("--neighbours", arg, 1, PT_RECO_NEIGHBOURS_MAX, &v); a->o.neighbours = (uint32_t)v; a->set_nb = 1; return 1;
+    case O_SEED: *rc = cli_number("--seed", arg, 0, 9007199254740992.0, &v); a->o.seed = (uint64_t)v; a->set_seed = 1; return 1;
+    case O_ALPHA: *rc = cli_number("--alpha", arg, 0, 1e6, &a->o.alpha); a->set_alpha = 1; return 1;
+    case O_LAMBDA: *rc = cli_number("--lambda", arg, 1e-9, 1e6, &a->o.lambda); a->set_lambda = 1; return 1;
+    case O_BLEND: *rc = cli_number("--blend-weight", arg, 0, 1, &a->o.blend_weight); a->set_blend = 1; return 1;
+    case O_K1: *rc = cli_number("--bm25-k1", arg, 1e-6, 1e6, &a->o.bm25_k1); a->set_bm25 = 1; return 1;
+    case O_B: *rc = cli_number("--bm25-b", arg, 0, 1, &a->o.bm25_b); a->set_bm25 = 1; return 1;
+    case O_THREADS: *rc = cli_number("--threads", arg, 0, PT_RECO_THREADS_MAX, &v); a->o.threads = (uint32_t)v; return 1;
     default: return 0;
     }
 }
@@ -136,8 +125,8 @@ static int parse_args(int argc, char **argv, struct reco_args *a)
         case O_CAT: a->categories = optarg; break;
         case O_MODELS: a->models = optarg; break;
         case O_INCL: a->include_bought = 1; break;
-        case 'n': rc = number("--n", optarg, 1, 10000, &v); a->n = (size_t)v; break;
-        case 'k': rc = number("--k", optarg, 1, 10000, &v); a->k = (size_t)v; break;
+        case 'n': rc = cli_number("--n", optarg, 1, 10000, &v); a->n = (size_t)v; break;
+        case 'k': rc = cli_number("--k", optarg, 1, 10000, &v); a->k = (size_t)v; break;
         case 'j': a->json = 1; break;
         case 'h': reco_usage(); return -1;
         default: rc = EXIT_USAGE;

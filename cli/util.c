@@ -197,3 +197,14 @@ const char *cli_csv_str(const char *s)
     out[len > 0 ? len : 0] = 0;
     return out;
 }
+
+int cli_number(const char *name, const char *s, double lo, double hi, double *v)
+{
+    char *end;
+    *v = strtod(s, &end);
+    if (end == s || *end || !(*v >= lo && *v <= hi)) {
+        cli_error("%s takes a number from %g to %g, not '%s'", name, lo, hi, s);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
