@@ -1,5 +1,6 @@
 /* helpers.c — see helpers.h. */
 #include "helpers.h"
+#include "patron/snapshot.h"
 #include "test.h"
 #include "patron/error.h"
 
@@ -188,4 +189,18 @@ int64_t test_store_member(pt_store *s, const char *no)
     int rc = pt_store_member_insert(s, &m);
     pt_member_rec_free(&m);
     return rc ? -1 : m.id;
+}
+
+pt_snapshot *test_snapshot_of_csv(const char *text)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f)
+        return NULL;
+    pt_snapshot *snap = NULL;
+    char err[256];
+    int rc = pt_snapshot_load_transactions(&snap, f, "test.csv", NULL, NULL, err, sizeof err);
+    fclose(f);
+    if (rc)
+        fprintf(stderr, "    loading the CSV: %s\n", err);
+    return rc ? NULL : snap;
 }

@@ -60,5 +60,8 @@ pt_store *test_store_open(enum test_backend be, const char *name, const char *op
 /* Inserts an active member record numbered no straight into store s (registered in the "store"
  * channel at 1700000000, no personal data); its id, or -1. */
 int64_t test_store_member(pt_store *s, const char *no);
+/* A snapshot of a transactions CSV given as text (default columns and options); NULL, with the
+ * loader's message printed, when it does not load. */
+struct pt_snapshot *test_snapshot_of_csv(const char *text);
 
 #endif

@@ -2,6 +2,7 @@
  * checked against brute-force counting of every subset, a rule's support, confidence and lift
  * worked out by hand, the rule order, and baskets from a snapshot (distinct items per paid
  * order). */
+#include "helpers.h"
 #include "test.h"
 #include "patron/basket.h"
 #include "patron/error.h"
@@ -172,13 +173,8 @@ TEST(basket_baskets_from_a_snapshot_are_distinct_items_of_paid_orders)
     const char *text = "CustomerID,InvoiceNo,InvoiceDate,StockCode,Quantity,UnitPrice\n"
                        "1,I1,2024-01-01,AA,1,1\n1,I1,2024-01-01,BB,1,1\n1,I1,2024-01-01,AA,2,1\n"
                        "2,I2,2024-01-02,BB,1,1\n2,C3,2024-01-02,AA,1,1\n";
-    FILE *f = fmemopen((void *)text, strlen(text), "rb");
-    ASSERT(f);
-    pt_snapshot *snap = NULL;
-    char err[256];
-    int rc = pt_snapshot_load_transactions(&snap, f, "t.csv", NULL, NULL, err, sizeof err);
-    fclose(f);
-    ASSERT_OK(rc);
+    pt_snapshot *snap = test_snapshot_of_csv(text);
+    ASSERT(snap);
     pt_baskets b;
     ASSERT_OK(pt_baskets_from_snapshot(&b, snap, INT64_MIN, INT64_MAX));
     ASSERT_EQ(b.n, 2); /* the cancellation C3 was dropped by the loader */

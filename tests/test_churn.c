@@ -7,6 +7,7 @@
  * every 3–20 days all year; "leavers" buy the same way until a day of their own, then never
  * again. As of a cut-off, a leaver who stopped weeks ago is overdue — the signal a learner
  * must find. */
+#include "helpers.h"
 #include "test.h"
 #include "patron/churn.h"
 #include "patron/db.h"
@@ -56,24 +57,10 @@ static char *planted_csv(int members, uint64_t seed, int *truth)
     return s;
 }
 
-static pt_snapshot *snapshot_of_text(const char *text)
-{
-    FILE *f = fmemopen((void *)text, strlen(text), "r");
-    if (!f)
-        return NULL;
-    pt_snapshot *snap = NULL;
-    char err[256];
-    int rc = pt_snapshot_load_transactions(&snap, f, "planted.csv", NULL, NULL, err, sizeof err);
-    fclose(f);
-    if (rc)
-        printf("# load: %s\n", err);
-    return rc ? NULL : snap;
-}
-
 static pt_snapshot *planted(int members, uint64_t seed, int *truth)
 {
     char *text = planted_csv(members, seed, truth);
-    pt_snapshot *snap = text ? snapshot_of_text(text) : NULL;
+    pt_snapshot *snap = text ? test_snapshot_of_csv(text) : NULL;
     free(text);
     return snap;
 }
@@ -131,7 +118,7 @@ static const char *const TWO_MEMBERS = "member,date,amount\n"
  * none in the window → label 1. Orders after the cut-off change no feature. */
 TEST(churn_features_read_only_orders_before_the_cut_off)
 {
-    pt_snapshot *snap = snapshot_of_text(TWO_MEMBERS);
+    pt_snapshot *snap = test_snapshot_of_csv(TWO_MEMBERS);
     ASSERT(snap);
     int64_t cut = T2020 + 31 * DAY, end = T2020 + 366 * DAY;
     pt_churn_data d;
@@ -152,7 +139,7 @@ TEST(churn_features_read_only_orders_before_the_cut_off)
     ASSERT_EQ(d.churned, 1);
 
     /* The same members without the later orders: identical features. */
-    pt_snapshot *cut_snap = snapshot_of_text("member,date,amount\n1,2020-01-01,10.00\n1,2020-01-11,20.00\n"
+    pt_snapshot *cut_snap = test_snapshot_of_csv("member,date,amount\n1,2020-01-01,10.00\n1,2020-01-11,20.00\n"
                                              "1,2020-01-31,30.00\n2,2020-01-05,50.00\n");
     pt_churn_data e;
     ASSERT(cut_snap);
@@ -168,7 +155,7 @@ TEST(churn_features_read_only_orders_before_the_cut_off)
  * but no purchase proves nothing — the label is −1 (unknown), not 1. */
 TEST(churn_labels_are_unknown_when_the_window_passes_the_data)
 {
-    pt_snapshot *snap = snapshot_of_text(TWO_MEMBERS);
+    pt_snapshot *snap = test_snapshot_of_csv(TWO_MEMBERS);
     ASSERT(snap);
     pt_churn_data d;
     ASSERT_OK(pt_churn_features(&d, snap, T2020 + 31 * DAY, 30, T2020 + 40 * DAY));
@@ -190,7 +177,7 @@ TEST(churn_default_horizon_is_the_80th_percentile_gap_clamped)
     for (int m = 1; m <= 11; m++)
         len += (size_t)snprintf(text + len, sizeof text - len, "%d,2019-01-01,1.00\n%d,2019-04-11,1.00\n"
                                 "%d,2019-07-20,1.00\n", m, m, m);
-    pt_snapshot *snap = snapshot_of_text(text);
+    pt_snapshot *snap = test_snapshot_of_csv(text);
     ASSERT(snap);
     ASSERT_EQ(pt_churn_default_horizon(snap, T2020), 100);
     pt_snapshot_free(snap);
@@ -198,11 +185,11 @@ TEST(churn_default_horizon_is_the_80th_percentile_gap_clamped)
     for (int m = 1; m <= 11; m++)
         len += (size_t)snprintf(text + len, sizeof text - len, "%d,2019-01-01,1.00\n%d,2019-01-03,1.00\n"
                                 "%d,2019-01-05,1.00\n", m, m, m);
-    snap = snapshot_of_text(text);
+    snap = test_snapshot_of_csv(text);
     ASSERT(snap);
     ASSERT_EQ(pt_churn_default_horizon(snap, T2020), 30);
     pt_snapshot_free(snap);
-    snap = snapshot_of_text(TWO_MEMBERS);
+    snap = test_snapshot_of_csv(TWO_MEMBERS);
     ASSERT(snap);
     ASSERT_EQ(pt_churn_default_horizon(snap, T2020 + 366 * DAY), 90);
     pt_snapshot_free(snap);

@@ -2,6 +2,7 @@
  * silhouette is worked out by hand on a tiny case and picks the planted k, a seed repeats a
  * run to the bit, and on members built with two planted behaviours the personas split them
  * and name them by profile; the CLI prints them. */
+#include "helpers.h"
 #include "test.h"
 #include "patron/cluster.h"
 #include "patron/error.h"
@@ -125,14 +126,9 @@ TEST(personas_split_planted_groups_and_name_them_by_profile)
 {
     char *text = two_groups_csv();
     ASSERT(text);
-    FILE *f = fmemopen(text, strlen(text), "r");
-    ASSERT(f);
-    pt_snapshot *snap = NULL;
-    char err[256];
-    int rc = pt_snapshot_load_transactions(&snap, f, "groups.csv", NULL, NULL, err, sizeof err);
-    fclose(f);
+    pt_snapshot *snap = test_snapshot_of_csv(text);
     free(text);
-    ASSERT_OK(rc);
+    ASSERT(snap);
     pt_personas_opts o;
     pt_personas_opts_init(&o);
     pt_personas p;

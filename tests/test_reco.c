@@ -3,6 +3,7 @@
  * (already bought, blocked items, categories), ALS determinism and planted structure, the
  * model file round trip and its errors, and the evaluation on a planted split; plus the
  * evaluation on Online Retail when ../shared/data has it. */
+#include "helpers.h"
 #include "test.h"
 #include "patron/error.h"
 #include "patron/reco.h"
@@ -12,20 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static pt_snapshot *load_csv(const char *text)
-{
-    FILE *f = fmemopen((void *)text, strlen(text), "rb");
-    if (!f)
-        return NULL;
-    pt_snapshot *s = NULL;
-    char err[256];
-    int rc = pt_snapshot_load_transactions(&s, f, "t.csv", NULL, NULL, err, sizeof err);
-    fclose(f);
-    if (rc)
-        fprintf(stderr, "load: %s\n", err);
-    return rc ? NULL : s;
-}
 
 /* Members 1: A B; 2: A B C; 3: A C; 4: B D — one order each. A, B are mugs; C, D cards.
  * Buyers: U(A) = {1,2,3}, U(B) = {1,2,4}, U(C) = {2,3}, U(D) = {4}, so
@@ -87,7 +74,7 @@ static int recommend_codes(const pt_reco_model *md, const pt_snapshot *s, size_t
 
 TEST(reco_matrix_counts_orders_holding_an_item_once_per_order)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_matrix m;
     ASSERT_OK(pt_reco_matrix_build(&m, s, NULL));
@@ -105,7 +92,7 @@ TEST(reco_matrix_counts_orders_holding_an_item_once_per_order)
 
 TEST(reco_cosine_neighbours_match_the_hand_worked_similarities)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_COSINE);
     ASSERT(md);
@@ -126,7 +113,7 @@ TEST(reco_cosine_neighbours_match_the_hand_worked_similarities)
 
 TEST(reco_cosine_ranks_by_summed_similarity_then_popularity)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_COSINE);
     ASSERT(md);
@@ -149,7 +136,7 @@ TEST(reco_cosine_ranks_by_summed_similarity_then_popularity)
  * category popularity — CC (cards, like DD) before the more popular AA (mugs). */
 TEST(reco_items_without_a_score_come_in_category_popularity_order)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_COSINE);
     ASSERT(md);
@@ -174,7 +161,7 @@ TEST(reco_items_without_a_score_come_in_category_popularity_order)
 
 TEST(reco_filters_block_items_and_keep_only_chosen_categories)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_COSINE);
     ASSERT(md);
@@ -199,7 +186,7 @@ TEST(reco_filters_block_items_and_keep_only_chosen_categories)
 
 TEST(reco_popularity_lists_by_buyers_and_breaks_ties_by_item)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_POPULAR);
     ASSERT(md);
@@ -216,7 +203,7 @@ TEST(reco_popularity_lists_by_buyers_and_breaks_ties_by_item)
  * every count is 1; len(A) = 3, len(C) = 2, avglen = 9/4; idf(u) = log 4 − log(1 + |I(u)|). */
 TEST(reco_bm25_similarity_follows_its_definition)
 {
-    pt_snapshot *s = load_csv(SMALL);
+    pt_snapshot *s = test_snapshot_of_csv(SMALL);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_BM25);
     ASSERT(md);
@@ -251,7 +238,7 @@ static const char *PLANTED = "CustomerID,InvoiceNo,InvoiceDate,StockCode,Quantit
  * every list hits. Members 3 and 7 bought nothing new last and are not evaluated. */
 TEST(reco_evaluation_on_a_planted_split_scores_item_item_above_popularity)
 {
-    pt_snapshot *s = load_csv(PLANTED);
+    pt_snapshot *s = test_snapshot_of_csv(PLANTED);
     ASSERT(s);
     pt_reco_eval_opts o;
     pt_reco_eval_opts_init(&o);
@@ -284,7 +271,7 @@ TEST(reco_evaluation_on_a_planted_split_scores_item_item_above_popularity)
 
 TEST(reco_time_split_tests_only_items_new_after_the_date)
 {
-    pt_snapshot *s = load_csv(PLANTED);
+    pt_snapshot *s = test_snapshot_of_csv(PLANTED);
     ASSERT(s);
     pt_reco_eval_opts o;
     pt_reco_eval_opts_init(&o);
@@ -318,7 +305,7 @@ static pt_reco_model *train_als(const pt_snapshot *s, uint32_t threads)
 
 TEST(reco_als_is_deterministic_for_a_seed_and_any_thread_count_and_finds_planted_groups)
 {
-    pt_snapshot *s = load_csv(PLANTED);
+    pt_snapshot *s = test_snapshot_of_csv(PLANTED);
     ASSERT(s);
     pt_reco_model *a = train_als(s, 1), *b = train_als(s, 3);
     ASSERT(a && b);
@@ -347,7 +334,7 @@ static uint8_t *slurp_model(const char *path, size_t *len)
 
 TEST(reco_model_file_round_trips_every_kind)
 {
-    pt_snapshot *s = load_csv(PLANTED);
+    pt_snapshot *s = test_snapshot_of_csv(PLANTED);
     ASSERT(s);
     for (int kind = 1; kind <= PT_RECO_KINDS; kind++) {
         pt_reco_model *md = train(s, kind), *back = NULL;
@@ -391,7 +378,7 @@ static int parse_err(const uint8_t *buf, size_t len, char *err, size_t errlen)
 
 TEST(reco_model_file_damage_is_reported_with_offset_and_field)
 {
-    pt_snapshot *s = load_csv(PLANTED);
+    pt_snapshot *s = test_snapshot_of_csv(PLANTED);
     ASSERT(s);
     pt_reco_model *md = train(s, PT_RECO_BLEND);
     ASSERT(md);
